@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+
+namespace TtaActors.Actors.Context;
+
+/// <summary>One routing decision, appended to <see cref="WorkflowContext.RoutingHistory"/> by a router.</summary>
+public sealed record RoutingDecision(string Route, bool UsedDefault, DateTimeOffset Timestamp);
+
+/// <summary>A named point in a run, with the time it was reached.</summary>
+public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
+
+/// <summary>
+/// The immutable context of one run as seen by one primitive: identity, persona, workspace and what the run has
+/// recorded so far. Every change returns a new context, so an envelope can share it without copying.
+/// </summary>
+/// <remarks>
+/// Child contexts follow the original library: ids, persona, chat mode, workspace, tags and baggage are
+/// inherited; the child's causation id is the parent's correlation id; state written in a child never
+/// reaches the parent (contexts are values, so nothing written later can leak back or forward).
+/// </remarks>
+public sealed record WorkflowContext
+{
+    public string WorkflowId { get; init; } = NewId();
+    public string? SessionId { get; init; }
+    public string CorrelationId { get; init; } = NewId();
+    public string? CausationId { get; init; }
+    public string? Persona { get; init; }
+    public string? ChatMode { get; init; }
+
+    /// <summary>The workspace is the service name the run's telemetry is reported under.</summary>
+    public string? Workspace { get; init; }
+
+    public ImmutableDictionary<string, string> Metadata { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public ImmutableDictionary<string, object?> State { get; init; } = ImmutableDictionary<string, object?>.Empty;
+    public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public ImmutableDictionary<string, string> Baggage { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public ImmutableList<Checkpoint> Checkpoints { get; init; } = ImmutableList<Checkpoint>.Empty;
+    public ImmutableList<RoutingDecision> RoutingHistory { get; init; } = ImmutableList<RoutingDecision>.Empty;
+
+    /// <summary>A fresh root context.</summary>
+    public static WorkflowContext Create(string? workflowId = null, string? sessionId = null, string? persona = null,
+        string? chatMode = null, string? workspace = null) => new()
+    {
+        WorkflowId = workflowId ?? NewId(),
+        SessionId = sessionId,
+        Persona = persona,
+        ChatMode = chatMode,
+        Workspace = workspace,
+    };
+
+    /// <summary>The context a nested primitive runs in: same identity, causation pointing at this context.</summary>
+    public WorkflowContext CreateChild() => this with { CausationId = CorrelationId };
+
+    public WorkflowContext WithState(string key, object? value) => this with { State = State.SetItem(key, value) };
+
+    public WorkflowContext WithTag(string key, string value) => this with { Tags = Tags.SetItem(key, value) };
+
+    public WorkflowContext WithBaggage(string key, string value) => this with { Baggage = Baggage.SetItem(key, value) };
+
+    public WorkflowContext WithMetadata(string key, string value) => this with { Metadata = Metadata.SetItem(key, value) };
+
+    public WorkflowContext WithPersona(string persona, string? chatMode) => this with { Persona = persona, ChatMode = chatMode };
+
+    public WorkflowContext WithCheckpoint(string name, DateTimeOffset at) =>
+        this with { Checkpoints = Checkpoints.Add(new Checkpoint(name, at)) };
+
+    public WorkflowContext WithRoutingDecision(RoutingDecision decision) =>
+        this with { RoutingHistory = RoutingHistory.Add(decision) };
+
+    /// <summary>
+    /// Takes over what a nested primitive recorded that belongs to the whole run (routing decisions and
+    /// checkpoints added since it was handed <paramref name="dispatched"/>), and nothing else: the child's state
+    /// stays with the child.
+    /// </summary>
+    public WorkflowContext AbsorbRecords(WorkflowContext child, WorkflowContext dispatched)
+    {
+        var newRoutes = child.RoutingHistory.Count - dispatched.RoutingHistory.Count;
+        var newCheckpoints = child.Checkpoints.Count - dispatched.Checkpoints.Count;
+        if (newRoutes <= 0 && newCheckpoints <= 0) return this;
+        return this with
+        {
+            RoutingHistory = newRoutes > 0
+                ? RoutingHistory.AddRange(child.RoutingHistory.GetRange(dispatched.RoutingHistory.Count, newRoutes))
+                : RoutingHistory,
+            Checkpoints = newCheckpoints > 0
+                ? Checkpoints.AddRange(child.Checkpoints.GetRange(dispatched.Checkpoints.Count, newCheckpoints))
+                : Checkpoints,
+        };
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using TtaActors.Actors.Context;
+using TtaActors.Telemetry;
+
+namespace TtaActors.Actors.Execution;
+
+/// <summary>Spans and metrics of primitive executions, kept off the allocation path when nobody listens.</summary>
+internal static class PrimitiveTelemetry
+{
+    /// <summary>Label value when a run has no workspace; the runtime always sets one.</summary>
+    private const string UnknownService = "unknown_service";
+
+    /// <summary>
+    /// Starts a span under <paramref name="parent"/> without leaving it as <see cref="Activity.Current"/>: a
+    /// mailbox run processes many messages on one thread, and one run's span must not become another's parent.
+    /// </summary>
+    public static Activity? StartSpan(string name, ActivityKind kind, TraceParent parent)
+    {
+        var source = TtaInstrumentation.ActivitySource;
+        if (!source.HasListeners()) return null;
+        var previous = Activity.Current;
+        var activity = parent.IsEmpty
+            ? source.StartActivity(name, kind, parentContext: default)
+            : source.StartActivity(name, kind, parent.ToActivityContext());
+        if (activity is not null) Activity.Current = previous;
+        return activity;
+    }
+
+    public static void TagPrimitiveSpan(Activity span, PrimitiveNode node, WorkflowContext context)
+    {
+        span.SetTag(TelemetryNames.Attributes.PrimitiveName, node.Name);
+        span.SetTag(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
+        span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
+        span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
+        if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
+        if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
+        if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
+        if (node.StepIndex is { } step) span.SetTag(TelemetryNames.Attributes.StepIndex, step);
+        if (node.BranchIndex is { } branch) span.SetTag(TelemetryNames.Attributes.BranchIndex, branch);
+    }
+
+    /// <summary>Ends a span with its outcome; stopping restores nothing on this thread (see <see cref="StartSpan"/>).</summary>
+    public static void EndSpan(Activity span, string status, Exception? error, string? errorMessage)
+    {
+        var previous = Activity.Current;
+        if (span.IsAllDataRequested) span.SetTag(TelemetryNames.Attributes.PrimitiveStatus, status);
+        if (errorMessage is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, errorMessage);
+            if (error is not null && span.IsAllDataRequested) span.AddException(error);
+        }
+        span.Stop();
+        Activity.Current = previous;
+    }
+
+    public static void RecordExecution(PrimitiveNode node, WorkflowContext context, string status, double seconds)
+    {
+        var duration = TtaInstrumentation.PrimitiveExecutionDuration;
+        var count = TtaInstrumentation.PrimitiveExecutions;
+        if (!duration.Enabled && !count.Enabled) return;
+        var tags = new TagList
+        {
+            { TelemetryNames.Labels.PrimitiveName, node.Name },
+            { TelemetryNames.Labels.PrimitiveType, node.TypeName },
+            { TelemetryNames.Labels.Status, status },
+            { TelemetryNames.Labels.Persona, context.Persona ?? TelemetryNames.NoPersona },
+            { TelemetryNames.Labels.ServiceName, context.Workspace ?? UnknownService },
+        };
+        duration.Record(seconds, tags);
+        count.Add(1, tags);
+    }
+}

@@ -1,0 +1,161 @@
+using Akka.Actor;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+
+namespace TtaActors.Actors.Primitives;
+
+/// <summary>What a leaf step produced: its output and, if the step changed it, its context.</summary>
+public readonly record struct StepOutcome(object? Output, WorkflowContext? Context = null);
+
+/// <summary>The normalised form of every leaf step: async, cancellable, given the input and the context.</summary>
+public delegate ValueTask<StepOutcome> StepFunction(object? input, WorkflowContext context, CancellationToken cancellation);
+
+/// <summary>A leaf step of user code, sync or async. Async work never blocks the actor: it is piped back as a message.</summary>
+public sealed class LambdaPrimitive : Primitive
+{
+    public LambdaPrimitive(StepFunction function, string? name = null) : base(name) =>
+        Function = function ?? throw new ArgumentNullException(nameof(function));
+
+    public StepFunction Function { get; }
+    public override IReadOnlyList<Primitive> Children => [];
+    public override string TypeName => "LambdaPrimitive";
+
+    internal override Props CreateProps(PrimitiveNode node) => LambdaActor.Props(this, node);
+}
+
+/// <summary>Builds leaf steps from ordinary functions.</summary>
+public static class Lambda
+{
+    public static LambdaPrimitive From<TIn, TOut>(Func<TIn, TOut> function, string? name = null) =>
+        new((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(function(Cast<TIn>(input, name)))), name);
+
+    public static LambdaPrimitive From<TIn, TOut>(Func<TIn, WorkflowContext, TOut> function, string? name = null) =>
+        new((input, context, _) => new ValueTask<StepOutcome>(new StepOutcome(function(Cast<TIn>(input, name), context))), name);
+
+    public static LambdaPrimitive FromAsync<TIn, TOut>(Func<TIn, CancellationToken, Task<TOut>> function, string? name = null) =>
+        new(async (input, _, cancellation) => new StepOutcome(await function(Cast<TIn>(input, name), cancellation).ConfigureAwait(false)), name);
+
+    public static LambdaPrimitive FromAsync<TIn, TOut>(Func<TIn, WorkflowContext, CancellationToken, Task<TOut>> function, string? name = null) =>
+        new(async (input, context, cancellation) =>
+            new StepOutcome(await function(Cast<TIn>(input, name), context, cancellation).ConfigureAwait(false)), name);
+
+    /// <summary>A step that also returns a changed context (state it writes is seen by nothing after it in a Sequential).</summary>
+    public static LambdaPrimitive WithContext<TIn, TOut>(Func<TIn, WorkflowContext, (TOut Output, WorkflowContext Context)> function,
+        string? name = null) =>
+        new((input, context, _) =>
+        {
+            var (output, changed) = function(Cast<TIn>(input, name), context);
+            return new ValueTask<StepOutcome>(new StepOutcome(output, changed));
+        }, name);
+
+    private static T Cast<T>(object? input, string? step) => input switch
+    {
+        T typed => typed,
+        null when default(T) is null => default!,
+        _ => throw new InvalidCastException(
+            $"Step '{step ?? "LambdaPrimitive"}' expects {typeof(T).Name} but was given {input?.GetType().Name ?? "null"}."),
+    };
+}
+
+internal sealed class LambdaActor : UntypedActor
+{
+    private readonly StepFunction _function;
+    private readonly PrimitiveNode _node;
+
+    public LambdaActor(LambdaPrimitive definition, PrimitiveNode node)
+    {
+        _function = definition.Function;
+        _node = node;
+    }
+
+    public static Props Props(LambdaPrimitive definition, PrimitiveNode node) =>
+        Akka.Actor.Props.Create(() => new LambdaActor(definition, node));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case WorkflowEnvelope envelope:
+                Execute(envelope);
+                break;
+            case StepCompleted completed:
+                Complete(completed.Execution, completed.Outcome);
+                break;
+            case StepFaulted faulted:
+                faulted.Execution.Fail(Unwrap(faulted.Error), Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Execute(WorkflowEnvelope envelope)
+    {
+        var execution = new PrimitiveExecution(_node, envelope);
+        if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
+        {
+            execution.Fail(expired, Self);
+            return;
+        }
+
+        var previous = System.Diagnostics.Activity.Current;
+        // User code runs under the step's span, so spans and logs it creates nest under it.
+        if (execution.Span is not null) System.Diagnostics.Activity.Current = execution.Span;
+        var deadlineSource = DeadlineSource(envelope);
+        var piped = false;
+        try
+        {
+            var pending = _function(envelope.Payload, envelope.Context, deadlineSource?.Token ?? envelope.Cancellation);
+            if (pending.IsCompletedSuccessfully)
+            {
+                Complete(execution, pending.Result);
+            }
+            else
+            {
+                piped = true;
+                pending.AsTask().ContinueWith(
+                    static (task, state) =>
+                    {
+                        var (exec, actor, source) = ((PrimitiveExecution, IActorRef, CancellationTokenSource?))state!;
+                        source?.Dispose();
+                        actor.Tell(task.IsCompletedSuccessfully
+                            ? new StepCompleted(exec, task.Result)
+                            : new StepFaulted(exec, (Exception?)task.Exception ?? new OperationCanceledException("The step was cancelled.")));
+                    },
+                    (execution, Self, deadlineSource),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
+        }
+        catch (Exception error)
+        {
+            execution.Fail(error, Self);
+        }
+        finally
+        {
+            if (!piped) deadlineSource?.Dispose();
+            System.Diagnostics.Activity.Current = previous;
+        }
+    }
+
+    private void Complete(PrimitiveExecution execution, StepOutcome outcome) =>
+        execution.Succeed(outcome.Output, outcome.Context ?? execution.Context, Self);
+
+    /// <summary>A token that also fires at the run's deadline, or null when the run has no deadline.</summary>
+    private CancellationTokenSource? DeadlineSource(WorkflowEnvelope envelope)
+    {
+        if (envelope.Deadline is not { } deadline) return null;
+        var source = CancellationTokenSource.CreateLinkedTokenSource(envelope.Cancellation);
+        source.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (deadline - Context.System.Scheduler.Now).Ticks)));
+        return source;
+    }
+
+    private static Exception Unwrap(Exception error) =>
+        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+
+    private sealed record StepCompleted(PrimitiveExecution Execution, StepOutcome Outcome);
+
+    private sealed record StepFaulted(PrimitiveExecution Execution, Exception Error);
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using TtaActors.Actors.Execution;
+
+namespace TtaActors.Actors.Primitives;
+
+/// <summary>
+/// An immutable node of a workflow definition. A definition is materialised once into long-lived actors
+/// (<see cref="WorkflowGraph"/>); runs then flow through those actors as envelopes.
+/// </summary>
+/// <remarks><c>a &gt;&gt; b</c> builds a Sequential and <c>a | b</c> a Parallel, flattening unnamed chains.</remarks>
+public abstract class Primitive
+{
+    protected Primitive(string? name)
+    {
+        if (name is not null && string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException("A primitive name must not be blank.", nameof(name));
+        Name = name;
+    }
+
+    /// <summary>The name the user gave this primitive, if any.</summary>
+    public string? Name { get; }
+
+    /// <summary>The primitive's type as it appears in span names and metric labels, e.g. <c>SequentialPrimitive</c>.</summary>
+    public abstract string TypeName { get; }
+
+    /// <summary>The name spans and metrics use: the user's name, else the type name.</summary>
+    public string DisplayName => Name ?? TypeName;
+
+    /// <summary>The primitives nested directly inside this one.</summary>
+    public abstract IReadOnlyList<Primitive> Children { get; }
+
+    /// <summary>The props of the actor that executes this primitive at <paramref name="node"/>.</summary>
+    internal abstract Props CreateProps(PrimitiveNode node);
+
+    public static SequentialPrimitive operator >>(Primitive first, Primitive second) =>
+        new(Flatten<SequentialPrimitive>(first, s => s.Steps).Concat(Flatten<SequentialPrimitive>(second, s => s.Steps)));
+
+    public static ParallelPrimitive operator |(Primitive first, Primitive second) =>
+        new(Flatten<ParallelPrimitive>(first, p => p.Branches).Concat(Flatten<ParallelPrimitive>(second, p => p.Branches)));
+
+    /// <summary>Fluent form of <c>this &gt;&gt; next</c>.</summary>
+    public SequentialPrimitive Then(Primitive next) => this >> next;
+
+    /// <summary>Fluent form of <c>this | other</c>.</summary>
+    public ParallelPrimitive Alongside(Primitive other) => this | other;
+
+    public override string ToString() => DisplayName;
+
+    // A named composite is a unit the user wants to see in traces, so only unnamed ones are flattened.
+    private static IEnumerable<Primitive> Flatten<T>(Primitive primitive, Func<T, IReadOnlyList<Primitive>> parts)
+        where T : Primitive =>
+        primitive is T composite && composite.Name is null ? parts(composite) : [primitive];
+}

@@ -1,0 +1,148 @@
+using Akka.Actor;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Telemetry;
+
+namespace TtaActors.Actors.Primitives;
+
+/// <summary>Raised when a router's selector picks a key that has no route and there is no default route.</summary>
+public sealed class RouteNotFoundException(string key, IReadOnlyCollection<string> availableRoutes)
+    : KeyNotFoundException($"No route for key '{key}' and no default route. Available routes: {string.Join(", ", availableRoutes)}.")
+{
+    public string Key { get; } = key;
+    public IReadOnlyCollection<string> AvailableRoutes { get; } = availableRoutes;
+}
+
+/// <summary>
+/// Sends the input to the route its selector picks; an unknown key falls back to the default route. Each
+/// decision is appended to the context's routing history.
+/// </summary>
+public sealed class RouterPrimitive : Primitive
+{
+    public RouterPrimitive(
+        IReadOnlyDictionary<string, Primitive> routes,
+        Func<object?, WorkflowContext, string> selector,
+        string? defaultRoute = null,
+        string? name = null) : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(selector);
+        if (routes.Count == 0) throw new ArgumentException("A Router needs at least one route; it was given none.", nameof(routes));
+        if (defaultRoute is not null && !routes.ContainsKey(defaultRoute))
+            throw new ArgumentException(
+                $"The default route '{defaultRoute}' is not one of the routes ({string.Join(", ", routes.Keys)}).", nameof(defaultRoute));
+        Routes = routes.ToDictionary(r => r.Key, r => r.Value ?? throw new ArgumentException($"Route '{r.Key}' is null.", nameof(routes)));
+        RouteKeys = Routes.Keys.ToArray();
+        Selector = selector;
+        DefaultRoute = defaultRoute;
+    }
+
+    public IReadOnlyDictionary<string, Primitive> Routes { get; }
+    public IReadOnlyList<string> RouteKeys { get; }
+    public Func<object?, WorkflowContext, string> Selector { get; }
+    public string? DefaultRoute { get; }
+    public override IReadOnlyList<Primitive> Children => RouteKeys.Select(k => Routes[k]).ToArray();
+    public override string TypeName => "RouterPrimitive";
+
+    internal override Props CreateProps(PrimitiveNode node) => RouterActor.Props(this, node);
+}
+
+internal sealed class RouterActor : UntypedActor
+{
+    private readonly RouterPrimitive _definition;
+    private readonly PrimitiveNode _node;
+    private readonly Dictionary<string, IActorRef> _routes = new();
+    private readonly Dictionary<long, Run> _pending = new();
+
+    public RouterActor(RouterPrimitive definition, PrimitiveNode node)
+    {
+        _definition = definition;
+        _node = node;
+        for (var i = 0; i < definition.RouteKeys.Count; i++)
+        {
+            var key = definition.RouteKeys[i];
+            var route = definition.Routes[key];
+            _routes[key] = Context.ActorOf(route.CreateProps(node.Child(route, $"[{key}]")), $"route-{i}");
+        }
+    }
+
+    public static Props Props(RouterPrimitive definition, PrimitiveNode node) =>
+        Akka.Actor.Props.Create(() => new RouterActor(definition, node));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case WorkflowEnvelope envelope:
+                Route(new Run(_node, envelope));
+                break;
+            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
+                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.RouteContext!), Self);
+                break;
+            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
+                run.Fail(failed.Failure, Self);
+                break;
+            case PrimitiveResult:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Route(Run run)
+    {
+        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
+        {
+            run.Fail(expired, Self);
+            return;
+        }
+        string key;
+        try
+        {
+            key = _definition.Selector(run.Inbound.Payload, run.Context)
+                  ?? throw new InvalidOperationException("The router's selector returned null instead of a route key.");
+        }
+        catch (Exception error)
+        {
+            run.Fail(error, Self);
+            return;
+        }
+
+        var usedDefault = false;
+        if (!_routes.TryGetValue(key, out var target))
+        {
+            if (_definition.DefaultRoute is null)
+            {
+                run.Fail(new RouteNotFoundException(key, _definition.RouteKeys.ToArray()), Self);
+                return;
+            }
+            usedDefault = true;
+            key = _definition.DefaultRoute;
+            target = _routes[key];
+        }
+
+        run.Context = run.Context.WithRoutingDecision(new RoutingDecision(key, usedDefault, Context.System.Scheduler.Now));
+        if (run.Span is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(TelemetryNames.Attributes.RouterRoute, key);
+            span.SetTag(TelemetryNames.Attributes.RouterUsedDefault, usedDefault);
+        }
+        var callId = WorkflowEnvelope.NextCallId();
+        run.RouteContext = run.Context.CreateChild();
+        _pending.Add(callId, run);
+        target.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.RouteContext, Self));
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        RunGuard.FailAll(_pending.Values, reason, Self);
+        _pending.Clear();
+        base.PreRestart(reason, message);
+    }
+
+    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    {
+        public WorkflowContext? RouteContext;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OpenTelemetry;
+
+namespace TtaActors.Runtime.Cli;
+
+/// <summary>Keeps finished spans in memory so the command line can print a run's span tree.</summary>
+public sealed class SpanCollector : BaseProcessor<Activity>
+{
+    private readonly ConcurrentQueue<Activity> _finished = new();
+
+    public override void OnEnd(Activity data) => _finished.Enqueue(data);
+
+    public IReadOnlyList<Activity> ForTrace(string traceId) =>
+        _finished.Where(a => a.TraceId.ToHexString() == traceId).ToList();
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Primitives;
+
+namespace TtaActors.Runtime.Demo;
+
+/// <summary>A parsed request of the demo: what kind of work, for which area of the code.</summary>
+public sealed record Ticket(string Kind, string Area, string Summary, string? Plan = null);
+
+/// <summary>
+/// The bundled demo workflow, a small dev-copilot: parse a request, route it by kind (the feature route calls a
+/// design tool that fails twice before it answers, under a Retry), then draft code, tests and docs in parallel
+/// and summarise.
+/// </summary>
+public static class DemoWorkflow
+{
+    public const string Name = "dev-copilot-demo";
+    public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
+
+    /// <summary>How many times the design tool fails for each run before it answers.</summary>
+    public const int DesignToolFailures = 2;
+
+    public static Primitive Build()
+    {
+        var failuresLeft = new ConcurrentDictionary<string, int>();
+
+        var parse = Lambda.From<string, Ticket>(Parse, "parse-request");
+
+        var designTool = Lambda.FromAsync<Ticket, Ticket>(async (ticket, context, cancellation) =>
+        {
+            await Task.Delay(5, cancellation);
+            var left = failuresLeft.AddOrUpdate(context.CorrelationId, DesignToolFailures, (_, n) => n - 1);
+            if (left > 0) throw new TimeoutException($"design tool timed out ({left} more failure(s) to come in this run)");
+            failuresLeft.TryRemove(context.CorrelationId, out _);
+            return ticket with { Plan = $"token bucket per client in front of {ticket.Area}" };
+        }, "call-design-tool");
+
+        var planFeature = new RetryPrimitive(designTool,
+            new RetryPolicy { MaxRetries = 3, BackoffBase = 2, MaxBackoff = 0.05, Jitter = true }, name: "plan-feature");
+        var reproduceBug = Lambda.From<Ticket, Ticket>(t => t with { Plan = $"reproduce in {t.Area}, bisect, fix" }, "reproduce-bug");
+
+        var triage = new RouterPrimitive(
+            new Dictionary<string, Primitive> { ["feature"] = planFeature, ["bugfix"] = reproduceBug },
+            (input, _) => ((Ticket)input!).Kind,
+            defaultRoute: "feature",
+            name: "triage");
+
+        var draftCode = Lambda.FromAsync<Ticket, string>(async (t, ct) =>
+        {
+            await Task.Delay(10, ct);
+            return $"code: {t.Plan}";
+        }, "draft-code");
+        var writeTests = Lambda.From<Ticket, string>(t => $"tests: {t.Area} rejects the 101st request in a minute", "write-tests");
+        var updateDocs = Lambda.From<Ticket, string>(t => $"docs: {t.Summary}", "update-docs");
+
+        var summarize = Lambda.From<object?[], string>(
+            parts => string.Join(" | ", parts.Select(p => p?.ToString())), "summarize");
+
+        return parse >> triage >> (draftCode | writeTests | updateDocs) >> summarize;
+    }
+
+    /// <summary>Reads "kind: area: summary"; a request without a kind is a feature.</summary>
+    public static Ticket Parse(string request)
+    {
+        var parts = request.Split(':', 3, StringSplitOptions.TrimEntries);
+        return parts.Length switch
+        {
+            3 => new Ticket(parts[0], parts[1], parts[2]),
+            2 => new Ticket("feature", parts[0], parts[1]),
+            _ => new Ticket("feature", "general", request.Trim()),
+        };
+    }
+
+    /// <summary>The context the demo runs in: a persona session of a backend engineer.</summary>
+    public static WorkflowContext Context() =>
+        WorkflowContext.Create(workflowId: Name, sessionId: "demo-session", persona: "backend-engineer", chatMode: "feature-implementation");
+}

@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using TtaActors.Telemetry;
+
+namespace TtaActors.Runtime.Hosting;
+
+/// <summary>Registration of the runtime: one chain that reads like a table of contents.</summary>
+public static class TtaHostingExtensions
+{
+    public const string ActorSystemName = "tta";
+
+    /// <summary>
+    /// Adds the actor system (configured from <c>hocon/base.conf</c>), the OpenTelemetry pipelines with TtaActors
+    /// instrumentation and the Prometheus endpoint, and the <see cref="TtaRuntime"/> facade.
+    /// </summary>
+    public static IServiceCollection AddTtaActors(this IServiceCollection services, TtaRuntimeOptions options,
+        Action<TracerProviderBuilder>? tracing = null)
+    {
+        MetricsEndpoint.EnsurePortFree(options.MetricsPort);
+        services.AddSingleton(options);
+        services.AddAkka(ActorSystemName, builder => builder
+            .AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend));
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddTtaActorsResource(options))
+            .WithTracing(builder =>
+            {
+                builder.AddTtaActorsInstrumentation();
+                tracing?.Invoke(builder);
+            })
+            .WithMetrics(builder =>
+            {
+                builder.AddTtaActorsInstrumentation();
+                if (options.MetricsPort != 0)
+                {
+                    builder.AddPrometheusHttpListener(listener =>
+                    {
+                        listener.Host = "localhost";
+                        listener.Port = options.MetricsPort;
+                    });
+                }
+            });
+
+        services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options));
+        return services;
+    }
+
+    /// <summary>The resource attributes of DESIGN.md section 4.</summary>
+    public static ResourceBuilder AddTtaActorsResource(this ResourceBuilder resource, TtaRuntimeOptions options) =>
+        resource
+            .AddService(options.ServiceName,
+                serviceVersion: typeof(TtaHostingExtensions).Assembly.GetName().Version?.ToString(3),
+                autoGenerateServiceInstanceId: true)
+            .AddAttributes([new KeyValuePair<string, object>("deployment.environment.name", options.Environment)]);
+}

@@ -1,0 +1,20 @@
+using Akka.Actor;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Primitives;
+
+namespace TtaActors.Runtime.Hosting;
+
+/// <summary>The public facade of a running node: materialises workflow definitions on its actor system.</summary>
+public sealed class TtaRuntime(ActorSystem system, TtaRuntimeOptions options)
+{
+    public ActorSystem System { get; } = system;
+    public TtaRuntimeOptions Options { get; } = options;
+
+    /// <summary>Spawns the actors of a workflow once; run it as often as needed through the returned graph.</summary>
+    public WorkflowGraph Materialize(Primitive definition, string name, TimeSpan? defaultTimeout = null) =>
+        WorkflowGraph.Materialize(System, definition, name, new WorkflowGraphOptions
+        {
+            ServiceName = Options.ServiceName,
+            DefaultTimeout = defaultTimeout,
+        });
+}
