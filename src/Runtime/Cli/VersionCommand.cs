@@ -14,7 +14,7 @@ public static class VersionCommand
         {
             Console.WriteLine($"tta {Informational(typeof(VersionCommand).Assembly)}");
             Console.WriteLine($"Akka.NET {Informational(typeof(Akka.Actor.ActorSystem).Assembly)}");
-            Console.WriteLine($".NET {RuntimeInformation.FrameworkDescription} on {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
+            Console.WriteLine($"{RuntimeInformation.FrameworkDescription} on {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
             return CommandErrors.Success;
         });
         return command;

@@ -27,7 +27,7 @@ public sealed class SessionDirectory
 /// <summary>
 /// The node's HTTP API (JSON; errors as RFC 9457 Problem Details): runs, sessions, workflows, health and readiness.
 /// </summary>
-public static class NodeApi
+public static partial class NodeApi
 {
     public const string ProblemTypeBase = "https://tta.dev/problems/";
 
@@ -159,7 +159,13 @@ public static class NodeApi
         }
         catch (JsonException malformed)
         {
-            var detail = malformed.Message.Split(" Path:", 2)[0];
+            var detail = ClrTypeName().Replace(malformed.Message.Split(" Path:", 2)[0], m => m.Groups[1].Value switch
+            {
+                "Boolean" => "true or false",
+                "String" => "a string",
+                "Int32" or "Int64" or "Double" or "Decimal" => "a number",
+                var other => other,
+            });
             var path = malformed.Path ?? "$";
             var extensions = new Dictionary<string, object?> { ["path"] = path };
             if (malformed.LineNumber is { } line) extensions["line"] = line + 1;
@@ -242,6 +248,9 @@ public static class NodeApi
             ["column"] = p.At.Column,
             ["message"] = p.Message,
         }).ToArray());
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"System\.(?:Nullable`1\[System\.)?(\w+)\]?")]
+    private static partial System.Text.RegularExpressions.Regex ClrTypeName();
 
     internal sealed class RunBody
     {

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
@@ -75,13 +74,12 @@ public static class NodeHost
                 $"Workflow '{DemoWorkflow.Name}' takes a string such as \"{DemoWorkflow.DefaultInput}\" as input."),
         }, "The bundled dev-copilot demo: Sequential, Router, Retry and Parallel over a \"kind: area: summary\" request.");
 
-    /// <summary>Flushes spans and metrics still buffered, so a stopping node loses nothing it recorded.</summary>
-    public static bool FlushTelemetry(IServiceProvider services)
-    {
-        var traces = services.GetService<TracerProvider>()?.ForceFlush(5000) ?? true;
-        var metrics = services.GetService<MeterProvider>()?.ForceFlush(5000) ?? true;
-        return traces && metrics;
-    }
+    /// <summary>
+    /// Flushes spans still buffered in the tracer provider's processors, so a stopping node loses nothing it recorded.
+    /// Metrics are pulled by Prometheus, so there is nothing to push for them.
+    /// </summary>
+    public static bool FlushTelemetry(IServiceProvider services) =>
+        services.GetService<TracerProvider>()?.ForceFlush(5000) ?? true;
 
     /// <summary>Turns "address in use" from Kestrel into one line naming the option to change.</summary>
     public static Exception Explain(Exception error, NodeOptions options) => error switch

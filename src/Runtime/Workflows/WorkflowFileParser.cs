@@ -35,7 +35,8 @@ public sealed partial class WorkflowFileParser
     {
         var parser = new WorkflowFileParser(file);
         var document = parser.ParseDocument(text, defaultName);
-        return (parser._problems.Count == 0 ? document : null, parser._problems);
+        return (parser._problems.Count == 0 ? document : null,
+            parser._problems.OrderBy(p => p.At.Line).ThenBy(p => p.At.Column).ToList());
     }
 
     private WorkflowDocument? ParseDocument(string text, string defaultName)
@@ -406,6 +407,8 @@ public sealed partial class WorkflowFileParser
                 return new JsonTemplate.Literal(literal);
             case YamlScalarNode scalar:
                 return TemplateOf(node, scalar.Value ?? "", allowEnv) is { } template ? new JsonTemplate.Text(template) : null;
+            case YamlMappingNode when IsUnquotedTemplate(node):
+                return Missing<JsonTemplate>(node, UnquotedTemplateMessage);
             case YamlSequenceNode sequence:
             {
                 var items = sequence.Children.Select(c => JsonTemplateOf(c, allowEnv)).ToList();
@@ -460,7 +463,7 @@ public sealed partial class WorkflowFileParser
     private string? String(YamlNode node, string what)
     {
         if (node is YamlScalarNode { Value: { } value } && (value.Length > 0 || ((YamlScalarNode)node).Style != ScalarStyle.Plain)) return value;
-        Problem(At(node), $"'{what}' must be a text value; found {Describe(node)}.");
+        Problem(At(node), IsUnquotedTemplate(node) ? UnquotedTemplateMessage : $"'{what}' must be a text value; found {Describe(node)}.");
         return null;
     }
 
@@ -487,6 +490,13 @@ public sealed partial class WorkflowFileParser
         Problem(At(node), $"'{what}' must be true or false; found {Describe(node)}.");
         return null;
     }
+
+    private const string UnquotedTemplateMessage =
+        "A template that starts with {{ must be quoted, e.g. \"{{ input.name }}\"; unquoted, YAML reads it as a mapping.";
+
+    /// <summary>YAML reads an unquoted <c>{{ x }}</c> as a mapping whose only key is a mapping.</summary>
+    private static bool IsUnquotedTemplate(YamlNode node) =>
+        node is YamlMappingNode { Children.Count: 1 } outer && outer.Children.First().Key is YamlMappingNode;
 
     private T? Missing<T>(YamlNode node, string message) where T : class
     {
