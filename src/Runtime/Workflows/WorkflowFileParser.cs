@@ -41,6 +41,7 @@ public sealed partial class WorkflowFileParser
 
     private WorkflowDocument? ParseDocument(string text, string defaultName)
     {
+        if (!IsWellFormed(text)) return null;
         var stream = new YamlStream();
         try
         {
@@ -48,11 +49,7 @@ public sealed partial class WorkflowFileParser
         }
         catch (YamlException error)
         {
-            var message = (error.InnerException as YamlException)?.Message ?? error.Message;
-            var line = LineAt(text, (int)error.Start.Line);
-            if (line.Contains("{{", StringComparison.Ordinal))
-                message += " (a value that starts with {{ must be quoted, e.g. \"{{ input.name }}\")";
-            Problem(new SourceLocation(_file, (int)error.Start.Line, (int)error.Start.Column), $"Not valid YAML: {message}");
+            YamlProblem(text, (int)error.Start.Line, (int)error.Start.Column, (error.InnerException as YamlException)?.Message ?? error.Message);
             return null;
         }
 
@@ -90,6 +87,45 @@ public sealed partial class WorkflowFileParser
             Problem(new SourceLocation(_file, 1, 1),
                 $"The file name gives the workflow name '{name}', which may only use letters, digits, '.', '_' and '-'; rename the file or set 'name:'.");
         return steps is null ? null : new WorkflowDocument(name, description, steps, _file);
+    }
+
+    /// <summary>
+    /// Reads the YAML event by event first, so that even where the YAML library fails without a location (it throws
+    /// plain exceptions on some unclosed flow collections) the problem is reported where reading stopped.
+    /// </summary>
+    private bool IsWellFormed(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var line = 1;
+        var column = 1;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                if (parser.Current is { } current)
+                {
+                    line = (int)current.End.Line;
+                    column = (int)current.End.Column;
+                }
+            }
+            return true;
+        }
+        catch (YamlException error)
+        {
+            YamlProblem(text, (int)error.Start.Line, (int)error.Start.Column, (error.InnerException as YamlException)?.Message ?? error.Message);
+        }
+        catch (InvalidOperationException)
+        {
+            YamlProblem(text, line, column, "the YAML parser stopped here; look for an unclosed [ or { or a missing quote");
+        }
+        return false;
+    }
+
+    private void YamlProblem(string text, int line, int column, string message)
+    {
+        if (LineAt(text, line).Contains("{{", StringComparison.Ordinal))
+            message += " (a value that starts with {{ must be quoted, e.g. \"{{ input.name }}\")";
+        Problem(new SourceLocation(_file, line, column), $"Not valid YAML: {message}");
     }
 
     private StepSpec? Step(YamlNode node)

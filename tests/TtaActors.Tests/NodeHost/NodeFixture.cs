@@ -85,8 +85,8 @@ public static class WorkflowFiles
 {
     public static void WriteAll(string directory, string flakyUrl)
     {
-        File.WriteAllText(Path.Combine(directory, "everything.yaml"), Everything.Replace("FLAKY", flakyUrl));
-        File.WriteAllText(Path.Combine(directory, "missing-env.yaml"), MissingEnv.Replace("FLAKY", flakyUrl));
+        File.WriteAllText(Path.Combine(directory, "everything.yaml"), Everything.Replace("%FLAKY_URL%", flakyUrl));
+        File.WriteAllText(Path.Combine(directory, "missing-env.yaml"), MissingEnv.Replace("%FLAKY_URL%", flakyUrl));
         File.WriteAllText(Path.Combine(directory, "malformed.yaml"), Malformed);
         File.WriteAllText(Path.Combine(directory, "unknown-kind.yaml"), UnknownKind);
     }
@@ -112,7 +112,7 @@ public static class WorkflowFiles
                       jitter: false
                       do:
                         http:
-                          url: "FLAKY/flaky?key={{ input.key }}"
+                          url: "%FLAKY_URL%/flaky?key={{ input.key }}"
                           headers:
                             Authorization: "Bearer {{ env.FLAKY_API_TOKEN }}"
                           expect: 200
@@ -125,13 +125,13 @@ public static class WorkflowFiles
               - template: "attempts={{ input.attempts }}"
               - fallback:
                   do:
-                    http: {method: POST, url: "FLAKY/broken", body: {attempts: "{{ input.attempts }}"}}
+                    http: {method: POST, url: "%FLAKY_URL%/broken", body: {attempts: "{{ input.attempts }}"}}
                   otherwise:
                     template: "fallback used"
               - timeout:
                   seconds: 0.5
                   do:
-                    http: {url: "FLAKY/slow"}
+                    http: {url: "%FLAKY_URL%/slow"}
                   otherwise:
                     template: "timed out"
               - set:
@@ -141,7 +141,7 @@ public static class WorkflowFiles
 
     public const string MissingEnv = """
         - http:
-            url: "FLAKY/flaky?key=missing-env"
+            url: "%FLAKY_URL%/flaky?key=missing-env"
             headers:
               X-Api-Key: "{{ env.E2E_UNSET_VARIABLE_FOR_HEADER }}"
         """;

@@ -34,7 +34,12 @@ public sealed class TtaProcess : IAsyncDisposable
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(_stdout, e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(_stderr, e.Data);
-        _process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException($"tta exited with {_process.ExitCode} before it was ready.\n{Output}"));
+        _process.Exited += (_, _) =>
+        {
+            // Waiting again after exit drains the redirected output, so the message shows what the process printed.
+            _process.WaitForExit();
+            _ready.TrySetException(new InvalidOperationException($"tta exited with {_process.ExitCode} before it was ready.\n{Output}"));
+        };
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -45,7 +50,7 @@ public sealed class TtaProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
             var directory = new DirectoryInfo(AppContext.BaseDirectory);
             while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TtaActors.sln"))) directory = directory.Parent;
             if (directory is null) throw new InvalidOperationException("Cannot find the repository root (TtaActors.sln) above the test binaries.");
