@@ -260,7 +260,10 @@ public static class OtlpDecoder
             {
                 case 0: Varint(); break;
                 case 1: _position += 8; break;
-                case 2: _position += (int)Varint(); break;
+                case 2:
+                    var length = (int)Varint(); // read before adding: `_position += Varint()` would add to the old position
+                    _position += length;
+                    break;
                 case 5: _position += 4; break;
                 default: throw new FormatException($"Unknown wire type {wire}.");
             }
