@@ -20,7 +20,7 @@ public static class NodeCommand
         var seed = new Option<string[]>("--seed") { Description = "Seed node akka.tcp://tta@HOST:PORT, repeatable (TTA_SEED_NODES, comma-separated; none = join itself).", AllowMultipleArgumentsPerToken = false };
         var dbProvider = new Option<string?>("--db-provider") { Description = "Persistence: sqlite or postgres (TTA_DB_PROVIDER; default sqlite)." };
         var db = new Option<string?>("--db") { Description = "Database connection string (TTA_DB; SQLite default: a file in --data)." };
-        var data = new Option<string?>("--data") { Description = "Data directory for SQLite and spool files (TTA_DATA; default ./tta-data)." };
+        var data = new Option<string?>("--data") { Description = "Data directory for SQLite and spool files (TTA_DATA; default ./.tta)." };
         var workflows = new Option<string?>("--workflows") { Description = "Directory of workflow files to load (TTA_WORKFLOWS)." };
         var serviceName = new Option<string?>("--service-name") { Description = "Workspace / service.name of the node's telemetry (TTA_SERVICE_NAME, OTEL_SERVICE_NAME)." };
         var config = new Option<string?>("--config") { Description = "HOCON file layered over the shipped configuration (TTA_CONFIG)." };
@@ -72,7 +72,7 @@ public static class NodeCommand
         if (Pick(dbProvider, "--db-provider", env, "TTA_DB_PROVIDER") is { } provider)
             options = options with { DbProvider = NodeOptions.ParseProvider(provider.Key, provider.Value) };
         if (Pick(db, "--db", env, "TTA_DB") is { } connection) options = options with { Db = connection.Value };
-        if (Pick(data, "--data", env, "TTA_DATA") is { } dir) options = options with { DataDirectory = Path.GetFullPath(dir.Value) };
+        if ((Pick(data, "--data", env, "TTA_DATA") ?? Pick(null, "--data", env, "TTA_DATA_DIR")) is { } dir) options = options with { DataDirectory = Path.GetFullPath(dir.Value) };
         if (Pick(workflows, "--workflows", env, "TTA_WORKFLOWS") is { } flows) options = options with { WorkflowsDirectory = Path.GetFullPath(flows.Value) };
         if (Pick(config, "--config", env, "TTA_CONFIG") is { } file) options = options with { ConfigFile = Path.GetFullPath(file.Value) };
         if (NonEmpty(env("TTA_API_TOKEN")) is { } token) options = options with { ApiToken = token };

@@ -13,7 +13,7 @@ public sealed record HoconLayer(string Name, Config Config);
 /// The node's effective HOCON, built from layers; a later layer wins over an earlier one:
 /// <list type="number">
 /// <item><c>hocon/base.conf</c></item>
-/// <item><c>hocon/cluster.conf</c> (when the installation ships it)</item>
+/// <item><c>hocon/serialization.conf</c> and <c>hocon/cluster.conf</c> (when the installation ships them)</item>
 /// <item><c>hocon/persistence-{sqlite|postgres}.conf</c> for the chosen <c>--db-provider</c> (when shipped)</item>
 /// <item>the user's file: <c>--config FILE</c> / <c>TTA_CONFIG</c></item>
 /// <item>the node's options (<c>--host</c>, <c>--port</c>, <c>--seed</c>, <c>--db</c> ... and their <c>TTA_*</c> twins)</item>
@@ -38,6 +38,7 @@ public sealed partial class HoconLayers
     {
         environment ??= Environment.GetEnvironmentVariable;
         var layers = new List<HoconLayer> { new("hocon/base.conf", HoconFiles.Load("base.conf")) };
+        AddShipped(layers, "serialization.conf");
         AddShipped(layers, "cluster.conf");
         AddShipped(layers, $"persistence-{options.DbProvider.ToString().ToLowerInvariant()}.conf");
         if (options.ConfigFile is { } file) layers.Add(new HoconLayer(file, ParseFile(file)));

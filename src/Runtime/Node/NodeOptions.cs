@@ -50,8 +50,8 @@ public sealed partial record NodeOptions
     /// <summary><c>--db</c> / <c>TTA_DB</c>: the connection string; SQLite defaults to a file in the data directory.</summary>
     public string? Db { get; init; }
 
-    /// <summary><c>--data</c> / <c>TTA_DATA</c>: SQLite database and spool files.</summary>
-    public string DataDirectory { get; init; } = Path.GetFullPath("tta-data");
+    /// <summary><c>--data</c> / <c>TTA_DATA</c> (or <c>TTA_DATA_DIR</c>): SQLite journal and spool files; default <c>.tta</c> in the working directory.</summary>
+    public string DataDirectory { get; init; } = Path.GetFullPath(".tta");
 
     /// <summary><c>--workflows</c> / <c>TTA_WORKFLOWS</c>: a directory of workflow files loaded at start.</summary>
     public string? WorkflowsDirectory { get; init; }
@@ -72,7 +72,7 @@ public sealed partial record NodeOptions
 
     /// <summary>The connection string the persistence layer uses.</summary>
     public string EffectiveConnectionString => Db ?? (DbProvider == DatabaseProvider.Sqlite
-        ? $"Data Source={Path.Combine(DataDirectory, "tta.db")}"
+        ? $"Data Source={Path.Combine(DataDirectory, "journal.db")}"
         : throw new TtaConfigurationException("--db-provider postgres needs a connection string: pass --db or set TTA_DB."));
 
     /// <summary>Checks what only makes sense together; throws with the option and variable to fix.</summary>
