@@ -104,11 +104,13 @@ public sealed partial class HoconLayers
     {
         var provider = options.DbProvider == DatabaseProvider.Sqlite ? "SQLite.MS" : "PostgreSQL.15";
         var connection = options.DbProvider == DatabaseProvider.Postgres && options.Db is null ? "" : options.EffectiveConnectionString;
-        var seeds = string.Join(", ", options.Seeds.Select(s => $"\"{Escape(s)}\""));
+        var seeds = options.Seeds.Count == 0
+            ? ""
+            : $"akka.cluster.seed-nodes = [{string.Join(", ", options.Seeds.Select(s => $"\"{Escape(s)}\""))}]";
         return $$"""
             akka.remote.dot-netty.tcp.hostname = "{{Escape(options.Host)}}"
             akka.remote.dot-netty.tcp.port = {{options.Port}}
-            akka.cluster.seed-nodes = [{{seeds}}]
+            {{seeds}}
             akka.persistence.journal.sql.provider-name = "{{provider}}"
             akka.persistence.journal.sql.connection-string = "{{Escape(connection)}}"
             akka.persistence.snapshot-store.sql.provider-name = "{{provider}}"

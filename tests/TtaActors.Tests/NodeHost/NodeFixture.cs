@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using TtaActors.Tests.Support;
 using Xunit;
 
 namespace TtaActors.Tests.NodeHost;
@@ -29,11 +30,11 @@ public sealed class NodeFixture : IAsyncLifetime
     {
         Flaky = await FlakyServer.StartAsync(FlakyToken);
         WorkflowFiles.WriteAll(WorkflowsDirectory, Flaky.Url);
-        var httpPort = TtaProcess.FreePort();
-        MetricsPort = TtaProcess.FreePort();
+        var httpPort = FreePort.Next();
+        MetricsPort = FreePort.Next();
         Node = await TtaProcess.StartAsync(
             ["node", "--http", $"0.0.0.0:{httpPort}", "--metrics-port", MetricsPort.ToString(), "--workflows", WorkflowsDirectory,
-             "--data", _data, "--port", TtaProcess.FreePort().ToString()],
+             "--data", _data, "--port", FreePort.Next().ToString()],
             new Dictionary<string, string?>
             {
                 ["TTA_API_TOKEN"] = ApiToken,

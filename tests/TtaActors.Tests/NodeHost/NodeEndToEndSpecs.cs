@@ -5,7 +5,7 @@ using Xunit;
 namespace TtaActors.Tests.NodeHost;
 
 /// <summary>End-to-end through the real binary: <c>tta node</c> as a process, driven over HTTP.</summary>
-public sealed class NodeEndToEndTests(NodeFixture node) : IClassFixture<NodeFixture>
+public sealed class NodeEndToEndSpecs(NodeFixture node) : IClassFixture<NodeFixture>
 {
     [Fact]
     public async Task Node_runs_a_workflow_file_with_every_step_kind_and_retries_the_flaky_http_call()

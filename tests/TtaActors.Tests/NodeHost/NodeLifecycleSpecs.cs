@@ -1,16 +1,17 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using TtaActors.Tests.Support;
 using Xunit;
 
 namespace TtaActors.Tests.NodeHost;
 
 /// <summary>Start-up, configuration and shutdown of the real binary.</summary>
-public sealed class NodeLifecycleTests
+public sealed class NodeLifecycleSpecs
 {
     [Fact]
     public async Task Node_stops_cleanly_on_sigterm_after_flushing_telemetry()
     {
-        var port = TtaProcess.FreePort();
+        var port = FreePort.Next();
         await using var node = await TtaProcess.StartAsync(
             ["node", "--http", $"127.0.0.1:{port}", "--metrics-port", "0", "--data", Directory.CreateTempSubdirectory("tta-sigterm-").FullName],
             new Dictionary<string, string?>(), "tta node ready");
@@ -31,7 +32,7 @@ public sealed class NodeLifecycleTests
     [Fact]
     public async Task Node_refuses_a_non_loopback_bind_without_an_api_token()
     {
-        var cli = await TtaProcess.RunAsync(["node", "--http", $"0.0.0.0:{TtaProcess.FreePort()}", "--metrics-port", "0"]);
+        var cli = await TtaProcess.RunAsync(["node", "--http", $"0.0.0.0:{FreePort.Next()}", "--metrics-port", "0"]);
         Assert.Equal(1, cli.ExitCode);
         Assert.Contains("TTA_API_TOKEN", cli.Stderr);
     }
