@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
@@ -76,6 +77,9 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
 
     private async Task<RunRecord> CompleteAsync(RegisteredWorkflow workflow, object? input, WorkflowContext context, RunRecord started, RunId runId)
     {
+        // Each run is its own trace (and Langfuse trace): it must not become a child of the HTTP request's activity,
+        // which is not exported and, unsampled, would keep the run from being recorded. The change stays in this method.
+        Activity.Current = null;
         var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping });
         var finished = started with
         {

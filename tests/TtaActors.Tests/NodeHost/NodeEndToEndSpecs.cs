@@ -54,11 +54,32 @@ public sealed class NodeEndToEndSpecs(NodeFixture node) : IClassFixture<NodeFixt
         Assert.Equal("frontend-dev", (string?)change["to"]);
         Assert.Equal(1, (int)session["runs"]!);
 
+        var (listStatus, list) = await node.GetAsync("/sessions");
+        Assert.Equal(200, listStatus);
+        Assert.Contains("e2e-switch", list!["sessions"]!.AsArray().Select(s => (string?)s));
+
         var cli = await TtaProcess.RunAsync(["sessions", "e2e-switch", "--node", node.ApiUrl],
             new Dictionary<string, string?> { ["TTA_API_TOKEN"] = NodeFixture.ApiToken });
         Assert.True(cli.ExitCode == 0, cli.Output);
         Assert.Contains("frontend-dev", cli.Stdout);
         Assert.Contains("review", cli.Stdout);
+    }
+
+    [Fact]
+    public async Task A_run_posted_without_waiting_is_accepted_and_can_be_read_back_by_id()
+    {
+        var (status, run) = await node.PostAsync("/runs", """{"workflow": "everything", "input": {"kind": "bye", "key": "w"}, "wait": false}""");
+        Assert.Equal(202, status);
+        Assert.Equal("running", (string?)run!["status"]);
+
+        var (readStatus, read) = await node.GetAsync($"/runs/{run["runId"]}");
+        Assert.Equal(200, readStatus);
+        Assert.Equal((string?)run["runId"], (string?)read!["runId"]);
+        Assert.Contains((string?)read["status"], new[] { "running", "succeeded" });
+
+        var (missing, problem) = await node.GetAsync("/runs/0123456789abcdef0123456789abcdef");
+        Assert.Equal(404, missing);
+        Assert.Equal("Run not found", (string?)problem!["title"]);
     }
 
     [Fact]
