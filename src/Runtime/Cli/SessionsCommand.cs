@@ -73,8 +73,11 @@ public static class SessionsCommand
         var switches = session["switches"]!.AsArray();
         Console.WriteLine($"Switches  {switches.Count}");
         if (switches.Count == 0) return;
-        Console.WriteLine($"  {"AT",-27} {"FROM",-20} {"TO",-20} CHATMODE");
+        Console.WriteLine($"  {"AT (UTC)",-19} {"FROM",-20} {"TO",-20} CHATMODE");
         foreach (var change in switches)
-            Console.WriteLine($"  {change!["at"],-27} {change["from"],-20} {change["to"],-20} {change["chatmode"] ?? "-"}");
+        {
+            var at = change!["at"]!.GetValue<DateTimeOffset>().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            Console.WriteLine($"  {at,-19} {change["from"],-20} {change["to"],-20} {change["chatmode"] ?? "-"}");
+        }
     }
 }
