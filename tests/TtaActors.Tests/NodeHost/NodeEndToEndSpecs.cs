@@ -5,6 +5,7 @@ using Xunit;
 namespace TtaActors.Tests.NodeHost;
 
 /// <summary>End-to-end through the real binary: <c>tta node</c> as a process, driven over HTTP.</summary>
+[Collection(TtaProcessCollection.Name)]
 public sealed class NodeEndToEndSpecs(NodeFixture node) : IClassFixture<NodeFixture>
 {
     [Fact]

@@ -6,6 +6,7 @@ using Xunit;
 namespace TtaActors.Tests.NodeHost;
 
 /// <summary>Start-up, configuration and shutdown of the real binary.</summary>
+[Collection(TtaProcessCollection.Name)]
 public sealed class NodeLifecycleSpecs
 {
     [Fact]
