@@ -161,6 +161,19 @@ public sealed class CacheSpecs(ITestOutputHelper output) : CatalogSpec(output)
     }
 
     [Fact]
+    public async Task Cache_should_treat_a_null_value_from_a_backend_as_a_miss()
+    {
+        var inner = Expensive();
+        var graph = Materialize(new CachePrimitive(inner, Ttl, backend: new NullHitBackend(), name: "cache"));
+
+        var result = await Within(graph.RunAsync("a"));
+
+        Assert.Equal("computed:a", result.Output);
+        Assert.Equal(1, inner.CallCount);
+        Assert.Equal(false, SpanOf(result, "cache").GetTagItem(TelemetryNames.Catalog.Attributes.CacheHit));
+    }
+
+    [Fact]
     public async Task InMemoryCacheBackend_should_evict_the_least_recently_used_entry_when_full()
     {
         var backend = new InMemoryCacheBackend(maxEntries: 2, _time);
@@ -176,6 +189,20 @@ public sealed class CacheSpecs(ITestOutputHelper output) : CatalogSpec(output)
         _time.Advance(Ttl);
         Assert.Equal(CacheLookup.Expired, await backend.GetAsync("a"));
         Assert.Equal(1, backend.Count);
+    }
+
+    /// <summary>A backend that claims a hit for every key but holds nothing, as a store that kept a null would.</summary>
+    private sealed class NullHitBackend : ICacheBackend
+    {
+        public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellation = default) =>
+            new(new CacheLookup(CacheLookupOutcome.Hit, null));
+
+        public ValueTask SetAsync(string key, object value, TimeSpan timeToLive, CancellationToken cancellation = default) =>
+            ValueTask.CompletedTask;
+
+        public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellation = default) => new(false);
+
+        public ValueTask ClearAsync(CancellationToken cancellation = default) => ValueTask.CompletedTask;
     }
 
     /// <summary>A backend that answers asynchronously, as a networked one does, and that can be taken down.</summary>
