@@ -88,7 +88,13 @@ internal sealed class TimeoutActor : UntypedActor, IWithTimers
                 else InTime(run).Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.InnerContext), Self);
                 break;
             case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                if (!run.Expired) InTime(run);
+                if (!run.Expired) run = InTime(run);
+                else if (_definition.TrackTimeouts && failed.Failure.Context is null)
+                {
+                    // The fallback failed too: the count of this expiry still reaches the caller.
+                    run.Fail(failed.Failure with { Context = run.Context }, Self);
+                    break;
+                }
                 run.Fail(failed.Failure, Self);
                 break;
             case PrimitiveResult late when _expired.Remove(late.CallId, out var run):

@@ -110,6 +110,23 @@ public sealed class TimeoutSpecs(ITestOutputHelper output) : CatalogSpec(output)
     }
 
     [Fact]
+    public async Task Timeout_should_answer_the_fallback_error_with_the_count_when_the_fallback_fails_too()
+    {
+        var step = new ControlledStep();
+        var fallbackError = new InvalidOperationException("no cached answer either");
+        var graph = Materialize(new TimeoutPrimitive(step.Honouring("slow"), Limit, MockPrimitive.Raising(fallbackError, "fallback"),
+            name: "limited"));
+
+        var run = graph.RunAsync("q");
+        await Within(step.Started.Task);
+        Scheduler.Advance(Limit);
+        var result = await Within(run);
+
+        Assert.Same(fallbackError, result.Failure!.Exception);
+        Assert.Equal(1, result.Context.State[WorkflowStateKeys.TimeoutCount]);
+    }
+
+    [Fact]
     public async Task Timeout_should_track_nothing_in_the_context_when_tracking_is_off()
     {
         var step = new ControlledStep();
