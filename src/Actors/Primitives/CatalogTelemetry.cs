@@ -9,8 +9,9 @@ namespace TtaActors.Actors.Primitives;
 internal static class CatalogTelemetry
 {
     /// <summary>Sets a decision attribute on the execution's span, if the span records data.</summary>
-    public static void Tag(PrimitiveExecution execution, string key, object value)
+    public static void Tag<T>(PrimitiveExecution execution, string key, T value)
     {
+        // Generic so that a value type is boxed only when the span records it.
         if (execution.Span is { IsAllDataRequested: true } span) span.SetTag(key, value);
     }
 
