@@ -35,4 +35,29 @@ public static class TtaInstrumentation
         TelemetryNames.Metrics.PrimitiveExecutions,
         unit: null,
         description: "Number of primitive executions, by outcome.");
+
+    public static readonly Gauge<int> CircuitBreakerState = Meter.CreateGauge<int>(
+        TelemetryNames.Catalog.Metrics.CircuitBreakerState,
+        unit: null,
+        description: "State of a circuit breaker: 0 closed, 1 half-open, 2 open.");
+
+    public static readonly Counter<long> CircuitBreakerTransitions = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CircuitBreakerTransitions,
+        unit: null,
+        description: "Circuit breaker state transitions, by from_state and to_state.");
+
+    public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CacheHits,
+        unit: null,
+        description: "Cache primitive lookups answered from the cache.");
+
+    public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CacheMisses,
+        unit: null,
+        description: "Cache primitive lookups that ran the inner primitive.");
+
+    public static readonly Counter<long> TimeoutLateResults = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.TimeoutLateResults,
+        unit: null,
+        description: "Answers of inner runs that arrived after their Timeout expired and were discarded.");
 }

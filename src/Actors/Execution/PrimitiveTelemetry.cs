@@ -8,7 +8,7 @@ namespace TtaActors.Actors.Execution;
 internal static class PrimitiveTelemetry
 {
     /// <summary>Label value when a run has no workspace; the runtime always sets one.</summary>
-    private const string UnknownService = "unknown_service";
+    internal const string UnknownService = "unknown_service";
 
     /// <summary>
     /// Starts a span under <paramref name="parent"/> without leaving it as <see cref="Activity.Current"/>: a

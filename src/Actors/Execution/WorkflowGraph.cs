@@ -108,7 +108,7 @@ public sealed class WorkflowGraph
             result = answer switch
             {
                 PrimitiveSucceeded ok => new WorkflowRunResult(runId, ok.Output, ok.Context, null, traceId),
-                PrimitiveFailed failed => new WorkflowRunResult(runId, null, runContext, failed.Failure, traceId),
+                PrimitiveFailed failed => new WorkflowRunResult(runId, null, failed.Failure.Context ?? runContext, failed.Failure, traceId),
                 _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from workflow '{Name}'."),
             };
         }
