@@ -20,7 +20,7 @@ public sealed record WorkflowStepServices(
 
 /// <summary>
 /// Turns a parsed workflow file into the same primitive definitions code builds (Sequential, Parallel, Router,
-/// Retry, Lambda leaves), so file workflows and code workflows share one execution path.
+/// Retry, Fallback, Timeout, Lambda leaves), so file workflows and code workflows share one execution path.
 /// </summary>
 public sealed class WorkflowFileBuilder
 {
@@ -90,12 +90,7 @@ public sealed class WorkflowFileBuilder
     {
         var primary = Step(spec.Do);
         var otherwise = Step(spec.Otherwise);
-        if (primary is null || otherwise is null) return null;
-        var name = spec.Name ?? spec.Kind;
-        var step = new NestedSteps.Fallback(
-            _services.Materialize(primary, $"{_workflow}.{name}.do"),
-            _services.Materialize(otherwise, $"{_workflow}.{name}.otherwise"));
-        return new LambdaPrimitive(step.ExecuteAsync, name);
+        return primary is null || otherwise is null ? null : new FallbackPrimitive(primary, otherwise, spec.Name);
     }
 
     private Primitive? Timeout(TimeoutSpec spec)
@@ -103,58 +98,9 @@ public sealed class WorkflowFileBuilder
         var inner = Step(spec.Do);
         var otherwise = spec.Otherwise is null ? null : Step(spec.Otherwise);
         if (inner is null || (spec.Otherwise is not null && otherwise is null)) return null;
-        var name = spec.Name ?? spec.Kind;
-        var step = new NestedSteps.Timeout(
-            TimeSpan.FromSeconds(spec.Seconds),
-            _services.Materialize(inner, $"{_workflow}.{name}.do"),
-            otherwise is null ? null : _services.Materialize(otherwise, $"{_workflow}.{name}.otherwise"),
-            spec.Describe());
-        return new LambdaPrimitive(step.ExecuteAsync, name);
+        return new TimeoutPrimitive(inner, TimeSpan.FromSeconds(spec.Seconds), otherwise, name: spec.Name);
     }
 
     private static LambdaPrimitive Leaf(StepSpec spec, Func<JsonNode?, WorkflowContext, JsonNode?> render) =>
         new((input, context, _) => new ValueTask<StepOutcome>(new StepOutcome(render(JsonData.ToNode(input), context))), spec.Name ?? spec.Kind);
-}
-
-/// <summary>
-/// The fallback and timeout steps of workflow files, composed from materialised inner graphs until the catalog's
-/// Fallback and Timeout primitives replace them.
-/// </summary>
-internal static class NestedSteps
-{
-    public const string TimeoutsStateKey = "timeouts";
-
-    public sealed class Fallback(WorkflowGraph primary, WorkflowGraph otherwise)
-    {
-        public async ValueTask<StepOutcome> ExecuteAsync(object? input, WorkflowContext context, CancellationToken cancellation)
-        {
-            var first = await primary.RunAsync(input, context, new RunOptions { Cancellation = cancellation });
-            if (first.Failure is not { } primaryFailure) return new StepOutcome(first.Output, first.Context);
-            var second = await otherwise.RunAsync(input, context, new RunOptions { Cancellation = cancellation });
-            if (second.Succeeded) return new StepOutcome(second.Output, second.Context);
-            // Both failed: the primary's error is the one the caller needs to see.
-            throw primaryFailure.Exception ?? new WorkflowFailedException(primaryFailure);
-        }
-    }
-
-    public sealed class Timeout(TimeSpan limit, WorkflowGraph inner, WorkflowGraph? otherwise, string describe)
-    {
-        public async ValueTask<StepOutcome> ExecuteAsync(object? input, WorkflowContext context, CancellationToken cancellation)
-        {
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timer.CancelAfter(limit);
-            var result = await inner.RunAsync(input, context, new RunOptions { Cancellation = timer.Token });
-            if (result.Succeeded) return new StepOutcome(result.Output, result.Context);
-            var failure = result.Failure!;
-            if (!timer.IsCancellationRequested || cancellation.IsCancellationRequested)
-                throw failure.Exception ?? new WorkflowFailedException(failure);
-
-            var timeouts = context.State.TryGetValue(TimeoutsStateKey, out var count) && count is int n ? n + 1 : 1;
-            var counted = context.WithState(TimeoutsStateKey, timeouts);
-            if (otherwise is null) throw new TimeoutException($"The {describe} did not finish within {limit.TotalSeconds:0.###} s.");
-            var fallback = await otherwise.RunAsync(input, counted, new RunOptions { Cancellation = cancellation });
-            if (fallback.Failure is { } fallbackFailure) throw fallbackFailure.Exception ?? new WorkflowFailedException(fallbackFailure);
-            return new StepOutcome(fallback.Output, fallback.Context);
-        }
-    }
 }

@@ -29,11 +29,14 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
             - set: {a: 1}
             - router: {by: $.a, routes: {"1": {template: "one"}}}
             - parallel: [{template: "x"}, {retry: {max_retries: 1, do: {template: "y"}}}]
+            - fallback: {do: {template: "d"}, otherwise: {timeout: {seconds: 2, do: {template: "t"}}}}
             """, "spec.yaml", "spec");
         var root = Assert.IsType<SequentialPrimitive>(WorkflowFileBuilder.Build(document!, Services()));
-        Assert.Equal(["LambdaPrimitive", "RouterPrimitive", "ParallelPrimitive"], root.Steps.Select(s => s.TypeName));
+        Assert.Equal(["LambdaPrimitive", "RouterPrimitive", "ParallelPrimitive", "FallbackPrimitive"], root.Steps.Select(s => s.TypeName));
         Assert.Equal("set", root.Steps[0].Name);
         Assert.IsType<RetryPrimitive>(((ParallelPrimitive)root.Steps[2]).Branches[1]);
+        var timeout = Assert.IsType<TimeoutPrimitive>(((FallbackPrimitive)root.Steps[3]).Fallback);
+        Assert.Equal(TimeSpan.FromSeconds(2), timeout.Timeout);
     }
 
     [Fact]
