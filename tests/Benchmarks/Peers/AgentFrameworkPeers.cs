@@ -1,0 +1,63 @@
+using Microsoft.Agents.AI.Workflows;
+
+namespace TtaActors.Benchmarks.Peers;
+
+/// <summary>
+/// The Microsoft Agent Framework peers (Microsoft.Agents.AI.Workflows): function executors joined by edges,
+/// run in process the way its samples run them, with its OpenTelemetry option on for the traced variants.
+/// </summary>
+public static class AgentFrameworkPeers
+{
+    /// <summary>Executors step-0 .. step-(n-1), each adding one, joined by edges; the last one's result is the output.</summary>
+    public static Workflow Chain(int length, bool traced)
+    {
+        var steps = Enumerable.Range(0, length)
+            .Select(i => ((Func<int, int>)(value => value + 1)).BindAsExecutor($"step-{i}", threadsafe: true))
+            .ToArray();
+        var builder = new WorkflowBuilder(steps[0]);
+        for (var i = 1; i < steps.Length; i++) builder.AddEdge(steps[i - 1], steps[i]);
+        builder.WithOutputFrom(steps[^1]).WithName("seq10");
+        if (traced) builder.WithOpenTelemetry();
+        return builder.Build();
+    }
+
+    /// <summary>A start executor fanning out to <paramref name="branches"/> executors, joined again by a barrier edge.</summary>
+    public static Workflow FanOut(int branches, bool traced)
+    {
+        var start = ((Func<int, int>)(value => value)).BindAsExecutor("start", threadsafe: true);
+        var workers = Enumerable.Range(0, branches)
+            .Select(i => ((Func<int, int>)(value => value + 1)).BindAsExecutor($"branch-{i}", threadsafe: true))
+            .ToArray();
+        // The gatherer counts per run, so each run gets its own instance from a factory.
+        var gather = ExecutorBindingExtensions.BindExecutor<Gatherer>((id, _) => ValueTask.FromResult(new Gatherer(id, branches)), "gather");
+        var builder = new WorkflowBuilder(start)
+            .AddFanOutEdge(start, workers)
+            .AddFanInBarrierEdge(workers, gather)
+            .WithOutputFrom(gather)
+            .WithName("fanout100");
+        if (traced) builder.WithOpenTelemetry();
+        return builder.Build();
+    }
+
+    /// <summary>Runs one input through <paramref name="workflow"/> and returns its output.</summary>
+    public static async ValueTask<T> RunAsync<T>(Workflow workflow, int input)
+    {
+        await using var run = await InProcessExecution.RunAsync(workflow, input).ConfigureAwait(false);
+        foreach (var item in run.NewEvents)
+        {
+            if (item is WorkflowOutputEvent output && output.Is<T>(out var value)) return value;
+        }
+        throw new InvalidOperationException($"The Agent Framework workflow '{workflow.Name}' finished without an output of type {typeof(T).Name}.");
+    }
+
+    private sealed class Gatherer(string id, int expected) : Executor<int>(id)
+    {
+        private readonly List<int> _results = new(expected);
+
+        public override async ValueTask HandleAsync(int message, IWorkflowContext context, CancellationToken cancellationToken = default)
+        {
+            _results.Add(message);
+            if (_results.Count == expected) await context.YieldOutputAsync(_results.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
