@@ -30,13 +30,15 @@ public sealed class BenchmarkSession : IAsyncDisposable
     /// <summary>
     /// Measures one workload. <paramref name="run"/> performs one complete run and throws if its result is wrong;
     /// the telemetry pipeline is open for the whole measurement when <paramref name="traced"/> is set.
+    /// Null when <c>--impl</c> leaves <paramref name="impl"/> out.
     /// </summary>
-    public async Task<Measurement> MeasureAsync(string scenario, string impl, bool traced, int concurrency, int stepsPerRun,
+    public async Task<Measurement?> MeasureAsync(string scenario, string impl, bool traced, int concurrency, int stepsPerRun,
         Func<ValueTask> run)
     {
+        if (Options.Impls.Count > 0 && !Options.Impls.Contains(impl)) return null;
         Console.Error.Write($"  {scenario,-18} {impl,-16} {(traced ? "traced" : "untraced"),-8} x{concurrency,-3} ... ");
         LoadResult result;
-        using (TelemetryPipeline.Open(traced))
+        using (TelemetryPipeline.Open(traced, Options.Telemetry))
         {
             result = await LoadRunner.RunAsync(run, concurrency, Options.Warmup, Options.Duration).ConfigureAwait(false);
         }

@@ -18,28 +18,28 @@ public sealed class TelemetryPipeline : IDisposable
     /// <summary>The source name the Microsoft Agent Framework workflows report under when their OpenTelemetry option is on.</summary>
     public const string AgentFrameworkSourceName = "Microsoft.Agents.AI.Workflows";
 
-    private readonly TracerProvider _tracing;
-    private readonly MeterProvider _metering;
+    private readonly TracerProvider? _tracing;
+    private readonly MeterProvider? _metering;
     private readonly CountingSpanExporter _spans = new();
     private readonly CountingMetricExporter _metrics = new();
 
-    private TelemetryPipeline()
+    private TelemetryPipeline(TelemetryParts parts)
     {
-        _tracing = Sdk.CreateTracerProviderBuilder()
+        if (parts.HasFlag(TelemetryParts.Traces)) _tracing = Sdk.CreateTracerProviderBuilder()
             .AddTtaActorsInstrumentation()
             .AddSource(PeerTelemetry.SourceName)
             .AddSource(AgentFrameworkSourceName)
             .SetSampler(new AlwaysOnSampler())
             .AddProcessor(new BatchActivityExportProcessor(_spans))
             .Build();
-        _metering = Sdk.CreateMeterProviderBuilder()
+        if (parts.HasFlag(TelemetryParts.Metrics)) _metering = Sdk.CreateMeterProviderBuilder()
             .AddTtaActorsInstrumentation()
             .AddReader(new PeriodicExportingMetricReader(_metrics, exportIntervalMilliseconds: 1000))
             .Build();
     }
 
     /// <summary>Opens a pipeline for a traced measurement, or nothing for an untraced one.</summary>
-    public static TelemetryPipeline? Open(bool traced) => traced ? new TelemetryPipeline() : null;
+    public static TelemetryPipeline? Open(bool traced, TelemetryParts parts) => traced ? new TelemetryPipeline(parts) : null;
 
     public long SpansExported => _spans.Exported;
 
@@ -47,10 +47,10 @@ public sealed class TelemetryPipeline : IDisposable
 
     public void Dispose()
     {
-        _tracing.ForceFlush();
-        _metering.ForceFlush();
-        _tracing.Dispose();
-        _metering.Dispose();
+        _tracing?.ForceFlush();
+        _metering?.ForceFlush();
+        _tracing?.Dispose();
+        _metering?.Dispose();
     }
 
     private sealed class CountingSpanExporter : BaseExporter<Activity>

@@ -40,9 +40,13 @@ public static class AgentFrameworkPeers
     }
 
     /// <summary>Runs one input through <paramref name="workflow"/> and returns its output.</summary>
+    /// <remarks>
+    /// The concurrent in-process environment is the one that lets many runs share one workflow instance (the default
+    /// one refuses a workflow "already owned by another runner"); every executor here is declared thread-safe.
+    /// </remarks>
     public static async ValueTask<T> RunAsync<T>(Workflow workflow, int input)
     {
-        await using var run = await InProcessExecution.RunAsync(workflow, input).ConfigureAwait(false);
+        await using var run = await InProcessExecution.Concurrent.RunAsync(workflow, input).ConfigureAwait(false);
         foreach (var item in run.NewEvents)
         {
             if (item is WorkflowOutputEvent output && output.Is<T>(out var value)) return value;

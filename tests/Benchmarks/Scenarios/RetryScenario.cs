@@ -40,6 +40,7 @@ public sealed class RetryScenario : IScenario
                 Workloads.Expect(Impl.PlainAsync, await PlainAsyncPeers.RetryAsync(0, Failures, 3).ConfigureAwait(false), 1));
             var plainClean = await session.MeasureAsync(NoFailure, Impl.PlainAsync, traced, 1, 1, async () =>
                 Workloads.Expect(Impl.PlainAsync, await PlainAsyncPeers.RetryAsync(0, 0, 3).ConfigureAwait(false), 1));
+            if (failing is null || clean is null || plainFailing is null || plainClean is null) continue;
             session.Note($"retry {(traced ? "traced" : "untraced")}: one extra attempt costs " +
                          $"{PerAttempt(failing, clean):0.0} us in TtaActors, {PerAttempt(plainFailing, plainClean):0.0} us in a plain try/catch loop " +
                          "(p50 difference / 2 extra attempts)");
