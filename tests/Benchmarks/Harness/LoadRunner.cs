@@ -3,8 +3,14 @@ using System.Diagnostics;
 namespace TtaActors.Benchmarks.Harness;
 
 /// <summary>What one measurement produced before it is labelled: runs, wall time, latencies and allocations.</summary>
-public sealed record LoadResult(long Runs, TimeSpan Elapsed, LatencyHistogram Latencies, long AllocatedBytes)
+public sealed record LoadResult(long Runs, TimeSpan Elapsed, LatencyHistogram Latencies, long AllocatedBytes, TimeSpan ProcessorTime)
 {
+    /// <summary>
+    /// Processor time of the whole process per run (every thread: actors, exporter, GC). Other processes on a
+    /// shared machine stretch wall-clock figures; they barely move this one.
+    /// </summary>
+    public double ProcessorMicrosecondsPerRun => Runs == 0 ? double.NaN : ProcessorTime.TotalMicroseconds / Runs;
+
     public double RunsPerSecond => Runs / Elapsed.TotalSeconds;
     public double AllocatedBytesPerRun => Runs == 0 ? double.NaN : (double)AllocatedBytes / Runs;
 }
@@ -27,7 +33,9 @@ public static class LoadRunner
         var callers = histograms.Select(h => Task.Run(() => CallerAsync(run, phase, h))).ToArray();
 
         await WhileRunning(callers, warmup).ConfigureAwait(false);
+        using var process = Process.GetCurrentProcess();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var processorBefore = process.TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         Volatile.Write(ref phase.Value, Measuring);
 
@@ -35,11 +43,13 @@ public static class LoadRunner
         Volatile.Write(ref phase.Value, Stopping);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        process.Refresh();
+        var processor = process.TotalProcessorTime - processorBefore;
         await Task.WhenAll(callers).ConfigureAwait(false);
 
         var all = new LatencyHistogram();
         foreach (var histogram in histograms) all.Add(histogram);
-        return new LoadResult(all.Count, elapsed, all, allocated);
+        return new LoadResult(all.Count, elapsed, all, allocated, processor);
     }
 
     /// <summary>Waits for <paramref name="period"/>, but surfaces a failing caller at once instead of measuring nothing.</summary>

@@ -4,7 +4,10 @@ using System.Text.Json.Serialization;
 
 namespace TtaActors.Benchmarks.Harness;
 
-/// <summary>One measured configuration, in the schema of DESIGN.md section 8.</summary>
+/// <summary>
+/// One measured configuration, in the schema of DESIGN.md section 8, plus <c>cpu_us_per_run</c>: processor time per
+/// run, the figure that stays comparable when other processes load the machine.
+/// </summary>
 public sealed record Measurement(
     [property: JsonPropertyName("scenario")] string Scenario,
     [property: JsonPropertyName("impl")] string Impl,
@@ -14,7 +17,8 @@ public sealed record Measurement(
     [property: JsonPropertyName("steps_per_s")] double StepsPerSecond,
     [property: JsonPropertyName("p50_us")] double P50Microseconds,
     [property: JsonPropertyName("p99_us")] double P99Microseconds,
-    [property: JsonPropertyName("alloc_bytes_per_run")] double AllocatedBytesPerRun)
+    [property: JsonPropertyName("alloc_bytes_per_run")] double AllocatedBytesPerRun,
+    [property: JsonPropertyName("cpu_us_per_run")] double ProcessorMicrosecondsPerRun)
 {
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -25,6 +29,7 @@ public sealed record Measurement(
         P50Microseconds = Math.Round(P50Microseconds, 1),
         P99Microseconds = Math.Round(P99Microseconds, 1),
         AllocatedBytesPerRun = Math.Round(AllocatedBytesPerRun),
+        ProcessorMicrosecondsPerRun = Math.Round(ProcessorMicrosecondsPerRun, 1),
     }, Json);
 
     public static string Format(double value) => value switch
