@@ -37,6 +37,11 @@ public sealed class BenchmarkSession : IAsyncDisposable
     {
         if (Options.Impls.Count > 0 && !Options.Impls.Contains(impl)) return null;
         Console.Error.Write($"  {scenario,-18} {impl,-16} {(traced ? "traced" : "untraced"),-8} x{concurrency,-3} ... ");
+        // Start every measurement from a quiet heap: garbage and finalisers left by building the workloads or by the
+        // previous measurement must not be collected on this one's time.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         LoadResult result;
         using (TelemetryPipeline.Open(traced, Options.Telemetry))
         {

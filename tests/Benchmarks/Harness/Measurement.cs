@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace TtaActors.Benchmarks.Harness;
 
@@ -9,28 +10,45 @@ namespace TtaActors.Benchmarks.Harness;
 /// run, the figure that stays comparable when other processes load the machine.
 /// </summary>
 public sealed record Measurement(
-    [property: JsonPropertyName("scenario")] string Scenario,
-    [property: JsonPropertyName("impl")] string Impl,
-    [property: JsonPropertyName("traced")] bool Traced,
-    [property: JsonPropertyName("concurrency")] int Concurrency,
-    [property: JsonPropertyName("workflows_per_s")] double WorkflowsPerSecond,
-    [property: JsonPropertyName("steps_per_s")] double StepsPerSecond,
-    [property: JsonPropertyName("p50_us")] double P50Microseconds,
-    [property: JsonPropertyName("p99_us")] double P99Microseconds,
-    [property: JsonPropertyName("alloc_bytes_per_run")] double AllocatedBytesPerRun,
-    [property: JsonPropertyName("cpu_us_per_run")] double ProcessorMicrosecondsPerRun)
+    string Scenario,
+    string Impl,
+    bool Traced,
+    int Concurrency,
+    double WorkflowsPerSecond,
+    double StepsPerSecond,
+    double P50Microseconds,
+    double P99Microseconds,
+    double AllocatedBytesPerRun,
+    double ProcessorMicrosecondsPerRun)
 {
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
-    public string ToJson() => JsonSerializer.Serialize(this with
+    /// <summary>One JSON line. Written by hand: reflection-based serialisation emits code at run time, and its
+    /// clean-up on the finaliser thread would compete with the next measurement.</summary>
+    public string ToJson()
     {
-        WorkflowsPerSecond = Math.Round(WorkflowsPerSecond, 1),
-        StepsPerSecond = Math.Round(StepsPerSecond, 1),
-        P50Microseconds = Math.Round(P50Microseconds, 1),
-        P99Microseconds = Math.Round(P99Microseconds, 1),
-        AllocatedBytesPerRun = Math.Round(AllocatedBytesPerRun),
-        ProcessorMicrosecondsPerRun = Math.Round(ProcessorMicrosecondsPerRun, 1),
-    }, Json);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("scenario", Scenario);
+            json.WriteString("impl", Impl);
+            json.WriteBoolean("traced", Traced);
+            json.WriteNumber("concurrency", Concurrency);
+            Number(json, "workflows_per_s", WorkflowsPerSecond, 1);
+            Number(json, "steps_per_s", StepsPerSecond, 1);
+            Number(json, "p50_us", P50Microseconds, 1);
+            Number(json, "p99_us", P99Microseconds, 1);
+            Number(json, "alloc_bytes_per_run", AllocatedBytesPerRun, 0);
+            Number(json, "cpu_us_per_run", ProcessorMicrosecondsPerRun, 1);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Number(Utf8JsonWriter json, string name, double value, int decimals)
+    {
+        if (double.IsFinite(value)) json.WriteNumber(name, Math.Round(value, decimals));
+        else json.WriteNull(name);
+    }
 
     public static string Format(double value) => value switch
     {
