@@ -29,7 +29,7 @@ public static class AgentFrameworkPeers
             .Select(i => ((Func<int, int>)(value => value + 1)).BindAsExecutor($"branch-{i}", threadsafe: true))
             .ToArray();
         // The gatherer counts per run, so each run gets its own instance from a factory.
-        var gather = ExecutorBindingExtensions.BindExecutor<Gatherer>((id, _) => ValueTask.FromResult(new Gatherer(id, branches)), "gather");
+        var gather = ExecutorBindingExtensions.BindExecutor<FunctionExecutor<int>>((id, _) => ValueTask.FromResult(Gatherer(id, branches)), "gather");
         var builder = new WorkflowBuilder(start)
             .AddFanOutEdge(start, workers)
             .AddFanInBarrierEdge(workers, gather)
@@ -47,21 +47,26 @@ public static class AgentFrameworkPeers
     public static async ValueTask<T> RunAsync<T>(Workflow workflow, int input)
     {
         await using var run = await InProcessExecution.Concurrent.RunAsync(workflow, input).ConfigureAwait(false);
-        foreach (var item in run.NewEvents)
+        var events = run.NewEvents.ToList();
+        foreach (var item in events)
         {
             if (item is WorkflowOutputEvent output && output.Is<T>(out var value)) return value;
         }
-        throw new InvalidOperationException($"The Agent Framework workflow '{workflow.Name}' finished without an output of type {typeof(T).Name}.");
+        throw new InvalidOperationException(
+            $"The Agent Framework workflow '{workflow.Name}' finished without an output of type {typeof(T).Name}: " +
+            string.Join(", ", events.OfType<ExecutorFailedEvent>().Select(e => $"{e.ExecutorId} failed: {e.Data}")
+                .Concat(events.OfType<WorkflowErrorEvent>().Select(e => $"workflow error: {e.Exception?.Message}"))
+                .DefaultIfEmpty("no failure reported")));
     }
 
-    private sealed class Gatherer(string id, int expected) : Executor<int>(id)
+    /// <summary>Collects the branch results of one run and yields them once all have arrived.</summary>
+    private static FunctionExecutor<int> Gatherer(string id, int expected)
     {
-        private readonly List<int> _results = new(expected);
-
-        public override async ValueTask HandleAsync(int message, IWorkflowContext context, CancellationToken cancellationToken = default)
+        var results = new List<int>(expected);
+        return new FunctionExecutor<int>(id, async (message, context, cancellation) =>
         {
-            _results.Add(message);
-            if (_results.Count == expected) await context.YieldOutputAsync(_results.ToArray(), cancellationToken).ConfigureAwait(false);
-        }
+            results.Add(message);
+            if (results.Count == expected) await context.YieldOutputAsync(results.ToArray(), cancellation).ConfigureAwait(false);
+        }, outputTypes: [typeof(int[])]);
     }
 }
