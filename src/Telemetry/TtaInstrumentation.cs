@@ -35,4 +35,14 @@ public static class TtaInstrumentation
         TelemetryNames.Metrics.PrimitiveExecutions,
         unit: null,
         description: "Number of primitive executions, by outcome.");
+
+    public static readonly Counter<long> PersonaSwitches = Meter.CreateCounter<long>(
+        TelemetryNames.Sessions.PersonaSwitches,
+        unit: null,
+        description: "Persona switches in persona sessions, by previous and new persona and chat mode.");
+
+    public static readonly UpDownCounter<long> PersonaSessionsActive = Meter.CreateUpDownCounter<long>(
+        TelemetryNames.Sessions.PersonaSessionsActive,
+        unit: null,
+        description: "Persona session entities live in memory on this node.");
 }
