@@ -5,10 +5,15 @@ using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using TtaActors.Actors.Sessions;
+using OpenTelemetry.Trace;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Primitives;
+using TtaActors.Runtime.Cli;
 using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Sessions;
+using TtaActors.Telemetry;
 
 // A cluster node for the multi-node tests: the runtime's cluster, journal and sharded persona sessions, driven by
 // one command per line on stdin. Every answer is one line on stdout starting with "@@ ok " or "@@ error ".
@@ -24,9 +29,10 @@ var cluster = TtaClusterOptions.FromEnvironment() with
         akka.loglevel = ERROR
         """,
 };
+var spans = new SpanCollector();
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddTtaActors(new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-cluster-test" }, akka: akka => akka
+builder.Services.AddTtaActors(new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-cluster-test" }, tracing => tracing.AddProcessor(spans), akka => akka
     .WithTtaCluster(cluster)
     .WithPersonaSessions(cluster));
 builder.Services.AddPersonaSessions();
@@ -53,6 +59,15 @@ while (Console.ReadLine() is { } line)
             "local" => "ok " + JsonSerializer.Serialize(await sessions.LocalSessionIdsAsync()),
             "check" => await CheckAsync(JsonSerializer.Deserialize<string[]>(words[1])!, words[2], int.Parse(words[3]), TimeSpan.FromSeconds(int.Parse(words[4]))),
             "memory" => "ok " + GC.GetTotalMemory(forceFullCollection: true),
+            "host-branches" => HostBranches(),
+            "run-remote" => await RunRemoteAsync(words[1]),
+            "spans" => "ok " + JsonSerializer.Serialize(spans.ForTrace(words[1]).Select(span => new
+            {
+                span.DisplayName,
+                SpanId = span.SpanId.ToHexString(),
+                ParentSpanId = span.ParentSpanId.ToHexString(),
+                Persona = span.GetTagItem(TelemetryNames.Attributes.Persona) as string,
+            })),
             "exit" => "ok bye",
             _ => $"error unknown command '{words[0]}'",
         });
@@ -103,6 +118,31 @@ async Task<string> CheckAsync(string[] ids, string persona, int switches, TimeSp
         }
     });
     return wrong.Count == 0 ? $"ok {ids.Length} {stopwatch.ElapsedMilliseconds}" : $"error {wrong.Count} wrong: {string.Join("; ", wrong.Take(5))}";
+}
+
+// Materialises a Parallel of two branches on this node and answers with the address of its root actor.
+string HostBranches()
+{
+    var runtime = host.Services.GetRequiredService<TtaRuntime>();
+    var graph = runtime.Materialize(
+        Lambda.From<string, string>(text => text.ToUpperInvariant(), "upper") | Lambda.From<string, int>(text => text.Length, "length"),
+        "branches");
+    return "ok " + graph.Root.Path.ToStringWithAddress(akkaCluster.SelfAddress);
+}
+
+// Starts a run here whose primitives live on another node: the envelope crosses with the run's trace parent.
+async Task<string> RunRemoteAsync(string rootPath)
+{
+    var remote = await system.ActorSelection(rootPath).ResolveOne(TimeSpan.FromSeconds(10));
+    var context = WorkflowContext.Create("cross-node", "session-cross", "backend-engineer", "feature-implementation", "tta-cluster-test");
+    using var run = TtaInstrumentation.ActivitySource.StartActivity(TelemetryNames.Spans.WorkflowRunPrefix + "cross-node")
+                    ?? throw new InvalidOperationException("Tracing is off: no span was started.");
+    var answer = await remote.Ask<PrimitiveResult>(replyTo => new WorkflowEnvelope(RunId.New(), WorkflowEnvelope.NextCallId(), "hello",
+        context, TraceParent.From(run), run.TraceId.ToHexString(), replyTo), TimeSpan.FromSeconds(30), CancellationToken.None);
+    run.Stop();
+    return answer is PrimitiveSucceeded ok
+        ? $"ok {run.TraceId.ToHexString()} {run.SpanId.ToHexString()} {JsonSerializer.Serialize(ok.Output)}"
+        : $"error {((PrimitiveFailed)answer).Failure}";
 }
 
 static void Answer(string text) => Console.WriteLine("@@ " + text);

@@ -7,10 +7,10 @@ using Xunit.Abstractions;
 namespace TtaActors.Tests.Cluster;
 
 /// <summary>
-/// Three node processes on loopback sharing one real PostgreSQL journal: sessions whose node is killed with SIGKILL
-/// are served again by the survivors with their full history.
+/// Node processes on loopback sharing one real PostgreSQL journal: sessions whose node is killed with SIGKILL are served
+/// again by the survivors with their full history; a run whose branches execute on another node is one trace.
 /// </summary>
-public sealed class ThreeNodeFailoverSpecs(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
+public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     private const int Sessions = 1000;
     private static readonly TimeSpan Command = TimeSpan.FromMinutes(3);
@@ -56,6 +56,38 @@ public sealed class ThreeNodeFailoverSpecs(PostgresServer postgres, ITestOutputH
             foreach (var node in nodes) await node.DisposeAsync();
         }
     }
+
+    [SkippableFact]
+    public async Task A_run_started_on_one_node_whose_branches_execute_on_another_should_be_one_trace_tree()
+    {
+        Skip.If(postgres.Unavailable is not null, postgres.Unavailable);
+        var journal = await postgres.CreateDatabaseAsync("cluster_trace");
+        var ports = new[] { ClusterNodeProcess.FreePort(), ClusterNodeProcess.FreePort() };
+        var seed = $"akka.tcp://tta@127.0.0.1:{ports[0]}";
+        await using var a = await ClusterNodeProcess.StartAsync("node-a", seed, ports[0], journal, output);
+        await using var b = await ClusterNodeProcess.StartAsync("node-b", seed, ports[1], journal, output);
+        await WaitForMembersAsync(a, 2);
+
+        var branchesRoot = await b.OkAsync("host-branches", Command);
+        Assert.Contains($":{ports[1]}/", branchesRoot);
+        var run = (await a.OkAsync($"run-remote {branchesRoot}", Command)).Split(' ', 3);
+        var (traceId, rootSpanId, result) = (run[0], run[1], run[2]);
+        Assert.Equal("[\"HELLO\",5]", result);
+
+        var onA = JsonSerializer.Deserialize<SpanRecord[]>(await a.OkAsync($"spans {traceId}", Command))!;
+        var onB = JsonSerializer.Deserialize<SpanRecord[]>(await b.OkAsync($"spans {traceId}", Command))!;
+        var root = Assert.Single(onA);
+        Assert.Equal(("workflow.cross-node", rootSpanId), (root.DisplayName, root.SpanId));
+        Assert.Equal(["primitive.ParallelPrimitive", "primitive.length", "primitive.upper"], onB.Select(span => span.DisplayName).Order());
+
+        // One tree: node B's top span hangs under node A's root, every other span under a span of the trace.
+        var parallel = onB.Single(span => span.DisplayName == "primitive.ParallelPrimitive");
+        Assert.Equal(rootSpanId, parallel.ParentSpanId);
+        Assert.All(onB.Where(span => span != parallel), branch => Assert.Equal(parallel.SpanId, branch.ParentSpanId));
+        Assert.All(onB, span => Assert.Equal("backend-engineer", span.Persona));
+    }
+
+    private sealed record SpanRecord(string DisplayName, string SpanId, string ParentSpanId, string? Persona);
 
     private static async Task WaitForMembersAsync(ClusterNodeProcess node, int count)
     {
