@@ -38,7 +38,7 @@ public static class DemoCommand
             hold, metricsPort, input,
         };
         command.SetAction((parse, cancellation) =>
-            CommandErrors.Guard(() => RunAsync(parse.GetValue(input)!, parse.GetValue(hold), parse.GetValue(metricsPort), cancellation)));
+            CommandErrors.Guard(() => ReportSessionErrors(() => RunAsync(parse.GetValue(input)!, parse.GetValue(hold), parse.GetValue(metricsPort), cancellation))));
         return command;
     }
 
@@ -101,6 +101,20 @@ public static class DemoCommand
 
         await host.StopAsync(CancellationToken.None);
         return succeeded ? 0 : 1;
+    }
+
+    /// <summary>A session that refuses or does not answer (journal down) ends the demo with its message, not a stack trace.</summary>
+    private static async Task<int> ReportSessionErrors(Func<Task<int>> demo)
+    {
+        try
+        {
+            return await demo();
+        }
+        catch (Exception error) when (error is PersonaSessionRefusedException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"tta demo: {error.Message}");
+            return 1;
+        }
     }
 
     /// <summary>The session's personas, in order: the demo switches from the first to the second midway.</summary>

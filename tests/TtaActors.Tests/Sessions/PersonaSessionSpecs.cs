@@ -1,4 +1,4 @@
-using Xunit;
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
@@ -6,6 +6,8 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
+using TtaActors.Telemetry;
+using Xunit;
 using Xunit.Abstractions;
 using static TtaActors.Actors.Sessions.PersonaSessionCommands;
 using static TtaActors.Actors.Sessions.PersonaSessionReplies;
@@ -46,6 +48,41 @@ public abstract class PersonaSessionSpecs(Config config, ITestOutputHelper outpu
             first => Assert.Equal(("none", "backend-engineer", "feature-implementation"), (first.From, first.To, first.ChatMode)),
             second => Assert.Equal(("backend-engineer", "frontend-dev", "review"), (second.From, second.To, second.ChatMode)));
         Assert.True(state.Switches[0].At <= state.Switches[1].At);
+    }
+
+    [SkippableFact]
+    public void A_switch_should_be_counted_in_persona_switches_total_with_its_labels()
+    {
+        Skip.If(Unavailable is not null, Unavailable);
+        var to = $"probe-{Guid.NewGuid():N}";
+        var counted = new List<(long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == TelemetryNames.Sessions.PersonaSwitches) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var labels = new Dictionary<string, object?>();
+            foreach (var tag in tags) labels[tag.Key] = tag.Value;
+            if (Equals(labels.GetValueOrDefault(TelemetryNames.Labels.ToPersona), to)) lock (counted) counted.Add((value, labels));
+        });
+        listener.Start();
+        var id = NewSessionId();
+        var session = Session(id);
+
+        session.Tell(new SwitchPersona(id, to, "review"));
+        ExpectMsg<PersonaSessionState>();
+        session.Tell(new SwitchPersona(id, to, "review"));
+        ExpectMsg<PersonaSessionState>();
+
+        lock (counted)
+        {
+            var (value, labels) = Assert.Single(counted);
+            Assert.Equal(1, value);
+            Assert.Equal("none", labels[TelemetryNames.Labels.FromPersona]);
+            Assert.Equal("review", labels[TelemetryNames.Labels.ChatMode]);
+        }
     }
 
     [SkippableFact]

@@ -1,8 +1,8 @@
-using Xunit;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using Xunit;
 
 namespace TtaActors.Tests.Sessions;
 

@@ -1,4 +1,3 @@
-using Xunit;
 using System.Diagnostics;
 using System.Runtime.Serialization;
 using System.Text;
@@ -8,6 +7,7 @@ using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Hosting;
+using Xunit;
 using Xunit.Abstractions;
 using static TtaActors.Actors.Sessions.PersonaSessionEvents;
 

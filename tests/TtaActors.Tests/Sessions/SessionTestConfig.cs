@@ -1,7 +1,7 @@
-using Xunit;
 using System.Text.Json;
 using Akka.Configuration;
 using TtaActors.Runtime.Hosting;
+using Xunit;
 
 namespace TtaActors.Tests.Sessions;
 
