@@ -18,14 +18,9 @@ public static class TtaClusterHostingExtensions
     /// </summary>
     public static AkkaConfigurationBuilder WithTtaCluster(this AkkaConfigurationBuilder builder, TtaClusterOptions options)
     {
-        options.Validate();
-        if (options.Journal == JournalProvider.Sqlite) PrepareSqlite(options);
-
-        builder.AddHocon(HoconFiles.Load("serialization.conf"), HoconAddMode.Prepend);
         builder.AddHocon(HoconFiles.Load("cluster.conf"), HoconAddMode.Prepend);
-        builder.AddHocon(HoconFiles.Load(options.Journal == JournalProvider.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf"),
-            HoconAddMode.Prepend);
-        builder.AddHocon(NodeHocon(options), HoconAddMode.Prepend);
+        builder.AddHocon(JournalConfig(options), HoconAddMode.Prepend);
+        builder.AddHocon(MembershipConfig(options), HoconAddMode.Prepend);
         if (!string.IsNullOrWhiteSpace(options.ExtraHocon)) builder.AddHocon(ParseExtra(options.ExtraHocon), HoconAddMode.Prepend);
 
         builder.AddStartup(async (system, _) =>
@@ -37,18 +32,30 @@ public static class TtaClusterHostingExtensions
         return builder;
     }
 
-    private static Config NodeHocon(TtaClusterOptions options)
+    /// <summary>
+    /// The journal, snapshot store and serializers of <paramref name="options"/>, without cluster membership: what an
+    /// actor system needs to run <c>PersonaSessionActor</c>s directly (benchmarks of journal throughput and recovery).
+    /// Prepares the SQLite data directory like <see cref="WithTtaCluster"/> does.
+    /// </summary>
+    public static Config JournalConfig(TtaClusterOptions options)
     {
+        options.Validate();
+        if (options.Journal == JournalProvider.Sqlite) PrepareSqlite(options);
         var connection = Quote(options.Journal == JournalProvider.Sqlite ? options.SqliteConnectionString : options.ConnectionString!);
-        var seeds = string.Join(", ", options.SeedNodes.Select(Quote));
-        return ConfigurationFactory.ParseString($$"""
-            akka.remote.dot-netty.tcp.hostname = {{Quote(options.Host)}}
-            akka.remote.dot-netty.tcp.port = {{options.Port}}
-            akka.cluster.seed-nodes = [{{seeds}}]
-            akka.persistence.journal.sql.connection-string = {{connection}}
-            akka.persistence.snapshot-store.sql.connection-string = {{connection}}
-            """);
+        return ConfigurationFactory.ParseString($"""
+                akka.persistence.journal.sql.connection-string = {connection}
+                akka.persistence.snapshot-store.sql.connection-string = {connection}
+                """)
+            .WithFallback(HoconFiles.Load(options.Journal == JournalProvider.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf"))
+            .WithFallback(HoconFiles.Load("serialization.conf"));
     }
+
+    private static Config MembershipConfig(TtaClusterOptions options) =>
+        ConfigurationFactory.ParseString($"""
+            akka.remote.dot-netty.tcp.hostname = {Quote(options.Host)}
+            akka.remote.dot-netty.tcp.port = {options.Port}
+            akka.cluster.seed-nodes = [{string.Join(", ", options.SeedNodes.Select(Quote))}]
+            """);
 
     private static Config ParseExtra(string hocon)
     {

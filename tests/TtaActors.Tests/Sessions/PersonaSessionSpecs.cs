@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Cluster;
 using TtaActors.Telemetry;
 using Xunit;
 using Xunit.Abstractions;
@@ -230,7 +231,7 @@ public sealed class SqliteJournalFile : IDisposable
 }
 
 public sealed class SqlitePersonaSessionSpecs(SqliteJournalFile journal, ITestOutputHelper output)
-    : PersonaSessionSpecs(SessionTestConfig.ForJournal("persistence-sqlite.conf", journal.ConnectionString), output),
+    : PersonaSessionSpecs(SessionTestConfig.ForJournal(JournalProvider.Sqlite, journal.ConnectionString), output),
         IClassFixture<SqliteJournalFile>
 {
     protected override string? Unavailable => null;
@@ -247,7 +248,7 @@ public sealed class SqlitePersonaSessionSpecs(SqliteJournalFile journal, ITestOu
 }
 
 public sealed class PostgresPersonaSessionSpecs(PostgresServer postgres, ITestOutputHelper output)
-    : PersonaSessionSpecs(SessionTestConfig.ForJournal("persistence-postgres.conf", postgres.ConnectionString()), output),
+    : PersonaSessionSpecs(SessionTestConfig.ForJournal(JournalProvider.Postgres, postgres.ConnectionString()), output),
         IClassFixture<PostgresServer>
 {
     protected override string? Unavailable => postgres.Unavailable;
