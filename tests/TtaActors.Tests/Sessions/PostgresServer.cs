@@ -37,10 +37,16 @@ public sealed class PostgresServer : IAsyncLifetime
         if (IsRoot) await RunAsync("chown", $"postgres {_dataDirectory}", asPostgres: false);
         Port = FreePort();
         await RunAsync(Path.Combine(_binDirectory, "initdb"), $"-D {_dataDirectory} -U postgres --auth=trust -E UTF8 --no-sync", asPostgres: true);
-        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
-            $"-D {_dataDirectory} -l {_dataDirectory}/server.log -w -t 60 -o \"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start",
-            asPostgres: true);
+        await StartAsync();
     }
+
+    /// <summary>Starts the server (again) on its port.</summary>
+    public Task StartAsync() => RunAsync(Path.Combine(_binDirectory!, "pg_ctl"),
+        $"-D {_dataDirectory} -l {_dataDirectory}/server.log -w -t 60 -o \"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start",
+        asPostgres: true);
+
+    /// <summary>Stops the server at once, as a crash or a network cut would look to its clients.</summary>
+    public Task StopAsync() => RunAsync(Path.Combine(_binDirectory!, "pg_ctl"), $"-D {_dataDirectory} -m immediate -w stop", asPostgres: true);
 
     public async Task<string> CreateDatabaseAsync(string name)
     {
@@ -56,7 +62,7 @@ public sealed class PostgresServer : IAsyncLifetime
         if (_dataDirectory is null || _binDirectory is null) return;
         try
         {
-            await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), $"-D {_dataDirectory} -m immediate -w stop", asPostgres: true);
+            if (File.Exists(Path.Combine(_dataDirectory, "postmaster.pid"))) await StopAsync();
         }
         finally
         {
