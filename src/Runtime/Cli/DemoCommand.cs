@@ -135,10 +135,11 @@ public static class DemoCommand
         var context = await sessions.BeginRunAsync(sessionId, graph.Name, runId, DemoWorkflow.Context(), cancellation);
         Console.WriteLine();
         Console.WriteLine($"Running '{graph.Name}' as {context.Persona} ({context.ChatMode})");
-        var result = await graph.RunAsync(input, context, new() { Cancellation = cancellation });
+        var result = await graph.RunAsync(input, context, new() { Cancellation = cancellation, RunId = runId });
         var traceSpans = result.TraceId is null ? [] : spans.ForTrace(result.TraceId);
         await sessions.CompleteRunAsync(sessionId, new SessionRunOutcome(runId, result.Succeeded,
-            SumTag(traceSpans, "gen_ai.usage.input_tokens"), SumTag(traceSpans, "gen_ai.usage.output_tokens"), null), cancellation);
+            (long)SumTag(traceSpans, "gen_ai.usage.input_tokens"), (long)SumTag(traceSpans, "gen_ai.usage.output_tokens"),
+            (decimal)SumTag(traceSpans, "gen_ai.usage.cost")), cancellation);
 
         if (result.Failure is { } failure) Console.WriteLine($"Failed at {failure.PrimitivePath}: {failure.ErrorType}: {failure.Message}");
         else Console.WriteLine($"Output: {JsonSerializer.Serialize(result.Output)}");
@@ -148,12 +149,14 @@ public static class DemoCommand
         return result;
     }
 
-    private static long SumTag(IReadOnlyList<System.Diagnostics.Activity> spans, string tag) =>
+    private static double SumTag(IReadOnlyList<System.Diagnostics.Activity> spans, string tag) =>
         spans.Sum(span => span.GetTagItem(tag) switch
         {
             long value => value,
             int value => value,
-            _ => 0L,
+            double value => value,
+            decimal value => (double)value,
+            _ => 0d,
         });
 
     private static string JournalDescription(TtaClusterOptions cluster) => cluster.Journal == JournalProvider.Sqlite
