@@ -50,6 +50,13 @@ public static class TelemetryNames
         public const string PrimitiveExecutions = "primitive_executions_total";
     }
 
+    /// <summary>Persona sessions (sharded, persistent entities): metrics and their labels.</summary>
+    public static class Sessions
+    {
+        public const string PersonaSwitches = "persona_switches_total";
+        public const string PersonaSessionsActive = "persona_sessions_active";
+    }
+
     public static class Labels
     {
         public const string PrimitiveName = "primitive_name";
@@ -57,6 +64,9 @@ public static class TelemetryNames
         public const string Status = "status";
         public const string Persona = "persona";
         public const string ServiceName = "service_name";
+        public const string FromPersona = "from_persona";
+        public const string ToPersona = "to_persona";
+        public const string ChatMode = "chatmode";
     }
 
     /// <summary>

@@ -60,4 +60,13 @@ public static class TtaInstrumentation
         TelemetryNames.Catalog.Metrics.TimeoutLateResults,
         unit: null,
         description: "Answers of inner runs that arrived after their Timeout expired and were discarded.");
+    public static readonly Counter<long> PersonaSwitches = Meter.CreateCounter<long>(
+        TelemetryNames.Sessions.PersonaSwitches,
+        unit: null,
+        description: "Persona switches in persona sessions, by previous and new persona and chat mode.");
+
+    public static readonly UpDownCounter<long> PersonaSessionsActive = Meter.CreateUpDownCounter<long>(
+        TelemetryNames.Sessions.PersonaSessionsActive,
+        unit: null,
+        description: "Persona session entities live in memory on this node.");
 }

@@ -1,10 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
-using TtaActors.Runtime.Sessions;
 
 namespace TtaActors.Runtime.Cli;
 
@@ -104,9 +102,10 @@ public static class NodeCommand
         }
 
         var loaded = NodeHost.LoadWorkflows(app.Services, options);
-        var inMemorySessions = app.Services.GetRequiredService<IPersonaSessions>() is InMemoryPersonaSessions;
-        Console.WriteLine($"tta node: service {options.Runtime.ServiceName}, single local actor system" +
-                          (inMemorySessions ? ", in-memory persona sessions (not clustered, not persisted)" : ""));
+        var journal = options.DbProvider == DatabaseProvider.Sqlite ? $"SQLite in {options.DataDirectory}" : "PostgreSQL";
+        var membership = options.Seeds.Count == 0 ? "joins itself" : $"seeds {string.Join(", ", options.Seeds)}";
+        Console.WriteLine($"tta node: service {options.Runtime.ServiceName}, cluster member akka.tcp://tta@{options.Host}:{options.Port} ({membership}), " +
+                          $"persona sessions sharded, journal {journal}");
         foreach (var workflow in loaded)
         {
             if (workflow.Valid) Console.WriteLine($"tta node: workflow '{workflow.Name}' loaded from {workflow.Source}");

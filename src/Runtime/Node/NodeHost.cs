@@ -1,4 +1,5 @@
 using System.Net;
+using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -6,15 +7,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
+using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Node;
 
 /// <summary>
-/// A running node: the actor system (Akka.Hosting), the HTTP API (ASP.NET Core minimal API) and the Prometheus
-/// endpoint in one host. Without the cluster bootstrap it runs as a single local actor system with in-memory sessions.
+/// A running node: the actor system as a cluster member (Akka.Hosting; it joins itself without seed nodes), the sharded
+/// persistent persona sessions, the HTTP API (ASP.NET Core minimal API) and the Prometheus endpoint in one host.
 /// </summary>
 public static class NodeHost
 {
@@ -40,12 +44,22 @@ public static class NodeHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();
-        builder.Services.AddTtaActors(options.Runtime, hocon: hocon.Effective);
+        var cluster = options.ToClusterOptions();
+        builder.Services.AddTtaActors(options.Runtime, akka: akka =>
+        {
+            akka.WithTtaCluster(cluster).WithPersonaSessions(cluster);
+            // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options
+            // and TTA_HOCON win over the shipped files.
+            akka.AddHocon(hocon.Effective, HoconAddMode.Prepend);
+        });
+        builder.Services.AddPersonaSessions();
         builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
         builder.Services.AddSingleton<SessionDirectory>();
         builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ClusterMemberReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new SessionJournalReadiness(sp.GetRequiredService<IPersonaSessions>()));
 
         var app = builder.Build();
         app.UseExceptionHandler();

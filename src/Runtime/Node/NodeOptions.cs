@@ -95,6 +95,17 @@ public sealed partial record NodeOptions
         return this;
     }
 
+    /// <summary>The cluster bootstrap's view of these options.</summary>
+    public Cluster.TtaClusterOptions ToClusterOptions() => new()
+    {
+        Host = Host,
+        Port = Port,
+        SeedNodes = Seeds,
+        Journal = DbProvider == DatabaseProvider.Sqlite ? Cluster.JournalProvider.Sqlite : Cluster.JournalProvider.Postgres,
+        ConnectionString = Db,
+        DataDirectory = DataDirectory,
+    };
+
     public static HttpBinding ParseHttp(string key, string value)
     {
         var text = value.Trim();

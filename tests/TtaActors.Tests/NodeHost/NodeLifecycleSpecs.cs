@@ -14,7 +14,8 @@ public sealed class NodeLifecycleSpecs
     {
         var port = FreePort.Next();
         await using var node = await TtaProcess.StartAsync(
-            ["node", "--http", $"127.0.0.1:{port}", "--metrics-port", "0", "--data", Directory.CreateTempSubdirectory("tta-sigterm-").FullName],
+            ["node", "--http", $"127.0.0.1:{port}", "--port", FreePort.Next().ToString(), "--metrics-port", "0",
+             "--data", Directory.CreateTempSubdirectory("tta-sigterm-").FullName],
             new Dictionary<string, string?>(), "tta node ready");
         using (var api = new HttpClient())
         {
