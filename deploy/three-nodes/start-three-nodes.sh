@@ -102,6 +102,13 @@ for i in 1 2 3; do
   else echo "node $i: run did not succeed: $answer" >&2; failed=1; fi
 done
 
+# The nodes form one cluster: a persona switched through node 1 is read back through node 3.
+curl -sS -X POST "http://127.0.0.1:$((http_base + 1))/sessions/three-nodes-shared/persona" -H 'Content-Type: application/json' \
+  -d '{"persona": "frontend-dev", "chatmode": "review"}' >/dev/null
+shared=$(curl -sS "http://127.0.0.1:$((http_base + 3))/sessions/three-nodes-shared")
+if [[ "$shared" == *'"persona":"frontend-dev"'* ]]; then echo "session switched on node 1 is read on node 3"
+else echo "node 3 does not see the session switched on node 1: $shared" >&2; failed=1; fi
+
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done
 for i in 1 2 3; do
   if wait "${pids[$((i - 1))]}"; then echo "node $i: stopped cleanly"
