@@ -48,6 +48,10 @@ trap 'exit 130' INT TERM
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 if [[ -z "${TTA_DB:-}" ]]; then
+  # Debian's postgresql package keeps initdb and pg_ctl out of PATH.
+  if ! command -v initdb >/dev/null 2>&1; then
+    for bin in /usr/lib/postgresql/*/bin; do [[ -x "$bin/initdb" ]] && PATH="$PATH:$bin"; done
+  fi
   if ! command -v initdb >/dev/null 2>&1; then
     echo "start-three-nodes.sh: initdb not found; install the postgresql package or set TTA_DB to a connection string." >&2
     exit 1
