@@ -19,6 +19,9 @@ public sealed class OfflineChatClient : IChatClient
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private readonly ChatClientMetadata _metadata = new(ProviderName, defaultModelId: ModelName);
 
+    /// <summary>Loads the tokenizer data in the background, so the first call does not pay for it.</summary>
+    public OfflineChatClient() => _ = Task.Run(() => SharedTokenizer.Value);
+
     /// <summary>The tokenizer usage is counted with.</summary>
     public static Tokenizer Tokenizer => SharedTokenizer.Value;
 
@@ -100,8 +103,8 @@ public sealed class OfflineChatClient : IChatClient
     {
         var words = request.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var focus = words.Length <= 24 ? request : string.Join(' ', words.Take(24)) + " ...";
-        var role = system is null ? "assistant" : system.Split('.', 2)[0];
-        return $"Offline review ({role}): the request covers \"{focus}\" ({words.Length} words). " +
+        var guided = system is null ? "" : " following the system prompt";
+        return $"Offline review{guided}: the request covers \"{focus}\" ({words.Length} words). " +
                "Next steps: confirm the acceptance criteria, add a test for the failure path, and note the change in the docs.";
     }
 }
