@@ -264,7 +264,8 @@ internal sealed class LlmActor : UntypedActor
             new LlmUsage(outcome.InputTokens, outcome.OutputTokens, outcome.CachedInputTokens),
             outcome.FinishReason,
             cost?.Total,
-            firstToken), execution.Context, Self);
+            firstToken), execution.Context.WithLlmCall(new LlmCallRecord(client.Provider, outcome.Model, outcome.InputTokens ?? 0,
+            outcome.OutputTokens ?? 0, cost?.Total)), Self);
     }
 
     /// <summary>The conversation as Langfuse shows chat input: a JSON array of role and content, each content captured per policy.</summary>

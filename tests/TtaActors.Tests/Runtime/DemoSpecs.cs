@@ -47,6 +47,8 @@ public class DemoSpecs : PrimitiveSpec, IDisposable
         Assert.Equal(OfflineChatClient.Tokenizer.CountTokens(output.Review), output.OutputTokens);
         Assert.True(output.InputTokens > OfflineChatClient.Tokenizer.CountTokens(output.Drafts));
         Assert.Equal(0m, output.CostUsd);
+        var call = Assert.Single(result.Context.LlmCalls);
+        Assert.Equal((output.InputTokens, output.OutputTokens, output.CostUsd), (call.InputTokens, call.OutputTokens, call.CostUsd));
         var chat = SpanTree.Single(_spans.ForTrace(result.TraceId), "chat tta-offline");
         Assert.Equal("backend-engineer", chat.GetTagItem("langfuse.user.id"));
         Assert.Equal(output.InputTokens, (long?)chat.GetTagItem("gen_ai.usage.input_tokens"));
