@@ -166,6 +166,55 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
     }
 
     [Fact]
+    public async Task Anthropic_streaming_step_should_assemble_the_answer_from_server_sent_events()
+    {
+        using var server = new ScriptedHttpServer(_ => new ScriptedResponse(200, Events:
+        [
+            """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}
+            """,
+            """
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+            """,
+            """
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}
+            """,
+            """
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" there."}}
+            """,
+            """
+            event: content_block_stop
+            data: {"type":"content_block_stop","index":0}
+            """,
+            """
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}
+            """,
+            """
+            event: message_stop
+            data: {"type":"message_stop"}
+            """,
+        ]));
+        var settings = new LlmSettings(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 });
+
+        var result = await Run(settings.Chat("anthropic", "claude-sonnet-4-5", new LlmStepOptions { Stream = true }), "hi", Context("anthropic-stream"));
+
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        var response = Assert.IsType<LlmResponse>(result.Output);
+        Assert.Equal("Hello there.", response.Content);
+        Assert.Equal(25, response.Usage.InputTokens);
+        Assert.Equal(15, response.Usage.OutputTokens);
+        Assert.NotNull(response.TimeToFirstToken);
+        // claude-sonnet-4-5: $3/M input, $15/M output.
+        Assert.Equal((25 * 3m + 15 * 15m) / 1_000_000m, response.CostUsd);
+        Assert.True(Assert.Single(server.Requests).Json.GetProperty("stream").GetBoolean());
+    }
+
+    [Fact]
     public async Task Provider_error_should_fail_the_step_with_an_error_span_and_no_cost()
     {
         using var server = new ScriptedHttpServer(_ => new ScriptedResponse(500, """{"error":{"message":"upstream exploded","type":"server_error"}}"""));

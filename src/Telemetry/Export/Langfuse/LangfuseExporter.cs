@@ -59,7 +59,7 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
     private long _dropped;
     private long _requests;
     private bool _outageLogged;
-    private bool _overflowLogged;
+    private volatile bool _overflowLogged;
 
     public LangfuseExporter(LangfuseExporterOptions options, HttpClient? http = null, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -173,6 +173,8 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
                         _state = LangfuseExportState.Delivering;
                         Interlocked.Add(ref _delivered, outcome.Spans);
                         _spool.Remove(batch);
+                        // A later overflow is a new episode worth one more warning.
+                        if (_spool.SpanCount == 0) _overflowLogged = false;
                         if (_outageLogged)
                         {
                             _outageLogged = false;
