@@ -90,7 +90,12 @@ public static class LlmCallTelemetry
             if (outcome.Error is { } error)
             {
                 span.SetTag(TelemetryNames.GenAi.ErrorType, error.GetType().FullName);
-                span.AddException(error);
+                // Provider errors can echo request content, so the message passes the redaction patterns first.
+                span.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+                {
+                    ["exception.type"] = error.GetType().FullName,
+                    ["exception.message"] = capture.Redact(error.Message),
+                }));
             }
         }
         if (outcome.Error is { } failure) span.SetStatus(ActivityStatusCode.Error, capture.Redact(failure.Message));

@@ -217,7 +217,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Provider_error_should_fail_the_step_with_an_error_span_and_no_cost()
     {
-        using var server = new ScriptedHttpServer(_ => new ScriptedResponse(500, """{"error":{"message":"upstream exploded","type":"server_error"}}"""));
+        using var server = new ScriptedHttpServer(_ => new ScriptedResponse(500, """{"error":{"message":"upstream exploded on key sk-proj-LEAKEDLEAKEDLEAKED0123","type":"server_error"}}"""));
         var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
 
         var result = await Run(settings.Chat("openai", "gpt-4o-mini", name: "failing-call"), "x", Context("error-persona"));
@@ -227,6 +227,10 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
         var chat = SpanTree.Single(_spans.ForTrace(result.TraceId), "chat gpt-4o-mini");
         Assert.Equal(ActivityStatusCode.Error, chat.Status);
         Assert.NotNull(chat.GetTagItem("error.type"));
+        var exception = Assert.Single(chat.Events, e => e.Name == "exception");
+        Assert.Contains("500", (string)exception.Tags.First(t => t.Key == "exception.message").Value!);
+        Assert.DoesNotContain("LEAKEDLEAKED", (string)exception.Tags.First(t => t.Key == "exception.message").Value!);
+        Assert.DoesNotContain("LEAKEDLEAKED", chat.StatusDescription);
         Assert.Null(chat.GetTagItem("gen_ai.usage.cost"));
         Assert.Empty(_metrics.For("llm_cost_usd_total", "error-persona"));
         Assert.Empty(_metrics.For("llm_cost_unknown_total", "error-persona"));
