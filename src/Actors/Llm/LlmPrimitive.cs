@@ -10,6 +10,9 @@ using TtaActors.Telemetry.Llm;
 
 namespace TtaActors.Actors.Llm;
 
+/// <summary>A provider error whose message had to be redacted; the message names the original error type.</summary>
+public sealed class LlmCallException(string message) : Exception(message);
+
 /// <summary>How an LLM step builds its request.</summary>
 public sealed record LlmStepOptions
 {
@@ -254,7 +257,7 @@ internal sealed class LlmActor : UntypedActor
 
         if (error is not null || response is null)
         {
-            execution.Fail(error ?? new InvalidOperationException($"LLM step '{_node.Path}' got no response."), Self);
+            execution.Fail(error is null ? new InvalidOperationException($"LLM step '{_node.Path}' got no response.") : Redacted(error), Self);
             return;
         }
         execution.Succeed(new LlmResponse(
@@ -266,6 +269,16 @@ internal sealed class LlmActor : UntypedActor
             cost?.Total,
             firstToken), execution.Context.WithLlmCall(new LlmCallRecord(client.Provider, outcome.Model, outcome.InputTokens ?? 0,
             outcome.OutputTokens ?? 0, cost?.Total)), Self);
+    }
+
+    /// <summary>
+    /// The error the step fails with: the provider's own, unless its message carries something secret-shaped, in
+    /// which case a copy with the redacted message (the original would reach the step's span and the run's failure).
+    /// </summary>
+    private Exception Redacted(Exception error)
+    {
+        var message = _definition.Capture.Redact(error.Message);
+        return message == error.Message ? error : new LlmCallException($"{error.GetType().FullName}: {message}");
     }
 
     /// <summary>The conversation as Langfuse shows chat input: a JSON array of role and content, each content captured per policy.</summary>

@@ -100,9 +100,47 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
         Assert.Equal("/v1/chat/completions", (await server.NextRequest()).Path);
     }
 
+    [Fact]
+    public async Task Provider_error_carrying_a_key_should_reach_no_span_and_no_failure_unredacted()
+    {
+        var settings = new LlmSettings();
+        var step = new LlmPrimitive(new LlmClient(new LeakyFailingChatClient(), "custom", "custom-model"), settings, name: "leaky");
+
+        var result = await Run(step, "x", WorkflowContext.Create());
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("System.Net.Http.HttpRequestException: 401 from upstream: invalid key [REDACTED]", result.Failure!.Message);
+        Assert.DoesNotContain("LEAKED", result.Failure.ToString());
+        foreach (var span in _spans.ForTrace(result.TraceId))
+        {
+            Assert.DoesNotContain("LEAKED", span.StatusDescription ?? "");
+            Assert.DoesNotContain(span.TagObjects, t => t.Value?.ToString()?.Contains("LEAKED") == true);
+            Assert.DoesNotContain(span.Events.SelectMany(e => e.Tags), t => t.Value?.ToString()?.Contains("LEAKED") == true);
+        }
+        Assert.Contains(_spans.ForTrace(result.TraceId), s => s.DisplayName == "chat custom-model" && s.Status == ActivityStatusCode.Error);
+    }
+
     public new void Dispose()
     {
         _spans.Dispose();
         base.Dispose();
+    }
+}
+
+/// <summary>Any <see cref="IChatClient"/> works; this one fails the way a provider echoing a key would.</summary>
+public sealed class LeakyFailingChatClient : IChatClient
+{
+    public const string Leak = "sk-proj-LEAKEDLEAKEDLEAKED0123";
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new HttpRequestException($"401 from upstream: invalid key {Leak}");
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
     }
 }
