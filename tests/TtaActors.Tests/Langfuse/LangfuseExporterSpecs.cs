@@ -248,6 +248,36 @@ public sealed class LangfuseExporterSpecs : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Spool_larger_than_the_queue_bound_should_be_loaded_as_the_queue_drains()
+    {
+        var directory = Directory.CreateTempSubdirectory("tta-spool-").FullName;
+        try
+        {
+            var port = FreePort.Next();
+            var spans = MakeSpans(6);
+            var first = Exporter($"http://127.0.0.1:{port}", spoolDirectory: directory);
+            for (var i = 0; i < 6; i += 2) Export(first, spans[i..(i + 2)]);
+            await Next<LangfuseDeliveryEvent.BackingOff>();
+            first.Shutdown(0);
+            Assert.Equal(3, Directory.GetFiles(directory, "*.spans").Length);
+
+            using var server = new ScriptedHttpServer(_ => new ScriptedResponse(200), port);
+            var second = Exporter(server.BaseUrl, maxQueuedSpans: 2, spoolDirectory: directory);
+            Assert.True(second.ForceFlush(30_000));
+
+            var delivered = server.Requests.Select(r => OtlpDecoder.DecodeTraces(r.Body)).ToList();
+            // A request takes every queued chunk that fits, so no request above 2 spans means the queue never held more.
+            Assert.All(delivered, d => Assert.True(d.Count <= 2));
+            Assert.Equal(spans.Select(s => s.SpanId.ToHexString()).Order(), delivered.SelectMany(d => d).Select(s => s.SpanId).Order());
+            Assert.Empty(Directory.GetFiles(directory, "*.spans"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private LangfuseExporter Exporter(string host, TimeSpan? requestTimeout = null, int maxRequestBytes = 3_000_000, int maxQueuedSpans = 50_000,
         string? spoolDirectory = null)
     {

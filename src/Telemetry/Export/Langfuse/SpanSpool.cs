@@ -12,6 +12,9 @@ internal sealed class SpanSpool
 {
     private const string Extension = ".spans";
     private readonly LinkedList<Chunk> _chunks = new();
+
+    /// <summary>Spool files left by an earlier process that do not fit the bounds yet; loaded as the queue drains.</summary>
+    private readonly Queue<string> _unloaded = new();
     private readonly string? _directory;
     private readonly int _maxSpans;
     private readonly long _maxBytes;
@@ -86,6 +89,7 @@ internal sealed class SpanSpool
                 SpanCount -= chunk.Records.Count;
                 ByteCount -= chunk.Bytes;
             }
+            LoadUnloaded();
             Monitor.PulseAll(Gate);
         }
         foreach (var chunk in delivered) Delete(chunk.File);
@@ -159,21 +163,39 @@ internal sealed class SpanSpool
             throw new IOException($"TTA_TELEMETRY_SPOOL_DIR: cannot create spool directory '{directory}': {error.Message}", error);
         }
         foreach (var leftover in Directory.EnumerateFiles(directory, "*" + Extension + ".tmp")) Delete(leftover);
-        foreach (var path in Directory.EnumerateFiles(directory, "*" + Extension).Order(StringComparer.Ordinal))
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + Extension).Order(StringComparer.Ordinal)) _unloaded.Enqueue(path);
+        var files = _unloaded.Count;
+        LoadUnloaded();
+        if (files > 0)
         {
-            var records = Read(path);
+            _logger.LogInformation("Found {Files} spool files of spans waiting for Langfuse in {Directory}; {Spans} spans loaded, the rest as the queue drains.",
+                files, directory, SpanCount);
+        }
+    }
+
+    /// <summary>Loads waiting spool files, oldest first, while they fit the bounds (always at least one when the queue is empty).</summary>
+    private void LoadUnloaded()
+    {
+        while (_unloaded.TryPeek(out var path))
+        {
+            var records = File.Exists(path) ? Read(path) : null;
             if (records is null)
             {
-                _logger.LogWarning("Spool file {Path} is damaged (cut short by a crash?); it was removed.", path);
-                Delete(path);
+                _unloaded.Dequeue();
+                if (File.Exists(path))
+                {
+                    _logger.LogWarning("Spool file {Path} is damaged (cut short by a crash?); it was removed.", path);
+                    Delete(path);
+                }
                 continue;
             }
             var bytes = records.Sum(r => (long)r.Length);
+            if (_chunks.Count > 0 && (SpanCount + records.Count > _maxSpans || ByteCount + bytes > _maxBytes)) return;
+            _unloaded.Dequeue();
             _chunks.AddLast(new Chunk(records, bytes, path));
             SpanCount += records.Count;
             ByteCount += bytes;
         }
-        if (SpanCount > 0) _logger.LogInformation("Loaded {Spans} spans waiting for Langfuse from {Directory}.", SpanCount, directory);
     }
 
     private static List<byte[]>? Read(string path)
