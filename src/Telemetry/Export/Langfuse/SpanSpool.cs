@@ -81,6 +81,8 @@ internal sealed class SpanSpool
     /// <summary>Forgets chunks Langfuse took (or refused for good) and deletes their files.</summary>
     public void Remove(IReadOnlyList<Chunk> delivered)
     {
+        // Files go first, so whoever is woken below finds the spool directory as it will stay.
+        foreach (var chunk in delivered) Delete(chunk.File);
         lock (Gate)
         {
             foreach (var chunk in delivered)
@@ -92,7 +94,6 @@ internal sealed class SpanSpool
             LoadUnloaded();
             Monitor.PulseAll(Gate);
         }
-        foreach (var chunk in delivered) Delete(chunk.File);
     }
 
     /// <summary>Replaces a chunk Langfuse found too large by its two halves, in place.</summary>
