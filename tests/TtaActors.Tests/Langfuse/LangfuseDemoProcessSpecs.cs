@@ -11,7 +11,7 @@ public class LangfuseDemoProcessSpecs
     private static readonly string Tta = Path.Combine(AppContext.BaseDirectory, "tta.dll");
 
     [Fact]
-    public async Task Demo_run_should_arrive_in_langfuse_as_one_trace_with_its_generation_before_the_process_exits()
+    public async Task Demo_runs_should_arrive_in_langfuse_as_one_trace_per_run_with_its_generation_before_the_process_exits()
     {
         using var langfuse = new ScriptedHttpServer(_ => new ScriptedResponse(200));
         var info = new ProcessStartInfo("dotnet", $"\"{Tta}\" demo --metrics-port 0")
@@ -32,19 +32,26 @@ public class LangfuseDemoProcessSpecs
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
 
         Assert.True(process.ExitCode == 0, await stderr);
-        var traceId = Regex.Match(await stdout, @"Span tree \(trace ([0-9a-f]{32})\)").Groups[1].Value;
+        // The demo runs twice in one persona session, switching persona in between: two runs, two Langfuse traces.
+        var traceIds = Regex.Matches(await stdout, @"Span tree \(trace ([0-9a-f]{32})\)").Select(m => m.Groups[1].Value).ToList();
+        var sessionId = Regex.Match(await stdout, @"Persona session (\S+)").Groups[1].Value;
         var spans = langfuse.Requests.SelectMany(r => OtlpDecoder.DecodeTraces(r.Body)).ToList();
-        Assert.Equal([traceId], spans.Select(s => s.TraceId).Distinct());
-        Assert.Equal("workflow.dev-copilot-demo", Assert.Single(spans, s => s.ParentSpanId == "").Name);
-        var generation = Assert.Single(spans, s => s.Name == "chat tta-offline");
-        Assert.Equal("generation", generation.Attributes["langfuse.observation.type"]);
-        Assert.True((long)generation.Attributes["gen_ai.usage.output_tokens"]! > 0);
-        Assert.All(spans, s =>
+        Assert.Equal(2, traceIds.Count);
+        Assert.Equal(traceIds.Order(), spans.Select(s => s.TraceId).Distinct().Order());
+        foreach (var (traceId, persona) in traceIds.Zip(["backend-engineer", "frontend-dev"]))
         {
-            Assert.Equal("dev-copilot-demo", s.Attributes["langfuse.trace.name"]);
-            Assert.Equal("backend-engineer", s.Attributes["langfuse.user.id"]);
-            Assert.Equal("demo-session", s.Attributes["langfuse.session.id"]);
-        });
+            var trace = spans.Where(s => s.TraceId == traceId).ToList();
+            Assert.Equal("workflow.dev-copilot-demo", Assert.Single(trace, s => s.ParentSpanId == "").Name);
+            var generation = Assert.Single(trace, s => s.Name == "chat tta-offline");
+            Assert.Equal("generation", generation.Attributes["langfuse.observation.type"]);
+            Assert.True((long)generation.Attributes["gen_ai.usage.output_tokens"]! > 0);
+            Assert.All(trace, s =>
+            {
+                Assert.Equal("dev-copilot-demo", s.Attributes["langfuse.trace.name"]);
+                Assert.Equal(persona, s.Attributes["langfuse.user.id"]);
+                Assert.Equal(sessionId, s.Attributes["langfuse.session.id"]);
+            });
+        }
         Assert.DoesNotContain("sk-lf-demo-secret-42", await stdout + await stderr);
     }
 }
