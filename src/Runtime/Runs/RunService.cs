@@ -91,7 +91,13 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
         };
         _runs[finished.RunId] = finished;
         if (started.Session is { } session)
-            await sessions.CompleteRunAsync(session, new SessionRunOutcome(runId, result.Succeeded, 0, 0, null), CancellationToken.None);
+        {
+            var calls = result.Context.LlmCalls;
+            var cost = calls.Any(c => c.CostUsd is not null) ? calls.Sum(c => c.CostUsd ?? 0m) : (decimal?)null;
+            await sessions.CompleteRunAsync(session,
+                new SessionRunOutcome(runId, result.Succeeded, calls.Sum(c => c.InputTokens), calls.Sum(c => c.OutputTokens), cost),
+                CancellationToken.None);
+        }
         return finished;
     }
 

@@ -45,7 +45,7 @@ public sealed record TimeoutSpec(SourceLocation At, string? Name, double Seconds
     public override string Kind => "timeout";
 }
 
-public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, string Model, Template Prompt, Template? System,
+public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, string? Model, Template Prompt, Template? System,
     double? Temperature, int? MaxTokens) : StepSpec(At, Name)
 {
     public override string Kind => "llm";

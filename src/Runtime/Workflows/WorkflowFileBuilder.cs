@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
+using TtaActors.Actors.Llm;
 using TtaActors.Actors.Primitives;
 
 namespace TtaActors.Runtime.Workflows;
@@ -80,10 +81,21 @@ public sealed class WorkflowFileBuilder
 
     private Primitive? Llm(LlmSpec spec)
     {
-        if (_services.Llm is { } factory) return factory.Create(spec, spec.Name ?? spec.Kind);
-        _problems.Add(new WorkflowProblem(spec.At,
-            "llm: steps cannot run on this node: no LLM chat client is configured. The file is valid; configure an LLM provider to run it."));
-        return null;
+        if (_services.Llm is not { } factory)
+        {
+            _problems.Add(new WorkflowProblem(spec.At,
+                "llm: steps cannot run here: no LLM chat client is configured. The file is valid; configure an LLM provider to run it."));
+            return null;
+        }
+        try
+        {
+            return factory.Create(spec, spec.Name ?? spec.Kind);
+        }
+        catch (Exception error) when (error is LlmConfigurationException or ArgumentException)
+        {
+            _problems.Add(new WorkflowProblem(spec.At, error.Message));
+            return null;
+        }
     }
 
     private Primitive? Fallback(FallbackSpec spec)

@@ -298,8 +298,12 @@ public sealed partial class WorkflowFileParser
         if (keys is null) return null;
         var provider = keys.TryGetValue("provider", out var p) ? String(p, "provider") : null;
         string? model = null;
-        if (!keys.TryGetValue("model", out var m)) Problem(at, "The llm step has no 'model:'.");
-        else model = String(m, "model");
+        var modelOk = true;
+        if (keys.TryGetValue("model", out var m))
+        {
+            model = String(m, "model");
+            modelOk = model is not null;
+        }
         Template? prompt = null;
         if (!keys.TryGetValue("prompt", out var pr)) Problem(at, "The llm step has no 'prompt:' (a template).");
         else if (String(pr, "prompt") is { } promptText) prompt = TemplateOf(pr, promptText, allowEnv: false);
@@ -313,7 +317,7 @@ public sealed partial class WorkflowFileParser
             else Problem(At(t), "'temperature:' must be between 0 and 2.");
         }
         int? maxTokens = keys.TryGetValue("max_tokens", out var mt) ? Int(mt, "max_tokens", 1) : null;
-        return model is null || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens);
+        return !modelOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens);
     }
 
     private StepSpec? Http(SourceLocation at, string? name, YamlNode body)

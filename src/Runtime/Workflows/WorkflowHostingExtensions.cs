@@ -2,6 +2,7 @@ using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using TtaActors.Actors.Llm;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Runs;
@@ -37,6 +38,7 @@ public static class WorkflowHostingExtensions
                 (definition, name) => runtime.Materialize(definition, name),
                 sp.GetService<ILlmStepFactory>());
         });
+        services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));
         services.AddSingleton<WorkflowRegistry>();
         services.TryAddSingleton<IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<ActorSystem>()));
         services.AddSingleton(sp => new RunService(

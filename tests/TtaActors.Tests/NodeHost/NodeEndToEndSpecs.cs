@@ -26,6 +26,7 @@ public sealed class NodeEndToEndSpecs(NodeFixture node) : IClassFixture<NodeFixt
         Assert.Equal("timed out", (string?)output[2]);
         Assert.Equal("backend-engineer", (string?)output[3]!["persona"]);
         Assert.Equal("e2e-every", (string?)output[3]!["session"]);
+        Assert.False(string.IsNullOrWhiteSpace((string?)output[4]), "the llm step answers with the completion text");
 
         var (readStatus, read) = await node.GetAsync($"/runs/{run["runId"]}");
         Assert.Equal(200, readStatus);
@@ -54,6 +55,7 @@ public sealed class NodeEndToEndSpecs(NodeFixture node) : IClassFixture<NodeFixt
         Assert.Equal("none", (string?)change!["from"]);
         Assert.Equal("frontend-dev", (string?)change["to"]);
         Assert.Equal(1, (int)session["runs"]!);
+        Assert.True((long)session["tokens"]! > 0, "the run's llm step used tokens, and the session counts them");
 
         var (listStatus, list) = await node.GetAsync("/sessions");
         Assert.Equal(200, listStatus);

@@ -81,7 +81,7 @@ public sealed class NodeFixture : IAsyncLifetime
     private static JsonNode? Parse(string text) => text.Length == 0 ? null : JsonNode.Parse(text);
 }
 
-/// <summary>The workflow files the node loads: one using every step kind it can run, and one per kind of bad file.</summary>
+/// <summary>The workflow files the node loads: one using every step kind, and one per kind of bad file.</summary>
 public static class WorkflowFiles
 {
     public static void WriteAll(string directory, string flakyUrl)
@@ -94,7 +94,7 @@ public static class WorkflowFiles
 
     public const string Everything = """
         name: everything
-        description: Every step kind a node runs without an LLM provider.
+        description: Every step kind (the llm step on the offline model, which needs no key).
         steps:
           - name: normalize
             set:
@@ -138,6 +138,12 @@ public static class WorkflowFiles
               - set:
                   persona: "{{ context.persona }}"
                   session: "{{ context.session_id }}"
+              - name: summarise
+                llm:
+                  provider: offline
+                  system: "You answer for {{ context.persona }}."
+                  prompt: "Summarise in one line: the API answered after {{ input.attempts }} attempts."
+                  max_tokens: 32
         """;
 
     public const string MissingEnv = """

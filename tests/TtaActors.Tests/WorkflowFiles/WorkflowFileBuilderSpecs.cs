@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Akka.TestKit.Xunit2;
 using TtaActors.Actors.Execution;
+using TtaActors.Actors.Llm;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Workflows;
 
@@ -73,6 +74,38 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
         var problem = Assert.Single(error.Problems);
         Assert.Equal((2, 3), (problem.At.Line, problem.At.Column));
         Assert.Contains("no LLM chat client is configured", problem.Message);
+    }
+
+    [Fact]
+    public async Task An_llm_step_renders_its_templates_and_answers_with_the_completion_text()
+    {
+        using var settings = new LlmSettings();
+        var services = Services() with { Llm = new LlmFileSteps(settings) };
+        var (document, _) = WorkflowFileParser.Parse("""
+            - llm: {provider: offline, system: "You are {{ context.persona }}.", prompt: "Name three colours of {{ input.thing }}.", max_tokens: 20}
+            - set: {answer: "{{ input }}"}
+            """, "spec.yaml", "spec");
+        var graph = WorkflowGraph.Materialize(Sys, WorkflowFileBuilder.Build(document!, services), "llm-spec");
+        var result = await graph.RunAsync(JsonNode.Parse("""{"thing": "the sea"}"""),
+            Actors.Context.WorkflowContext.Create(persona: "poet"), new RunOptions { Timeout = TimeSpan.FromSeconds(30) });
+
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        Assert.False(string.IsNullOrWhiteSpace((string?)((JsonNode)result.Output!)["answer"]));
+        var call = Assert.Single(result.Context.LlmCalls);
+        Assert.Equal("offline", call.Provider);
+        Assert.True(call.InputTokens > 0);
+    }
+
+    [Fact]
+    public void An_llm_step_on_an_unknown_provider_is_a_located_build_problem()
+    {
+        using var settings = new LlmSettings();
+        var (document, _) = WorkflowFileParser.Parse("- llm: {provider: nonesuch, model: m, prompt: p}\n", "spec.yaml", "spec");
+        var error = Assert.Throws<WorkflowFileException>(() =>
+            WorkflowFileBuilder.Build(document!, Services() with { Llm = new LlmFileSteps(settings) }));
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal((1, 3), (problem.At.Line, problem.At.Column));
+        Assert.Contains("nonesuch", problem.Message);
     }
 
     [Fact]
