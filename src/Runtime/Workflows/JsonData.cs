@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -36,6 +37,7 @@ public static class JsonData
         return ToNode(value)?.ToJsonString(options) ?? "null";
     }
 
-    private static readonly JsonSerializerOptions Compact = new();
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Output is read by people and tools, not embedded in HTML, so quotes and non-ASCII letters stay as they are.
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
