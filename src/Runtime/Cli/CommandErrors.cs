@@ -2,9 +2,19 @@ using TtaActors.Runtime.Hosting;
 
 namespace TtaActors.Runtime.Cli;
 
-/// <summary>Turns a configuration error into one line on stderr and exit code 1, instead of a stack trace.</summary>
+/// <summary>The command was called wrongly (a bad argument value); exits with code 2 like a parse error.</summary>
+public sealed class CommandUsageException(string message) : Exception(message);
+
+/// <summary>
+/// Turns a configuration error into one line on stderr and exit code 1, and a usage error into one line and exit
+/// code 2, instead of a stack trace.
+/// </summary>
 public static class CommandErrors
 {
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+
     public static async Task<int> Guard(Func<Task<int>> command)
     {
         try
@@ -14,7 +24,12 @@ public static class CommandErrors
         catch (TtaConfigurationException error)
         {
             await Console.Error.WriteLineAsync($"tta: {error.Message}");
-            return 1;
+            return Failure;
+        }
+        catch (CommandUsageException error)
+        {
+            await Console.Error.WriteLineAsync($"tta: {error.Message}");
+            return Usage;
         }
     }
 }

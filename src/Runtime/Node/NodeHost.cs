@@ -1,0 +1,108 @@
+using System.Net;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
+using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Cluster;
+using TtaActors.Runtime.Demo;
+using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Sessions;
+using TtaActors.Runtime.Workflows;
+
+namespace TtaActors.Runtime.Node;
+
+/// <summary>
+/// A running node: the actor system as a cluster member (Akka.Hosting; it joins itself without seed nodes), the sharded
+/// persistent persona sessions, the HTTP API (ASP.NET Core minimal API) and the Prometheus endpoint in one host.
+/// </summary>
+public static class NodeHost
+{
+    public static WebApplication Build(NodeOptions options, HoconLayers hocon)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "tta",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("TtaActors", LogLevel.Information);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            kestrel.Listen(new IPEndPoint(options.Http.Address, options.Http.Port));
+        });
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddProblemDetails();
+        var cluster = options.ToClusterOptions();
+        builder.Services.AddTtaActors(options.Runtime, akka: akka =>
+        {
+            akka.WithTtaCluster(cluster).WithPersonaSessions(cluster);
+            // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options
+            // and TTA_HOCON win over the shipped files.
+            akka.AddHocon(hocon.Effective, HoconAddMode.Prepend);
+        });
+        builder.Services.AddPersonaSessions();
+        builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
+        builder.Services.AddSingleton<SessionDirectory>();
+        builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ClusterMemberReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
+        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new SessionJournalReadiness(sp.GetRequiredService<IPersonaSessions>()));
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapTtaNodeApi(options.Http.IsLoopback ? null : options.ApiToken);
+        return app;
+    }
+
+    /// <summary>Registers the code workflows and loads the workflow files; returns the file results for the start-up report.</summary>
+    public static IReadOnlyList<WorkflowSummary> LoadWorkflows(IServiceProvider services, NodeOptions options)
+    {
+        var registry = services.GetRequiredService<WorkflowRegistry>();
+        RegisterCodeWorkflows(registry);
+        var loaded = options.WorkflowsDirectory is { } directory ? registry.LoadDirectory(directory) : [];
+        services.GetRequiredService<WorkflowsLoadedReadiness>().MarkLoaded();
+        return loaded;
+    }
+
+    /// <summary>The workflows built in code that every node and <c>tta run</c> offer.</summary>
+    public static void RegisterCodeWorkflows(WorkflowRegistry registry) =>
+        registry.Register(DemoWorkflow.Name, DemoWorkflow.Build(), input => input switch
+        {
+            null => DemoWorkflow.DefaultInput,
+            System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,
+            _ => throw new ArgumentException(
+                $"Workflow '{DemoWorkflow.Name}' takes a string such as \"{DemoWorkflow.DefaultInput}\" as input."),
+        }, "The bundled dev-copilot demo: Sequential, Router, Retry and Parallel over a \"kind: area: summary\" request.");
+
+    /// <summary>
+    /// Flushes spans still buffered in the tracer provider's processors, so a stopping node loses nothing it recorded.
+    /// Metrics are pulled by Prometheus, so there is nothing to push for them.
+    /// </summary>
+    public static bool FlushTelemetry(IServiceProvider services) =>
+        services.GetService<TracerProvider>()?.ForceFlush(5000) ?? true;
+
+    /// <summary>Turns "address in use" from Kestrel into one line naming the option to change.</summary>
+    public static Exception Explain(Exception error, NodeOptions options) => error switch
+    {
+        IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } or
+            Microsoft.AspNetCore.Connections.AddressInUseException =>
+            new TtaConfigurationException(
+                $"--http {options.Http}: the address is already in use by another process. Stop it or choose another address with --http or TTA_HTTP.",
+                error),
+        _ => error,
+    };
+}

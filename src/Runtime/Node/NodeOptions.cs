@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using TtaActors.Runtime.Hosting;
+
+namespace TtaActors.Runtime.Node;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>An address the node's HTTP API listens on.</summary>
+public sealed record HttpBinding(string Host, IPAddress Address, int Port)
+{
+    public bool IsLoopback => IPAddress.IsLoopback(Address);
+
+    public string Url => $"http://{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}";
+
+    public override string ToString() => $"{Host}:{Port}";
+}
+
+/// <summary>
+/// The settings of <c>tta node</c>. Every option has a <c>TTA_*</c> environment twin; a command-line option wins
+/// over its environment variable, which wins over the default.
+/// </summary>
+public sealed partial record NodeOptions
+{
+    public const int DefaultRemotingPort = 8110;
+    public const string DefaultHttp = "127.0.0.1:8080";
+    public const long DefaultMaxBodyBytes = 1024 * 1024;
+    public const int DefaultRunTimeoutSeconds = 300;
+
+    /// <summary><c>--host</c> / <c>TTA_HOST</c>: the remoting host other nodes reach this one at.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary><c>--port</c> / <c>TTA_PORT</c>: the remoting port.</summary>
+    public int Port { get; init; } = DefaultRemotingPort;
+
+    /// <summary><c>--http</c> / <c>TTA_HTTP</c>: where the HTTP API listens; loopback unless <c>TTA_API_TOKEN</c> is set.</summary>
+    public HttpBinding Http { get; init; } = ParseHttp("--http", DefaultHttp);
+
+    /// <summary><c>--seed</c> / <c>TTA_SEED_NODES</c> (comma-separated): seed nodes; none = the node joins itself.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary><c>--db-provider</c> / <c>TTA_DB_PROVIDER</c>.</summary>
+    public DatabaseProvider DbProvider { get; init; } = DatabaseProvider.Sqlite;
+
+    /// <summary><c>--db</c> / <c>TTA_DB</c>: the connection string; SQLite defaults to a file in the data directory.</summary>
+    public string? Db { get; init; }
+
+    /// <summary><c>--data</c> / <c>TTA_DATA</c> (or <c>TTA_DATA_DIR</c>): SQLite journal and spool files; default <c>.tta</c> in the working directory.</summary>
+    public string DataDirectory { get; init; } = Path.GetFullPath(".tta");
+
+    /// <summary><c>--workflows</c> / <c>TTA_WORKFLOWS</c>: a directory of workflow files loaded at start.</summary>
+    public string? WorkflowsDirectory { get; init; }
+
+    /// <summary><c>--config</c> / <c>TTA_CONFIG</c>: a HOCON file layered over the shipped ones.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary><c>TTA_API_TOKEN</c> only (never a command-line option, so it stays out of process listings).</summary>
+    public string? ApiToken { get; init; }
+
+    /// <summary><c>TTA_MAX_BODY_BYTES</c>: the largest request body the API reads.</summary>
+    public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary><c>TTA_RUN_TIMEOUT</c> (seconds): the deadline of a run started through the API.</summary>
+    public int RunTimeoutSeconds { get; init; } = DefaultRunTimeoutSeconds;
+
+    public TtaRuntimeOptions Runtime { get; init; } = new();
+
+    /// <summary>The connection string the persistence layer uses.</summary>
+    public string EffectiveConnectionString => Db ?? (DbProvider == DatabaseProvider.Sqlite
+        ? $"Data Source={Path.Combine(DataDirectory, "journal.db")}"
+        : throw new TtaConfigurationException("--db-provider postgres needs a connection string: pass --db or set TTA_DB."));
+
+    /// <summary>Checks what only makes sense together; throws with the option and variable to fix.</summary>
+    public NodeOptions Validate()
+    {
+        if (!Http.IsLoopback && string.IsNullOrEmpty(ApiToken))
+            throw new TtaConfigurationException(
+                $"--http {Http} is not a loopback address, so the API would be reachable by others: set TTA_API_TOKEN to a secret " +
+                "bearer token (clients send 'Authorization: Bearer <token>'), or bind to 127.0.0.1.");
+        if (ApiToken is { Length: < 16 })
+            throw new TtaConfigurationException("TTA_API_TOKEN is shorter than 16 characters; use a long random token (e.g. openssl rand -hex 32).");
+        if (DbProvider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(Db))
+            throw new TtaConfigurationException("--db-provider postgres needs a connection string: pass --db or set TTA_DB.");
+        if (Runtime.MetricsPort != 0 && Runtime.MetricsPort == Http.Port)
+            throw new TtaConfigurationException($"--metrics-port {Runtime.MetricsPort} is the same port as --http {Http}; choose two different ports.");
+        if (WorkflowsDirectory is not null && !Directory.Exists(WorkflowsDirectory))
+            throw new TtaConfigurationException($"--workflows: directory '{WorkflowsDirectory}' does not exist.");
+        if (ConfigFile is not null && !File.Exists(ConfigFile))
+            throw new TtaConfigurationException($"--config: file '{ConfigFile}' does not exist.");
+        return this;
+    }
+
+    /// <summary>The cluster bootstrap's view of these options.</summary>
+    public Cluster.TtaClusterOptions ToClusterOptions() => new()
+    {
+        Host = Host,
+        Port = Port,
+        SeedNodes = Seeds,
+        Journal = DbProvider == DatabaseProvider.Sqlite ? Cluster.JournalProvider.Sqlite : Cluster.JournalProvider.Postgres,
+        ConnectionString = Db,
+        DataDirectory = DataDirectory,
+    };
+
+    public static HttpBinding ParseHttp(string key, string value)
+    {
+        var text = value.Trim();
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+            throw new TtaConfigurationException($"{key}: '{value}' is not HOST:PORT (for example 127.0.0.1:8080).");
+        var host = text[..colon].Trim('[', ']');
+        var port = TtaRuntimeOptions.ParsePort(key, text[(colon + 1)..]);
+        IPAddress address;
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) address = IPAddress.Loopback;
+        else if (!IPAddress.TryParse(host, out address!))
+            throw new TtaConfigurationException($"{key}: '{host}' is not an IP address; use 127.0.0.1, 0.0.0.0, an interface address or localhost.");
+        return new HttpBinding(host, address, port);
+    }
+
+    public static string ParseSeed(string key, string value)
+    {
+        var seed = value.Trim();
+        if (SeedPattern().IsMatch(seed)) return seed;
+        throw new TtaConfigurationException($"{key}: '{value}' is not a seed node address; write akka.tcp://tta@HOST:PORT.");
+    }
+
+    public static DatabaseProvider ParseProvider(string key, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "sqlite" => DatabaseProvider.Sqlite,
+        "postgres" or "postgresql" => DatabaseProvider.Postgres,
+        _ => throw new TtaConfigurationException($"{key}: unknown database provider '{value}'; use sqlite or postgres."),
+    };
+
+    public static long ParsePositive(string key, string value)
+    {
+        if (long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0) return number;
+        throw new TtaConfigurationException($"{key}: '{value}' is not a positive whole number.");
+    }
+
+    [GeneratedRegex(@"^akka\.tcp://tta@[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")]
+    private static partial Regex SeedPattern();
+}

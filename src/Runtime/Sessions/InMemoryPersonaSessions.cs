@@ -1,0 +1,152 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Sessions;
+using TtaActors.Telemetry;
+
+namespace TtaActors.Runtime.Sessions;
+
+/// <summary>
+/// Persona sessions of a node that runs without a cluster: one actor per session under one parent actor, state kept
+/// in memory only (a restart forgets every session). A node uses it when no other <see cref="IPersonaSessions"/>
+/// (the sharded, persistent one) is registered.
+/// </summary>
+public sealed partial class InMemoryPersonaSessions : IPersonaSessions
+{
+    public const string ActorName = "persona-sessions-in-memory";
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private readonly IActorRef _sessions;
+
+    public InMemoryPersonaSessions(ActorSystem system) => _sessions = system.ActorOf(InMemorySessionsActor.Props(), ActorName);
+
+    public Task<SessionView> GetAsync(string sessionId, CancellationToken cancellation = default) =>
+        Ask<SessionView>(new InMemorySessionCommands.Get(CheckId(sessionId)), cancellation);
+
+    public Task<SessionView> SwitchPersonaAsync(string sessionId, string persona, string? chatMode, CancellationToken cancellation = default) =>
+        Ask<SessionView>(new InMemorySessionCommands.SwitchPersona(CheckId(sessionId), CheckName(persona, "persona"),
+            chatMode is null ? null : CheckName(chatMode, "chatmode")), cancellation);
+
+    public Task<WorkflowContext> BeginRunAsync(string sessionId, string workflow, RunId runId, WorkflowContext context,
+        CancellationToken cancellation = default) =>
+        Ask<WorkflowContext>(new InMemorySessionCommands.BeginRun(CheckId(sessionId), workflow, runId, context), cancellation);
+
+    public Task CompleteRunAsync(string sessionId, SessionRunOutcome outcome, CancellationToken cancellation = default) =>
+        Ask<SessionView>(new InMemorySessionCommands.CompleteRun(CheckId(sessionId), outcome), cancellation);
+
+    private async Task<T> Ask<T>(object command, CancellationToken cancellation)
+    {
+        var answer = await _sessions.Ask<object>(command, AskTimeout, cancellation);
+        return answer switch
+        {
+            T typed => typed,
+            Status.Failure failure => throw failure.Cause,
+            _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from the session actor."),
+        };
+    }
+
+    /// <summary>Session ids, personas and chat modes are names: letters, digits, '.', '_', '-', at most 128 characters.</summary>
+    public static string CheckName(string value, string what)
+    {
+        if (value is not null && ValidName().IsMatch(value)) return value;
+        throw new ArgumentException($"{what} '{value}' is not a valid name: use 1-128 letters, digits, '.', '_' or '-'.");
+    }
+
+    private static string CheckId(string sessionId) => CheckName(sessionId, "Session id");
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
+    private static partial Regex ValidName();
+}
+
+/// <summary>The messages of the in-memory session actors; they never leave the process.</summary>
+public static class InMemorySessionCommands
+{
+    public interface ISessionCommand
+    {
+        string SessionId { get; }
+    }
+
+    public sealed record Get(string SessionId) : ISessionCommand;
+
+    public sealed record SwitchPersona(string SessionId, string Persona, string? ChatMode) : ISessionCommand;
+
+    public sealed record BeginRun(string SessionId, string Workflow, RunId RunId, WorkflowContext Context) : ISessionCommand;
+
+    public sealed record CompleteRun(string SessionId, SessionRunOutcome Outcome) : ISessionCommand;
+}
+
+/// <summary>Parent of the session actors: creates one per session id on first use and forwards commands to it.</summary>
+internal sealed class InMemorySessionsActor : ReceiveActor
+{
+    private readonly Dictionary<string, IActorRef> _sessions = new(StringComparer.Ordinal);
+
+    public InMemorySessionsActor()
+    {
+        Receive<InMemorySessionCommands.ISessionCommand>(command => SessionFor(command.SessionId).Forward(command));
+    }
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new InMemorySessionsActor());
+
+    private IActorRef SessionFor(string sessionId)
+    {
+        if (_sessions.TryGetValue(sessionId, out var session)) return session;
+        session = Context.ActorOf(InMemorySessionActor.Props(sessionId), Uri.EscapeDataString(sessionId));
+        _sessions[sessionId] = session;
+        return session;
+    }
+}
+
+/// <summary>One session: its persona, chat mode, the history of switches and what its runs used.</summary>
+internal sealed class InMemorySessionActor : ReceiveActor
+{
+    private readonly string _id;
+    private readonly List<PersonaSwitch> _switches = [];
+    private readonly HashSet<RunId> _open = [];
+    private string? _persona;
+    private string? _chatMode;
+    private int _runsStarted;
+    private int _runsFinished;
+    private long _tokens;
+    private decimal _costUsd;
+
+    public InMemorySessionActor(string id)
+    {
+        _id = id;
+        Receive<InMemorySessionCommands.Get>(_ => Sender.Tell(View()));
+        Receive<InMemorySessionCommands.SwitchPersona>(command =>
+        {
+            Switch(command.Persona, command.ChatMode);
+            Sender.Tell(View());
+        });
+        Receive<InMemorySessionCommands.BeginRun>(command =>
+        {
+            _runsStarted++;
+            _open.Add(command.RunId);
+            var context = command.Context with { SessionId = _id };
+            if (_persona is not null) context = context.WithPersona(_persona, _chatMode);
+            Sender.Tell(context);
+        });
+        Receive<InMemorySessionCommands.CompleteRun>(command =>
+        {
+            if (_open.Remove(command.Outcome.RunId))
+            {
+                _runsFinished++;
+                _tokens += command.Outcome.InputTokens + command.Outcome.OutputTokens;
+                _costUsd += command.Outcome.CostUsd ?? 0m;
+            }
+            Sender.Tell(View());
+        });
+    }
+
+    public static Props Props(string id) => Akka.Actor.Props.Create(() => new InMemorySessionActor(id));
+
+    private void Switch(string persona, string? chatMode)
+    {
+        if (persona == _persona && chatMode == _chatMode) return;
+        _switches.Add(new PersonaSwitch(_persona ?? TelemetryNames.NoPersona, persona, chatMode, Context.System.Scheduler.Now));
+        _persona = persona;
+        _chatMode = chatMode;
+    }
+
+    private SessionView View() => new(_id, _persona, _chatMode, _switches.ToList(), _runsStarted, _runsFinished, _tokens, _costUsd);
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using TtaActors.Actors.Llm;
+using TtaActors.Actors.Primitives;
+
+namespace TtaActors.Runtime.Workflows;
+
+/// <summary>
+/// The <c>llm:</c> steps of workflow files: the prompt and system templates are rendered from the input and context,
+/// the LLM primitive makes the call (a <c>chat {model}</c> span with usage and cost, a Langfuse generation), and the
+/// step's output is the completion text.
+/// </summary>
+public sealed class LlmFileSteps(LlmSettings settings) : ILlmStepFactory
+{
+    public Primitive Create(LlmSpec spec, string name)
+    {
+        var describe = spec.Describe();
+        var prompt = new LambdaPrimitive((input, context, _) =>
+        {
+            var scope = new TemplateScope(JsonData.ToNode(input), context);
+            var messages = new List<ChatMessage>();
+            if (spec.System is { } system) messages.Add(new ChatMessage(ChatRole.System, system.RenderText(scope, describe)));
+            messages.Add(new ChatMessage(ChatRole.User, spec.Prompt.RenderText(scope, describe)));
+            return new ValueTask<StepOutcome>(new StepOutcome(new LlmRequest { Messages = messages }));
+        }, $"{name}.prompt");
+        var chat = settings.Chat(spec.Provider, spec.Model,
+            new LlmStepOptions { Temperature = (float?)spec.Temperature, MaxTokens = spec.MaxTokens }, $"{name}.chat");
+        var completion = new LambdaPrimitive((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(
+            input is LlmResponse response ? JsonValue.Create(response.Content) : JsonData.ToNode(input))), $"{name}.completion");
+        return new SequentialPrimitive([prompt, chat, completion], name);
+    }
+}

@@ -1,0 +1,70 @@
+using TtaActors.Actors.Primitives;
+
+namespace TtaActors.Runtime.Workflows;
+
+/// <summary>A parsed workflow file: its name, description and the step tree, each step with its location.</summary>
+public sealed record WorkflowDocument(string Name, string? Description, StepSpec Root, string File);
+
+/// <summary>One step of a workflow file, as parsed and checked, before it becomes a primitive.</summary>
+public abstract record StepSpec(SourceLocation At, string? Name)
+{
+    public abstract string Kind { get; }
+
+    /// <summary>How errors name this step: its name (or kind) and where it is written.</summary>
+    public string Describe() => $"{Kind} step '{Name ?? Kind}' ({At})";
+}
+
+public sealed record SequenceSpec(SourceLocation At, string? Name, IReadOnlyList<StepSpec> Steps) : StepSpec(At, Name)
+{
+    public override string Kind => "sequence";
+}
+
+public sealed record ParallelSpec(SourceLocation At, string? Name, IReadOnlyList<StepSpec> Branches) : StepSpec(At, Name)
+{
+    public override string Kind => "parallel";
+}
+
+public sealed record RouterSpec(SourceLocation At, string? Name, Template By, IReadOnlyList<KeyValuePair<string, StepSpec>> Routes,
+    string? Default) : StepSpec(At, Name)
+{
+    public override string Kind => "router";
+}
+
+public sealed record RetrySpec(SourceLocation At, string? Name, RetryPolicy Policy, StepSpec Do) : StepSpec(At, Name)
+{
+    public override string Kind => "retry";
+}
+
+public sealed record FallbackSpec(SourceLocation At, string? Name, StepSpec Do, StepSpec Otherwise) : StepSpec(At, Name)
+{
+    public override string Kind => "fallback";
+}
+
+public sealed record TimeoutSpec(SourceLocation At, string? Name, double Seconds, StepSpec Do, StepSpec? Otherwise) : StepSpec(At, Name)
+{
+    public override string Kind => "timeout";
+}
+
+public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, string? Model, Template Prompt, Template? System,
+    double? Temperature, int? MaxTokens) : StepSpec(At, Name)
+{
+    public override string Kind => "llm";
+}
+
+public sealed record HttpHeaderSpec(string Name, Template Value, SourceLocation At);
+
+public sealed record HttpSpec(SourceLocation At, string? Name, HttpMethod Method, Template Url, IReadOnlyList<HttpHeaderSpec> Headers,
+    JsonTemplate? Body, IReadOnlyList<int>? Expect, double TimeoutSeconds) : StepSpec(At, Name)
+{
+    public override string Kind => "http";
+}
+
+public sealed record TemplateSpec(SourceLocation At, string? Name, Template Text) : StepSpec(At, Name)
+{
+    public override string Kind => "template";
+}
+
+public sealed record SetSpec(SourceLocation At, string? Name, JsonTemplate Value) : StepSpec(At, Name)
+{
+    public override string Kind => "set";
+}

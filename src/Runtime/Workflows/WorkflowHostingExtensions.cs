@@ -1,0 +1,52 @@
+using Akka.Actor;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using TtaActors.Actors.Llm;
+using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Runs;
+using TtaActors.Runtime.Sessions;
+
+namespace TtaActors.Runtime.Workflows;
+
+public static class WorkflowHostingExtensions
+{
+    public const string HttpClientKey = "tta-workflow-steps";
+
+    /// <summary>
+    /// Adds the workflow registry (code and file workflows), the run service, and persona sessions: the in-memory,
+    /// non-clustered ones unless another <see cref="IPersonaSessions"/> (the sharded one) is registered before this call.
+    /// </summary>
+    public static IServiceCollection AddTtaWorkflows(this IServiceCollection services, TimeSpan? runTimeout = null)
+    {
+        services.AddKeyedSingleton(HttpClientKey, (_, _) => new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AllowAutoRedirect = false,
+        })
+        {
+            // Each http: step sets its own timeout.
+            Timeout = Timeout.InfiniteTimeSpan,
+        });
+        services.AddSingleton(sp =>
+        {
+            var runtime = sp.GetRequiredService<TtaRuntime>();
+            return new WorkflowStepServices(
+                sp.GetRequiredKeyedService<HttpClient>(HttpClientKey),
+                Environment.GetEnvironmentVariable,
+                (definition, name) => runtime.Materialize(definition, name),
+                sp.GetService<ILlmStepFactory>());
+        });
+        services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));
+        services.AddSingleton<WorkflowRegistry>();
+        services.TryAddSingleton<IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<ActorSystem>()));
+        services.AddSingleton(sp => new RunService(
+            sp.GetRequiredService<WorkflowRegistry>(), sp.GetRequiredService<IPersonaSessions>(), sp.GetRequiredService<TtaRuntimeOptions>())
+        {
+            RunTimeout = runTimeout,
+            Stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+        });
+        return services;
+    }
+}

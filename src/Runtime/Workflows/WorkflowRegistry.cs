@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Primitives;
+
+namespace TtaActors.Runtime.Workflows;
+
+/// <summary>A workflow a node can run: materialised once, run through its graph like any other.</summary>
+public sealed record RegisteredWorkflow(string Name, string Source, string? Description, WorkflowGraph Graph, Func<JsonNode?, object?> AdaptInput);
+
+/// <summary>A workflow as <c>GET /workflows</c> lists it; an invalid file shows its problems.</summary>
+public sealed record WorkflowSummary(string Name, string Source, string? Description, bool Valid, IReadOnlyList<WorkflowProblem> Problems);
+
+/// <summary>
+/// The one registry of a node's workflows, code-registered and loaded from files alike: both are primitive
+/// definitions materialised into a <see cref="WorkflowGraph"/>, and both are run the same way.
+/// </summary>
+public sealed class WorkflowRegistry(WorkflowStepServices services)
+{
+    public const string CodeSource = "code";
+
+    private readonly ConcurrentDictionary<string, RegisteredWorkflow> _workflows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WorkflowSummary> _invalid = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a workflow built in code; <paramref name="adaptInput"/> turns the JSON input of the API into what its first step takes.</summary>
+    public RegisteredWorkflow Register(string name, Primitive definition, Func<JsonNode?, object?>? adaptInput = null, string? description = null)
+    {
+        if (_workflows.ContainsKey(name)) throw new InvalidOperationException($"A workflow named '{name}' is already registered.");
+        var workflow = new RegisteredWorkflow(name, CodeSource, description, services.Materialize(definition, name), adaptInput ?? (input => input));
+        _workflows[name] = workflow;
+        return workflow;
+    }
+
+    /// <summary>Loads one workflow file; a file that cannot be used throws <see cref="WorkflowFileException"/> with every problem.</summary>
+    public RegisteredWorkflow LoadFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var (document, problems) = WorkflowFileParser.ParseFile(full);
+        if (document is null) throw new WorkflowFileException(full, problems);
+        if (_workflows.TryGetValue(document.Name, out var existing))
+            throw new WorkflowFileException(full, [new WorkflowProblem(new SourceLocation(full, 1, 1),
+                $"Workflow '{document.Name}' is already registered from {existing.Source}; give this one another name.")]);
+        var root = WorkflowFileBuilder.Build(document, services);
+        var workflow = new RegisteredWorkflow(document.Name, full, document.Description, services.Materialize(root, document.Name), input => input);
+        _workflows[document.Name] = workflow;
+        _invalid.TryRemove(full, out _);
+        return workflow;
+    }
+
+    /// <summary>
+    /// Loads every <c>*.yaml</c>, <c>*.yml</c> and <c>*.json</c> file of a directory. A file with problems is kept
+    /// as invalid (listed with its problems) and the others are loaded: one bad file does not take a node down.
+    /// </summary>
+    public IReadOnlyList<WorkflowSummary> LoadDirectory(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Workflow directory '{directory}' does not exist.");
+        var results = new List<WorkflowSummary>();
+        foreach (var file in Directory.EnumerateFiles(directory).Where(IsWorkflowFile).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var workflow = LoadFile(file);
+                results.Add(Summary(workflow));
+            }
+            catch (WorkflowFileException error)
+            {
+                var invalid = new WorkflowSummary(Path.GetFileNameWithoutExtension(file), error.File, null, false, error.Problems);
+                _invalid[error.File] = invalid;
+                results.Add(invalid);
+            }
+        }
+        return results;
+    }
+
+    public bool TryGet(string name, out RegisteredWorkflow workflow) => _workflows.TryGetValue(name, out workflow!);
+
+    /// <summary>An invalid file whose workflow name is <paramref name="name"/>, so a run of it can say why it is missing.</summary>
+    public WorkflowSummary? FindInvalid(string name) => _invalid.Values.FirstOrDefault(w => w.Name == name);
+
+    public IReadOnlyList<WorkflowSummary> List() =>
+        _workflows.Values.Select(Summary).Concat(_invalid.Values).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+
+    public static bool IsWorkflowFile(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
+
+    private static WorkflowSummary Summary(RegisteredWorkflow workflow) =>
+        new(workflow.Name, workflow.Source, workflow.Description, true, []);
+}
