@@ -26,7 +26,10 @@ else
   echo "skipped: promtool not installed (Debian package prometheus)"
 fi
 
-run "compose.yaml parses and names three nodes and postgres" python3 - "$deploy/three-nodes/compose.yaml" <<'PY'
+# Debian's python3-yaml serves /usr/bin/python3; a python3 earlier on PATH may lack it.
+python=python3
+"$python" -c 'import yaml' >/dev/null 2>&1 || python=/usr/bin/python3
+run "compose.yaml parses and names three nodes and postgres" "$python" - "$deploy/three-nodes/compose.yaml" <<'PY'
 import sys, yaml
 compose = yaml.safe_load(open(sys.argv[1]))
 services = compose["services"]
