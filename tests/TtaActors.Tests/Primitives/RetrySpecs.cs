@@ -1,4 +1,5 @@
 using Akka.TestKit;
+using TtaActors.Tests.Support;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Primitives;
@@ -116,26 +117,27 @@ public class RetrySpecs : PrimitiveSpec
 }
 
 /// <summary>Backoff delays wait on the actor scheduler: with a test scheduler, nothing happens until time is advanced.</summary>
-public class RetryBackoffSchedulerSpecs() : PrimitiveSpec("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
+public class RetryBackoffSchedulerSpecs() : PrimitiveSpec(SignallingTestScheduler.Hocon)
 {
     [Fact]
     public async Task Retry_should_wait_the_backoff_on_the_actor_scheduler_before_the_next_attempt()
     {
-        var scheduler = (TestScheduler)Sys.Scheduler;
+        var scheduler = (SignallingTestScheduler)Sys.Scheduler;
         var step = new RecordingStep(failures: 2);
         var policy = new RetryPolicy { BackoffBase = 2, MaxBackoff = 60, Jitter = false };
         var run = Materialize(new RetryPrimitive(step.Primitive(), policy)).RunAsync("x");
 
-        AwaitCondition(() => step.CallCount == 1);
+        AwaitCondition(() => scheduler.ScheduledTells == 1);   // attempt 0 failed and its backoff timer exists
         scheduler.Advance(TimeSpan.FromMilliseconds(999));
         Assert.Equal(1, step.CallCount);
         scheduler.Advance(TimeSpan.FromMilliseconds(1));       // retry 0 waits 2^0 = 1 s
-        AwaitCondition(() => step.CallCount == 2);
+        AwaitCondition(() => scheduler.ScheduledTells == 2);
+        Assert.Equal(2, step.CallCount);
         scheduler.Advance(TimeSpan.FromMilliseconds(1999));
         Assert.Equal(2, step.CallCount);
         scheduler.Advance(TimeSpan.FromMilliseconds(1));       // retry 1 waits 2^1 = 2 s
 
-        var result = await run;
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(result.Succeeded);
         Assert.Equal(3, step.CallCount);
     }
