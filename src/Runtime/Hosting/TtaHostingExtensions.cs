@@ -23,8 +23,10 @@ public static class TtaHostingExtensions
     {
         MetricsEndpoint.EnsurePortFree(options.MetricsPort);
         services.AddSingleton(options);
-        services.AddAkka(ActorSystemName, builder => builder
-            .AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend));
+        services.AddTtaTelemetryPipeline(options);
+        services.AddAkka(ActorSystemName, (builder, sp) => builder
+            .AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend)
+            .WithTtaTelemetry(sp, options));
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddTtaActorsResource(options))
