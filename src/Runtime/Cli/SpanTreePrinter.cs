@@ -38,13 +38,19 @@ public static class SpanTreePrinter
         text.Append(span.Status == ActivityStatusCode.Error ? $"error: {span.StatusDescription}" : "ok");
         text.AppendLine();
 
-        var nested = children[span.SpanId].OrderBy(s => s.StartTimeUtc).ToList();
+        // Steps and branches in their definition order; concurrent branches may start in any order.
+        var nested = children[span.SpanId].OrderBy(Position).ThenBy(s => s.StartTimeUtc).ToList();
         var childIndent = isRoot ? indent : indent + (branch == "└─ " ? "   " : "│  ");
         for (var i = 0; i < nested.Count; i++)
         {
             Append(text, nested[i], children, childIndent, i == nested.Count - 1 ? "└─ " : "├─ ", isRoot: false);
         }
     }
+
+    private static int Position(Activity span) =>
+        span.GetTagItem(TelemetryNames.Attributes.StepIndex) as int?
+        ?? span.GetTagItem(TelemetryNames.Attributes.BranchIndex) as int?
+        ?? int.MaxValue;
 
     private static string Format(object? value) => value switch
     {
