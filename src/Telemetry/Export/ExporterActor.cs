@@ -110,9 +110,9 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
             return;
         }
 
-        _statistics.AddRetry();
         _waitingForRetry = true;
         Timers.StartSingleTimer(RetryTimer, RetryDue.Instance, Backoff(_failedAttempts));
+        _statistics.AddRetry();
     }
 
     /// <summary>Delay before the retry after the <paramref name="failures"/>-th consecutive failure: doubling, capped.</summary>
