@@ -58,6 +58,7 @@ public static class TelemetryHosting
                 // user code runs); this puts its trace and span id on the log record.
                 logOptions.AddAkkaTraceCorrelation();
                 logOptions.IncludeScopes = true;
+                logOptions.IncludeFormattedMessage = true;
             });
         services.Configure<LoggerFactoryOptions>(factory =>
             factory.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
