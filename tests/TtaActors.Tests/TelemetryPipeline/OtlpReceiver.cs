@@ -31,6 +31,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
     public bool Grpc { get; }
     public string Endpoint => $"http://127.0.0.1:{Port}";
     public ConcurrentQueue<OtlpSpan> Spans { get; } = new();
+
+    /// <summary>Bodies of the metrics and logs requests, by path.</summary>
+    public ConcurrentQueue<(string Path, byte[] Body)> OtherRequests { get; } = new();
     public int TraceRequests;
     public int RejectedRequests;
 
@@ -78,6 +81,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
             }
             var spans = Grpc ? OtlpDecoder.DecodeGrpcTraces(body.ToArray()) : OtlpDecoder.DecodeTraces(body.ToArray());
             foreach (var span in spans) Spans.Enqueue(span);
+        }
+        else
+        {
+            OtherRequests.Enqueue((path, body.ToArray()));
         }
         await Accept(context);
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.RegularExpressions;
 using TtaActors.Telemetry;
 
@@ -45,5 +46,10 @@ public class ShutdownFlushSpecs
         Assert.Equal(3, spans.Count(s => s.Name.StartsWith(TelemetryNames.Spans.RetryAttemptPrefix)));
         Assert.All(spans, s => Assert.Equal("tta-flush-spec", s.Resource["service.name"]));
         Assert.All(spans, s => Assert.True(s.Resource.ContainsKey("service.instance.id")));
+
+        // Metrics go over OTLP too, and the last collection is exported as the process stops.
+        var metricsPath = grpc ? "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export" : "/v1/metrics";
+        var metrics = receiver.OtherRequests.Where(r => r.Path == metricsPath).Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
+        Assert.Contains(metrics, body => body.Contains("primitive_executions_total") && body.Contains("tta-flush-spec"));
     }
 }
