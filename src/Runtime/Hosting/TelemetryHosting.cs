@@ -21,7 +21,8 @@ public static class TelemetryHosting
 {
     /// <summary>
     /// Registers the telemetry pipeline with every exporter registered through <see cref="AddTtaSpanExporter"/>, plus
-    /// OTLP when <paramref name="otlp"/> (default: from the <c>OTEL_*</c> variables) is set.
+    /// OTLP when <paramref name="otlp"/> (default: from the <c>OTEL_*</c> variables) is set. Bounds and timings come
+    /// from <paramref name="pipelineOptions"/>, else from the <c>tta.telemetry</c> section of <c>hocon/base.conf</c>.
     /// </summary>
     public static IServiceCollection AddTtaTelemetryPipeline(this IServiceCollection services, TtaRuntimeOptions options,
         OtlpSettings? otlp = null, TelemetryPipelineOptions? pipelineOptions = null)
@@ -33,6 +34,15 @@ public static class TelemetryHosting
         catch (OtlpConfigurationException error)
         {
             throw new TtaConfigurationException(error.Message);
+        }
+
+        try
+        {
+            pipelineOptions ??= TelemetryPipelineConfig.FromConfig(HoconFiles.Load("base.conf"));
+        }
+        catch (Akka.Configuration.ConfigurationException error)
+        {
+            throw new TtaConfigurationException($"hocon/base.conf: {error.Message}", error);
         }
 
         if (otlp is { Traces: true }) services.AddTtaSpanExporter(OtlpSettings.ExporterName, _ => otlp.CreateTraceExporter().Exporter);
