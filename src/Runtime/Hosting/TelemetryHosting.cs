@@ -85,8 +85,8 @@ public static class TelemetryHosting
 
     /// <summary>
     /// Akka side of the pipeline: counting mailboxes labelled with the workspace, Akka logs to
-    /// Microsoft.Extensions.Logging, and the telemetry actor started with the actor system (and flushed by its
-    /// coordinated shutdown).
+    /// Microsoft.Extensions.Logging, the telemetry actor started with the actor system (and flushed by its
+    /// coordinated shutdown), and cluster and sharding gauges when the system runs the cluster provider.
     /// </summary>
     public static AkkaConfigurationBuilder WithTtaTelemetry(this AkkaConfigurationBuilder builder, IServiceProvider services,
         TtaRuntimeOptions options) =>
@@ -97,5 +97,9 @@ public static class TelemetryHosting
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             })
-            .AddStartup((system, _) => services.GetRequiredService<TelemetryPipeline>().Start(system));
+            .AddStartup((system, _) =>
+            {
+                services.GetRequiredService<TelemetryPipeline>().Start(system);
+                if (ClusterTelemetry.IsClustered(system)) ClusterTelemetry.Start(system);
+            });
 }
