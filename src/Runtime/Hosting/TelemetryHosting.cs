@@ -52,7 +52,12 @@ public static class TelemetryHosting
             pipelineOptions,
             ResourceBuilder.CreateEmpty().AddTtaActorsResource(options),
             options.ServiceName));
-        services.ConfigureOpenTelemetryTracerProvider((sp, tracing) => tracing.AddProcessor(sp.GetRequiredService<TelemetryPipeline>().Processor));
+        services.ConfigureOpenTelemetryTracerProvider((sp, tracing) =>
+        {
+            // With no exporter configured, finished spans are not queued at all.
+            var pipeline = sp.GetRequiredService<TelemetryPipeline>();
+            if (pipeline.Exporters.Count > 0) tracing.AddProcessor(pipeline.Processor);
+        });
 
         if (otlp is { Metrics: true })
             services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddOtlpExporter((exporter, _) => otlp.Configure(exporter, "metrics")));
