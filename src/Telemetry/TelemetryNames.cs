@@ -50,6 +50,13 @@ public static class TelemetryNames
         public const string PrimitiveExecutions = "primitive_executions_total";
     }
 
+    /// <summary>Persona sessions (sharded, persistent entities): metrics and their labels.</summary>
+    public static class Sessions
+    {
+        public const string PersonaSwitches = "persona_switches_total";
+        public const string PersonaSessionsActive = "persona_sessions_active";
+    }
+
     public static class Labels
     {
         public const string PrimitiveName = "primitive_name";
@@ -63,6 +70,9 @@ public static class TelemetryNames
         public const string ActorType = "actor_type";
         public const string MemberStatus = "status";
         public const string ShardRegion = "region";
+        public const string FromPersona = "from_persona";
+        public const string ToPersona = "to_persona";
+        public const string ChatMode = "chatmode";
     }
 
     /// <summary>The telemetry pipeline's own metrics (spans exported and dropped per exporter, queue, export latency).</summary>
@@ -85,6 +95,62 @@ public static class TelemetryNames
         public const string LiveActors = "akka_actors_live";
         public const string ClusterMembers = "akka_cluster_members";
         public const string ShardedEntities = "akka_sharding_entities";
+    }
+
+    /// <summary>
+    /// Names of the rest of the primitive catalog (Fallback, Timeout, Conditional, Switch, Saga, CircuitBreaker, Cache,
+    /// Mock): the span attributes that explain each decision, and the catalog's own instruments.
+    /// </summary>
+    public static class Catalog
+    {
+        public static class Attributes
+        {
+            public const string FallbackUsed = "fallback.used";
+            public const string TimeoutExpired = "timeout.expired";
+            public const string ConditionalBranch = "conditional.branch";
+            public const string SwitchCase = "switch.case";
+            public const string SwitchKey = "switch.key";
+            public const string SagaCompensated = "saga.compensated";
+            public const string SagaCompensationError = "saga.compensation_error";
+            public const string CircuitState = "circuit.state";
+            public const string CircuitFromState = "circuit.from_state";
+            public const string CircuitToState = "circuit.to_state";
+            public const string CacheHit = "cache.hit";
+            public const string MockCall = "mock.call";
+        }
+
+        public static class Events
+        {
+            /// <summary>Span event on the run that moved a circuit breaker from one state to another.</summary>
+            public const string CircuitTransition = "circuit.transition";
+        }
+
+        /// <summary>Values of <see cref="Attributes.ConditionalBranch"/> and <see cref="Attributes.SwitchCase"/>.</summary>
+        public static class Branches
+        {
+            public const string Then = "then";
+            public const string Else = "else";
+            public const string Default = "default";
+            public const string PassThrough = "passthrough";
+        }
+
+        public static class Metrics
+        {
+            /// <summary>Gauge: 0 closed, 1 half-open, 2 open (ordered by severity, so <c>max</c> shows the worst).</summary>
+            public const string CircuitBreakerState = "circuit_breaker_state";
+            public const string CircuitBreakerTransitions = "circuit_breaker_transitions_total";
+            public const string CacheHits = "cache_hits_total";
+            public const string CacheMisses = "cache_misses_total";
+
+            /// <summary>Answers of inner runs that came back after their Timeout had expired, and were discarded.</summary>
+            public const string TimeoutLateResults = "timeout_late_results_total";
+        }
+
+        public static class Labels
+        {
+            public const string FromState = "from_state";
+            public const string ToState = "to_state";
+        }
     }
 
     /// <summary>Label value used when a run carries no persona, so the label is never missing.</summary>

@@ -137,4 +137,38 @@ public static class TtaInstrumentation
 
     private static KeyValuePair<string, object?>[] ServiceTag(string? serviceName) =>
         serviceName is null ? [] : [new(TelemetryNames.Labels.ServiceName, serviceName)];
+
+    public static readonly Gauge<int> CircuitBreakerState = Meter.CreateGauge<int>(
+        TelemetryNames.Catalog.Metrics.CircuitBreakerState,
+        unit: null,
+        description: "State of a circuit breaker: 0 closed, 1 half-open, 2 open.");
+
+    public static readonly Counter<long> CircuitBreakerTransitions = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CircuitBreakerTransitions,
+        unit: null,
+        description: "Circuit breaker state transitions, by from_state and to_state.");
+
+    public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CacheHits,
+        unit: null,
+        description: "Cache primitive lookups answered from the cache.");
+
+    public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.CacheMisses,
+        unit: null,
+        description: "Cache primitive lookups that ran the inner primitive.");
+
+    public static readonly Counter<long> TimeoutLateResults = Meter.CreateCounter<long>(
+        TelemetryNames.Catalog.Metrics.TimeoutLateResults,
+        unit: null,
+        description: "Answers of inner runs that arrived after their Timeout expired and were discarded.");
+    public static readonly Counter<long> PersonaSwitches = Meter.CreateCounter<long>(
+        TelemetryNames.Sessions.PersonaSwitches,
+        unit: null,
+        description: "Persona switches in persona sessions, by previous and new persona and chat mode.");
+
+    public static readonly UpDownCounter<long> PersonaSessionsActive = Meter.CreateUpDownCounter<long>(
+        TelemetryNames.Sessions.PersonaSessionsActive,
+        unit: null,
+        description: "Persona session entities live in memory on this node.");
 }

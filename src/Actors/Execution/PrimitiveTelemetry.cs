@@ -8,7 +8,7 @@ namespace TtaActors.Actors.Execution;
 internal static class PrimitiveTelemetry
 {
     /// <summary>Label value when a run has no workspace; the runtime always sets one.</summary>
-    private const string UnknownService = "unknown_service";
+    internal const string UnknownService = "unknown_service";
 
     /// <summary>
     /// Starts a span under <paramref name="parent"/> without leaving it as <see cref="Activity.Current"/>: a
@@ -50,7 +50,10 @@ internal static class PrimitiveTelemetry
             if (error is not null && span.IsAllDataRequested) span.AddException(error);
         }
         span.Stop();
-        Activity.Current = previous;
+        // When the span ending was itself current (a leaf step completing synchronously under its own span), Stop has
+        // already moved Current to its parent; assigning the stopped span back would make Activity throw and catch
+        // an InvalidOperationException internally on every call, which cost more than everything else a span does.
+        if (previous is null || !previous.IsStopped) Activity.Current = previous;
     }
 
     public static void RecordExecution(PrimitiveNode node, WorkflowContext context, string status, double seconds)

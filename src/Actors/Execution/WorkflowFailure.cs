@@ -1,3 +1,5 @@
+using TtaActors.Actors.Context;
+
 namespace TtaActors.Actors.Execution;
 
 /// <summary>
@@ -7,6 +9,12 @@ namespace TtaActors.Actors.Execution;
 public sealed record WorkflowFailure(string PrimitivePath, string ErrorType, string Message)
 {
     public Exception? Exception { get; init; }
+
+    /// <summary>
+    /// The context the failing primitive ended with, when it recorded something its caller should see although the
+    /// run failed (a Saga's compensation error, a Timeout's count); null otherwise. Composites pass it up unchanged.
+    /// </summary>
+    public WorkflowContext? Context { get; init; }
 
     public static WorkflowFailure From(string primitivePath, Exception exception) =>
         new(primitivePath, exception.GetType().FullName ?? exception.GetType().Name, exception.Message) { Exception = exception };

@@ -27,6 +27,9 @@ public sealed record RunOptions
 
     /// <summary>The Langfuse trace the run belongs to; by default the run's own trace id.</summary>
     public string? LangfuseTraceId { get; init; }
+
+    /// <summary>The run's id when it was allotted beforehand (a persona session records the run under it); by default a new one.</summary>
+    public RunId? RunId { get; init; }
 }
 
 /// <summary>The answer to one run: its output or its failure, the context it ended with and its trace id.</summary>
@@ -83,7 +86,7 @@ public sealed class WorkflowGraph
     public async Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
     {
         options ??= new RunOptions();
-        var runId = RunId.New();
+        var runId = options.RunId ?? RunId.New();
         var runContext = context ?? WorkflowContext.Create();
         if (runContext.Workspace is null) runContext = runContext with { Workspace = Options.ServiceName };
         var timeout = options.Timeout ?? Options.DefaultTimeout;
@@ -108,7 +111,7 @@ public sealed class WorkflowGraph
             result = answer switch
             {
                 PrimitiveSucceeded ok => new WorkflowRunResult(runId, ok.Output, ok.Context, null, traceId),
-                PrimitiveFailed failed => new WorkflowRunResult(runId, null, runContext, failed.Failure, traceId),
+                PrimitiveFailed failed => new WorkflowRunResult(runId, null, failed.Failure.Context ?? runContext, failed.Failure, traceId),
                 _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from workflow '{Name}'."),
             };
         }

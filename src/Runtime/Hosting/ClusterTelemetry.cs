@@ -19,7 +19,7 @@ public static class ClusterTelemetry
     public static IDisposable Start(ActorSystem system, TimeSpan? shardingPollInterval = null)
     {
         if (!IsClustered(system)) throw new InvalidOperationException($"Actor system '{system.Name}' does not run the cluster provider.");
-        var cluster = Cluster.Get(system);
+        var cluster = Akka.Cluster.Cluster.Get(system);
         var entities = new ConcurrentDictionary<string, long>();
         var members = ActorSystemMetrics.ObserveClusterMembers(() => MembersByStatus(cluster));
         var sharded = ActorSystemMetrics.ObserveShardedEntities(() => entities.Select(e => (e.Key, e.Value)));
@@ -35,7 +35,7 @@ public static class ClusterTelemetry
         return handle;
     }
 
-    private static IEnumerable<(string Status, long Members)> MembersByStatus(Cluster cluster)
+    private static IEnumerable<(string Status, long Members)> MembersByStatus(Akka.Cluster.Cluster cluster)
     {
         var state = cluster.State;
         var counts = Enum.GetValues<MemberStatus>().ToDictionary(status => status.ToString().ToLowerInvariant(), _ => 0L);

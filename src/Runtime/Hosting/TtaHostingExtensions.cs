@@ -18,15 +18,18 @@ public static class TtaHostingExtensions
     /// Adds the actor system (configured from <c>hocon/base.conf</c>), the OpenTelemetry pipelines with TtaActors
     /// instrumentation and the Prometheus endpoint, and the <see cref="TtaRuntime"/> facade.
     /// </summary>
+    /// <param name="akka">Further actor system configuration (cluster, sharded sessions), applied after the base HOCON.</param>
     public static IServiceCollection AddTtaActors(this IServiceCollection services, TtaRuntimeOptions options,
-        Action<TracerProviderBuilder>? tracing = null)
+        Action<TracerProviderBuilder>? tracing = null, Action<AkkaConfigurationBuilder>? akka = null)
     {
         MetricsEndpoint.EnsurePortFree(options.MetricsPort);
         services.AddSingleton(options);
         services.AddTtaTelemetryPipeline(options);
-        services.AddAkka(ActorSystemName, (builder, sp) => builder
-            .AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend)
-            .WithTtaTelemetry(sp, options));
+        services.AddAkka(ActorSystemName, (builder, sp) =>
+        {
+            builder.AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend).WithTtaTelemetry(sp, options);
+            akka?.Invoke(builder);
+        });
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddTtaActorsResource(options))

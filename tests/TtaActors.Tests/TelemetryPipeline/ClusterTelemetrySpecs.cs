@@ -27,7 +27,7 @@ public class ClusterTelemetrySpecs() : Akka.TestKit.Xunit2.TestKit("""
     [Fact]
     public void Members_by_status_and_entities_per_region_should_be_reported()
     {
-        var cluster = Cluster.Get(Sys);
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
         cluster.Join(cluster.SelfAddress);
         AwaitCondition(() => cluster.State.Members.Any(m => m.Status == MemberStatus.Up), TimeSpan.FromSeconds(30));
         var region = ClusterSharding.Get(Sys).Start("spec-entity", Props.Create(() => new Entity()), ClusterShardingSettings.Create(Sys), new Extractor());

@@ -16,9 +16,12 @@ public class ShutdownFlushSpecs
     public async Task A_process_that_exits_right_after_its_run_should_have_exported_every_span(bool grpc)
     {
         await using var receiver = await OtlpReceiver.StartAsync(grpc);
+        // The demo keeps its session journal in the working directory.
+        var workDirectory = Directory.CreateTempSubdirectory("tta-flush-");
         var info = new ProcessStartInfo("dotnet", $"\"{Tta}\" demo --metrics-port 0")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workDirectory.FullName,
         };
         info.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint;
         info.Environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = grpc ? "grpc" : "http/protobuf";
@@ -28,22 +31,32 @@ public class ShutdownFlushSpecs
         var stdout = await process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        workDirectory.Delete(recursive: true);
         Assert.True(process.ExitCode == 0, stderr);
 
-        var traceId = Regex.Match(stdout, @"Span tree \(trace ([0-9a-f]{32})\)").Groups[1].Value;
-        // The span tree the demo prints has one line per span of the run.
-        var printed = stdout.Split('\n').SkipWhile(l => !l.StartsWith("Span tree")).Skip(1)
-            .TakeWhile(l => !string.IsNullOrWhiteSpace(l)).Count();
+        // The demo prints one span tree per run, one line per span, each headed by its trace id.
+        var printed = new Dictionary<string, int>();
+        string? current = null;
+        foreach (var line in stdout.Split('\n'))
+        {
+            var header = Regex.Match(line, @"Span tree \(trace ([0-9a-f]{32})\)");
+            if (header.Success) printed[current = header.Groups[1].Value] = 0;
+            else if (current is not null && Regex.IsMatch(line, @"(workflow|primitive|retry)\.")) printed[current]++;
+            else current = null;
+        }
+        Assert.NotEmpty(printed);
         var spans = receiver.Spans.ToList();
-        Assert.NotEmpty(spans);
-        Assert.All(spans, s => Assert.Equal(traceId, s.TraceId));
         Assert.Equal(spans.Count, spans.Select(s => s.SpanId).Distinct().Count());
-        Assert.Equal(printed, spans.Count);
-        var ids = spans.Select(s => s.SpanId).ToHashSet();
-        var root = Assert.Single(spans, s => s.ParentSpanId == "");
-        Assert.Equal("workflow.dev-copilot-demo", root.Name);
-        Assert.All(spans.Where(s => s != root), s => Assert.Contains(s.ParentSpanId, ids));
-        Assert.Equal(3, spans.Count(s => s.Name.StartsWith(TelemetryNames.Spans.RetryAttemptPrefix)));
+        Assert.Equal(printed.Keys.Order(), spans.Select(s => s.TraceId).Distinct().Order());
+        foreach (var trace in spans.GroupBy(s => s.TraceId))
+        {
+            Assert.Equal(printed[trace.Key], trace.Count());
+            var ids = trace.Select(s => s.SpanId).ToHashSet();
+            var root = Assert.Single(trace, s => s.ParentSpanId == "");
+            Assert.Equal("workflow.dev-copilot-demo", root.Name);
+            Assert.All(trace.Where(s => s != root), s => Assert.Contains(s.ParentSpanId, ids));
+            Assert.Equal(3, trace.Count(s => s.Name.StartsWith(TelemetryNames.Spans.RetryAttemptPrefix)));
+        }
         Assert.All(spans, s => Assert.Equal("tta-flush-spec", s.Resource["service.name"]));
         Assert.All(spans, s => Assert.True(s.Resource.ContainsKey("service.instance.id")));
 

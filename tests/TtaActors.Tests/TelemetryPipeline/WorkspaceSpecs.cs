@@ -52,6 +52,7 @@ public class WorkspaceSpecs
         var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "tta.dll")}\" demo --hold --metrics-port {port}")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("tta-workspace-").FullName,
         };
         info.Environment["TTA_SERVICE_NAME"] = service;
         info.Environment.Remove("OTEL_SERVICE_NAME");

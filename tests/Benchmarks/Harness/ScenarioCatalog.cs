@@ -1,0 +1,14 @@
+using TtaActors.Benchmarks.Scenarios;
+
+namespace TtaActors.Benchmarks.Harness;
+
+/// <summary>Every scenario, in the order a full run measures them. A new scenario is one class and one line here.</summary>
+public static class ScenarioCatalog
+{
+    public static IReadOnlyList<IScenario> All { get; } =
+    [
+        new Seq10Scenario(),
+        new Fanout100Scenario(),
+        new RetryScenario(),
+    ];
+}
