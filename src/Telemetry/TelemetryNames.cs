@@ -153,6 +153,74 @@ public static class TelemetryNames
         }
     }
 
+    /// <summary>OpenTelemetry GenAI semantic conventions: the <c>chat {model}</c> span and its attributes.</summary>
+    public static class GenAi
+    {
+        public const string ChatOperation = "chat";
+        public const string OperationName = "gen_ai.operation.name";
+        public const string ProviderName = "gen_ai.provider.name";
+        public const string RequestModel = "gen_ai.request.model";
+        public const string RequestTemperature = "gen_ai.request.temperature";
+        public const string RequestMaxTokens = "gen_ai.request.max_tokens";
+        public const string ResponseModel = "gen_ai.response.model";
+        public const string ResponseId = "gen_ai.response.id";
+        public const string ResponseFinishReasons = "gen_ai.response.finish_reasons";
+        public const string UsageInputTokens = "gen_ai.usage.input_tokens";
+        public const string UsageOutputTokens = "gen_ai.usage.output_tokens";
+        public const string UsageCachedInputTokens = "gen_ai.usage.cache_read.input_tokens";
+
+        /// <summary>Cost of the call in USD; absent when the model has no price in the catalog.</summary>
+        public const string UsageCost = "gen_ai.usage.cost";
+        public const string TokenType = "gen_ai.token.type";
+        public const string ErrorType = "error.type";
+
+        /// <summary>Seconds from sending a streamed request to its first content chunk.</summary>
+        public const string TimeToFirstToken = "gen_ai.response.time_to_first_chunk";
+
+        public const string ClientTokenUsage = "gen_ai.client.token.usage";
+        public const string ClientOperationDuration = "gen_ai.client.operation.duration";
+    }
+
+    /// <summary>Attributes Langfuse reads from OpenTelemetry spans (trace-level ones go on every span of a run).</summary>
+    public static class Langfuse
+    {
+        public const string TraceName = "langfuse.trace.name";
+        public const string UserId = "langfuse.user.id";
+        public const string SessionId = "langfuse.session.id";
+        public const string TraceTags = "langfuse.trace.tags";
+        public const string TraceMetadataChatMode = "langfuse.trace.metadata.chatmode";
+        public const string TraceMetadataWorkspace = "langfuse.trace.metadata.workspace";
+        public const string TraceMetadataPrefix = "langfuse.trace.metadata.";
+        public const string ObservationType = "langfuse.observation.type";
+        public const string ObservationInput = "langfuse.observation.input";
+        public const string ObservationOutput = "langfuse.observation.output";
+        public const string ObservationCostDetails = "langfuse.observation.cost_details";
+        public const string ObservationUsageDetails = "langfuse.observation.usage_details";
+        public const string ObservationCompletionStartTime = "langfuse.observation.completion_start_time";
+        public const string ObservationMetadataPrefix = "langfuse.observation.metadata.";
+        public const string GenerationType = "generation";
+    }
+
+    public static class LlmMetrics
+    {
+        public const string Tokens = "llm_tokens_total";
+        public const string CostUsd = "llm_cost_usd_total";
+        public const string RequestDuration = "llm_request_duration_seconds";
+
+        /// <summary>Calls whose model has no price in the cost catalog, so no cost was reported for them.</summary>
+        public const string CostUnknown = "llm_cost_unknown_total";
+        public const string TimeToFirstToken = "llm_time_to_first_token_seconds";
+    }
+
+    public static class LlmLabels
+    {
+        public const string Model = "model";
+        public const string Provider = "provider";
+        public const string TokenType = "token_type";
+        public const string Input = "input";
+        public const string Output = "output";
+    }
+
     /// <summary>Label value used when a run carries no persona, so the label is never missing.</summary>
     public const string NoPersona = "none";
 }

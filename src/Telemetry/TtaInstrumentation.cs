@@ -138,6 +138,61 @@ public static class TtaInstrumentation
     private static KeyValuePair<string, object?>[] ServiceTag(string? serviceName) =>
         serviceName is null ? [] : [new(TelemetryNames.Labels.ServiceName, serviceName)];
 
+    /// <summary>Bucket boundaries the GenAI conventions give for <c>gen_ai.client.token.usage</c>.</summary>
+    public static readonly IReadOnlyList<long> GenAiTokenUsageBuckets =
+    [
+        1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+    ];
+
+    /// <summary>Bucket boundaries the GenAI conventions give for <c>gen_ai.client.operation.duration</c>, in seconds.</summary>
+    public static readonly IReadOnlyList<double> GenAiDurationBuckets =
+    [
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ];
+
+    public static readonly Counter<long> LlmTokens = Meter.CreateCounter<long>(
+        TelemetryNames.LlmMetrics.Tokens,
+        unit: null,
+        description: "Tokens used by LLM calls, by model, provider and token type.");
+
+    public static readonly Counter<double> LlmCostUsd = Meter.CreateCounter<double>(
+        TelemetryNames.LlmMetrics.CostUsd,
+        unit: null,
+        description: "Cost of LLM calls in USD, from the cost catalog.");
+
+    public static readonly Counter<long> LlmCostUnknown = Meter.CreateCounter<long>(
+        TelemetryNames.LlmMetrics.CostUnknown,
+        unit: null,
+        description: "LLM calls whose model has no price in the cost catalog, so no cost was reported.");
+
+    public static readonly Histogram<double> LlmRequestDuration = Meter.CreateHistogram(
+        TelemetryNames.LlmMetrics.RequestDuration,
+        unit: "s",
+        description: "Duration of one LLM call.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
+
+    public static readonly Histogram<double> LlmTimeToFirstToken = Meter.CreateHistogram(
+        TelemetryNames.LlmMetrics.TimeToFirstToken,
+        unit: "s",
+        description: "Time from sending a streamed LLM request to its first content chunk.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
+
+    public static readonly Histogram<long> GenAiClientTokenUsage = Meter.CreateHistogram(
+        TelemetryNames.GenAi.ClientTokenUsage,
+        unit: "{token}",
+        description: "Number of input and output tokens used.",
+        tags: null,
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = GenAiTokenUsageBuckets });
+
+    public static readonly Histogram<double> GenAiClientOperationDuration = Meter.CreateHistogram(
+        TelemetryNames.GenAi.ClientOperationDuration,
+        unit: "s",
+        description: "GenAI operation duration.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
+
     public static readonly Gauge<int> CircuitBreakerState = Meter.CreateGauge<int>(
         TelemetryNames.Catalog.Metrics.CircuitBreakerState,
         unit: null,

@@ -5,6 +5,9 @@ namespace TtaActors.Actors.Context;
 /// <summary>One routing decision, appended to <see cref="WorkflowContext.RoutingHistory"/> by a router.</summary>
 public sealed record RoutingDecision(string Route, bool UsedDefault, DateTimeOffset Timestamp);
 
+/// <summary>One LLM call of a run: what it used and cost (null when the model has no price), for session totals.</summary>
+public sealed record LlmCallRecord(string Provider, string Model, long InputTokens, long OutputTokens, decimal? CostUsd);
+
 /// <summary>A named point in a run, with the time it was reached.</summary>
 public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
 
@@ -36,6 +39,9 @@ public sealed record WorkflowContext
     public ImmutableList<Checkpoint> Checkpoints { get; init; } = ImmutableList<Checkpoint>.Empty;
     public ImmutableList<RoutingDecision> RoutingHistory { get; init; } = ImmutableList<RoutingDecision>.Empty;
 
+    /// <summary>The LLM calls made in the run so far; like routing decisions, they belong to the whole run.</summary>
+    public ImmutableList<LlmCallRecord> LlmCalls { get; init; } = ImmutableList<LlmCallRecord>.Empty;
+
     /// <summary>A fresh root context.</summary>
     public static WorkflowContext Create(string? workflowId = null, string? sessionId = null, string? persona = null,
         string? chatMode = null, string? workspace = null) => new()
@@ -66,16 +72,19 @@ public sealed record WorkflowContext
     public WorkflowContext WithRoutingDecision(RoutingDecision decision) =>
         this with { RoutingHistory = RoutingHistory.Add(decision) };
 
+    public WorkflowContext WithLlmCall(LlmCallRecord call) => this with { LlmCalls = LlmCalls.Add(call) };
+
     /// <summary>
     /// Takes over what a nested primitive recorded that belongs to the whole run (routing decisions and
-    /// checkpoints added since it was handed <paramref name="dispatched"/>), and nothing else: the child's state
+    /// checkpoints and LLM calls added since it was handed <paramref name="dispatched"/>), and nothing else: the child's state
     /// stays with the child.
     /// </summary>
     public WorkflowContext AbsorbRecords(WorkflowContext child, WorkflowContext dispatched)
     {
         var newRoutes = child.RoutingHistory.Count - dispatched.RoutingHistory.Count;
         var newCheckpoints = child.Checkpoints.Count - dispatched.Checkpoints.Count;
-        if (newRoutes <= 0 && newCheckpoints <= 0) return this;
+        var newCalls = child.LlmCalls.Count - dispatched.LlmCalls.Count;
+        if (newRoutes <= 0 && newCheckpoints <= 0 && newCalls <= 0) return this;
         return this with
         {
             RoutingHistory = newRoutes > 0
@@ -84,6 +93,7 @@ public sealed record WorkflowContext
             Checkpoints = newCheckpoints > 0
                 ? Checkpoints.AddRange(child.Checkpoints.GetRange(dispatched.Checkpoints.Count, newCheckpoints))
                 : Checkpoints,
+            LlmCalls = newCalls > 0 ? LlmCalls.AddRange(child.LlmCalls.GetRange(dispatched.LlmCalls.Count, newCalls)) : LlmCalls,
         };
     }
 

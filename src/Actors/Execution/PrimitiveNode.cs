@@ -8,9 +8,11 @@ namespace TtaActors.Actors.Execution;
 /// </summary>
 public sealed class PrimitiveNode
 {
-    internal PrimitiveNode(string name, string typeName, string path, int? stepIndex = null, int? branchIndex = null)
+    internal PrimitiveNode(string name, string typeName, string path, int? stepIndex = null, int? branchIndex = null,
+        string? workflowName = null)
     {
         Name = name;
+        WorkflowName = workflowName ?? path.Split('/', 2)[0];
         TypeName = typeName;
         Path = path;
         StepIndex = stepIndex;
@@ -29,6 +31,9 @@ public sealed class PrimitiveNode
 
     public string SpanName { get; }
 
+    /// <summary>The name of the workflow this node belongs to (the Langfuse trace name of its runs).</summary>
+    public string WorkflowName { get; }
+
     /// <summary>Position in the parent Sequential, if the parent is one.</summary>
     public int? StepIndex { get; }
 
@@ -36,8 +41,8 @@ public sealed class PrimitiveNode
     public int? BranchIndex { get; }
 
     internal static PrimitiveNode Root(Primitives.Primitive definition, string workflowName) =>
-        new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}");
+        new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}", workflowName: workflowName);
 
     internal PrimitiveNode Child(Primitives.Primitive definition, string label, int? stepIndex = null, int? branchIndex = null) =>
-        new(definition.DisplayName, definition.TypeName, $"{Path}/{definition.DisplayName}{label}", stepIndex, branchIndex);
+        new(definition.DisplayName, definition.TypeName, $"{Path}/{definition.DisplayName}{label}", stepIndex, branchIndex, WorkflowName);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TtaActors.Actors.Context;
 using TtaActors.Telemetry;
+using TtaActors.Telemetry.Export.Langfuse;
 
 namespace TtaActors.Actors.Execution;
 
@@ -37,7 +38,13 @@ internal static class PrimitiveTelemetry
         if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
         if (node.StepIndex is { } step) span.SetTag(TelemetryNames.Attributes.StepIndex, step);
         if (node.BranchIndex is { } branch) span.SetTag(TelemetryNames.Attributes.BranchIndex, branch);
+        TagLangfuseTrace(span, node.WorkflowName, context);
     }
+
+    /// <summary>The run's Langfuse trace fields, repeated on every span of the run (Langfuse reads them from any span).</summary>
+    public static void TagLangfuseTrace(Activity span, string workflowName, WorkflowContext context) =>
+        LangfuseTraceAttributes.Tag(span, workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
+            LangfuseTags.Of(context.Tags));
 
     /// <summary>Ends a span with its outcome; stopping restores nothing on this thread (see <see cref="StartSpan"/>).</summary>
     public static void EndSpan(Activity span, string status, Exception? error, string? errorMessage)

@@ -160,6 +160,7 @@ public sealed class WorkflowGraph
             if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
             if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
             if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
+            PrimitiveTelemetry.TagLangfuseTrace(span, Name, context);
         }
         return span;
     }

@@ -129,7 +129,11 @@ internal sealed class RetryActor : UntypedActor, IWithTimers
         var attempt = run.Attempts++;
         run.AttemptSpan = PrimitiveTelemetry.StartSpan(
             TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
-        if (run.AttemptSpan is { IsAllDataRequested: true } span) span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
+        if (run.AttemptSpan is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
+            PrimitiveTelemetry.TagLangfuseTrace(span, _node.WorkflowName, run.Context);
+        }
         var callId = WorkflowEnvelope.NextCallId();
         _pending.Add(callId, run);
         var envelope = run.ChildEnvelope(callId, run.Inbound.Payload, run.AttemptContext, Self);

@@ -1,16 +1,22 @@
 using System.Collections.Concurrent;
 using TtaActors.Actors.Context;
+using TtaActors.Actors.Llm;
 using TtaActors.Actors.Primitives;
+using TtaActors.Runtime.Hosting;
 
 namespace TtaActors.Runtime.Demo;
 
 /// <summary>A parsed request of the demo: what kind of work, for which area of the code.</summary>
 public sealed record Ticket(string Kind, string Area, string Summary, string? Plan = null);
 
+/// <summary>What the demo answers: the drafts, the model's review of them, and what the review used and cost.</summary>
+public sealed record DemoOutput(string Drafts, string Review, string Provider, string Model, long? InputTokens, long? OutputTokens,
+    decimal? CostUsd, string? FinishReason);
+
 /// <summary>
 /// The bundled demo workflow, a small dev-copilot: parse a request, route it by kind (the feature route calls a
-/// design tool that fails twice before it answers, under a Retry), then draft code, tests and docs in parallel
-/// and summarise.
+/// design tool that fails twice before it answers, under a Retry), then draft code, tests and docs in parallel,
+/// summarise, and have a chat model review the summary (the offline model unless a provider key is set).
 /// </summary>
 public static class DemoWorkflow
 {
@@ -20,8 +26,18 @@ public static class DemoWorkflow
     /// <summary>How many times the design tool fails for each run before it answers.</summary>
     public const int DesignToolFailures = 2;
 
-    public static Primitive Build()
+    /// <summary>The workflow; its review step uses <paramref name="llm"/>, by default the settings from the environment.</summary>
+    public static Primitive Build(LlmSettings? llm = null)
     {
+        try
+        {
+            llm ??= LlmSettings.FromEnvironment();
+        }
+        catch (LlmConfigurationException error)
+        {
+            throw new TtaConfigurationException(error.Message, error);
+        }
+
         var failuresLeft = new ConcurrentDictionary<string, int>();
 
         var parse = Lambda.From<string, Ticket>(Parse, "parse-request");
@@ -56,7 +72,24 @@ public static class DemoWorkflow
         var summarize = Lambda.From<object?[], string>(
             parts => string.Join(" | ", parts.Select(p => p?.ToString())), "summarize");
 
-        return parse >> triage >> (draftCode | writeTests | updateDocs) >> summarize;
+        var review = llm.Chat(options: new LlmStepOptions
+        {
+            SystemPrompt = "You review change plans for a {persona} working in {chatmode} mode. Answer in at most three sentences.",
+            PromptTemplate = "Review this plan before it is implemented: {input}",
+            Temperature = 0.2f,
+            MaxTokens = 200,
+            Stream = true,
+        }, name: "review-plan");
+        var keepDrafts = Lambda.From<string, string>(drafts => drafts, "keep-drafts");
+        var report = Lambda.From<object?[], DemoOutput>(parts =>
+        {
+            var drafts = (string)parts[0]!;
+            var answer = (LlmResponse)parts[1]!;
+            return new DemoOutput(drafts, answer.Content, answer.Provider, answer.Model, answer.Usage.InputTokens, answer.Usage.OutputTokens,
+                answer.CostUsd, answer.FinishReason);
+        }, "report");
+
+        return parse >> triage >> (draftCode | writeTests | updateDocs) >> summarize >> (keepDrafts | review) >> report;
     }
 
     /// <summary>Reads "kind: area: summary"; a request without a kind is a feature.</summary>

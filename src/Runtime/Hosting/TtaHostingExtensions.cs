@@ -51,6 +51,7 @@ public static class TtaHostingExtensions
                 }
             });
 
+        services.AddTtaLlm(options);
         services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options));
         return services;
     }

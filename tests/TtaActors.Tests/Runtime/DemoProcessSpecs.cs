@@ -72,6 +72,9 @@ public class DemoProcessSpecs
         info.Environment.Remove("TTA_METRICS_PORT");
         info.Environment.Remove("TTA_SERVICE_NAME");
         info.Environment.Remove("OTEL_SERVICE_NAME");
+        // The demo must run on the offline model and export nowhere, whatever keys the machine has.
+        foreach (var key in new[] { "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TTA_LLM_PROVIDER", "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY" })
+            info.Environment.Remove(key);
         return Process.Start(info)!;
     }
 

@@ -1,0 +1,238 @@
+using System.ClientModel;
+using System.Globalization;
+using System.Text.Json;
+using Anthropic;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using TtaActors.Telemetry.Llm;
+
+namespace TtaActors.Actors.Llm;
+
+/// <summary>An LLM configuration a workflow cannot run with; the message names the setting and what to do.</summary>
+public sealed class LlmConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A chat client with the provider and model it talks to, as they appear in telemetry and cost lookups.</summary>
+public sealed record LlmClient(IChatClient Chat, string Provider, string Model);
+
+/// <summary>How to reach each provider: keys and base URLs, from the providers' usual environment variables.</summary>
+public sealed class LlmProviderOptions
+{
+    public string? OpenAiApiKey { get; init; }
+
+    /// <summary><c>OPENAI_BASE_URL</c>: any OpenAI-compatible server (Ollama, vLLM, a proxy); default api.openai.com.</summary>
+    public Uri? OpenAiBaseUrl { get; init; }
+
+    public string? AnthropicApiKey { get; init; }
+    public Uri? AnthropicBaseUrl { get; init; }
+
+    /// <summary>Time one provider request may take.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Retries the provider SDKs make on 429/5xx before a call fails (a Retry primitive can add more).</summary>
+    public int MaxRetries { get; init; } = 2;
+
+    /// <summary><c>TTA_LLM_PROVIDER</c> and <c>TTA_LLM_MODEL</c>: what steps use when they name no provider or model.</summary>
+    public string? DefaultProvider { get; init; }
+    public string? DefaultModel { get; init; }
+
+    public override string ToString() =>
+        $"OpenAI {(OpenAiApiKey is null ? "no key" : "key set")} at {OpenAiBaseUrl?.ToString() ?? "default URL"}, " +
+        $"Anthropic {(AnthropicApiKey is null ? "no key" : "key set")} at {AnthropicBaseUrl?.ToString() ?? "default URL"}";
+}
+
+/// <summary>
+/// Everything LLM steps need from configuration: how to reach providers, what models cost, and what of prompts and
+/// completions may be recorded. One instance per process; it creates one client per provider and reuses it.
+/// </summary>
+public sealed class LlmSettings : IDisposable
+{
+    public const string OpenAi = "openai";
+    public const string Anthropic = "anthropic";
+    public const string Offline = OfflineChatClient.ProviderName;
+    public static readonly IReadOnlyList<string> KnownProviders = [OpenAi, Anthropic, Offline];
+
+    private readonly object _gate = new();
+    private OpenAIClient? _openAi;
+    private AnthropicClient? _anthropic;
+
+    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null)
+    {
+        Providers = providers ?? new LlmProviderOptions();
+        Costs = costs ?? CostCatalog.Default;
+        Capture = (capture ?? CapturePolicy.Default).WithSecrets([Providers.OpenAiApiKey, Providers.AnthropicApiKey]);
+    }
+
+    public LlmProviderOptions Providers { get; }
+    public CostCatalog Costs { get; }
+    public CapturePolicy Capture { get; }
+
+    /// <summary>
+    /// Reads <c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c>,
+    /// <c>TTA_LLM_PROVIDER</c>, <c>TTA_LLM_MODEL</c>, <c>TTA_LLM_PRICES_FILE</c>, <c>TTA_LLM_CAPTURE</c> (on|off),
+    /// <c>TTA_LLM_CAPTURE_MAX_CHARS</c> and <c>TTA_LLM_REDACT_PATTERNS</c> (a JSON array of regular expressions).
+    /// A bad value throws naming the variable.
+    /// </summary>
+    public static LlmSettings FromEnvironment(Func<string, string?>? read = null)
+    {
+        read ??= Environment.GetEnvironmentVariable;
+        var providers = new LlmProviderOptions
+        {
+            OpenAiApiKey = NonEmpty(read("OPENAI_API_KEY")),
+            OpenAiBaseUrl = Url(read, "OPENAI_BASE_URL"),
+            AnthropicApiKey = NonEmpty(read("ANTHROPIC_API_KEY")),
+            AnthropicBaseUrl = Url(read, "ANTHROPIC_BASE_URL"),
+            DefaultProvider = NonEmpty(read("TTA_LLM_PROVIDER"))?.ToLowerInvariant(),
+            DefaultModel = NonEmpty(read("TTA_LLM_MODEL")),
+        };
+        if (providers.DefaultProvider is { } provider && !KnownProviders.Contains(provider))
+            throw new LlmConfigurationException(UnknownProvider(provider, "TTA_LLM_PROVIDER"));
+
+        var costs = CostCatalog.Default;
+        if (NonEmpty(read("TTA_LLM_PRICES_FILE")) is { } pricesFile)
+        {
+            try
+            {
+                costs = costs.With(CostCatalog.Load(pricesFile));
+            }
+            catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                throw new LlmConfigurationException($"TTA_LLM_PRICES_FILE: {error.Message}", error);
+            }
+        }
+
+        var capture = CapturePolicy.Default;
+        if (NonEmpty(read("TTA_LLM_CAPTURE")) is { } captureText)
+        {
+            capture = capture with
+            {
+                Enabled = captureText.ToLowerInvariant() switch
+                {
+                    "on" or "true" or "1" => true,
+                    "off" or "false" or "0" => false,
+                    _ => throw new LlmConfigurationException($"TTA_LLM_CAPTURE: '{captureText}' is not on or off."),
+                },
+            };
+        }
+        if (NonEmpty(read("TTA_LLM_CAPTURE_MAX_CHARS")) is { } maxText)
+        {
+            if (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1)
+                throw new LlmConfigurationException($"TTA_LLM_CAPTURE_MAX_CHARS: '{maxText}' is not a positive number of characters.");
+            capture = capture with { MaxChars = max };
+        }
+        if (NonEmpty(read("TTA_LLM_REDACT_PATTERNS")) is { } patternsText)
+        {
+            string[] patterns;
+            try
+            {
+                patterns = JsonSerializer.Deserialize<string[]>(patternsText) ?? [];
+            }
+            catch (JsonException error)
+            {
+                throw new LlmConfigurationException(
+                    $"TTA_LLM_REDACT_PATTERNS: expected a JSON array of regular expressions such as [\"acct-[0-9]+\"]: {error.Message}", error);
+            }
+            try
+            {
+                capture = capture.WithPatterns(patterns);
+            }
+            catch (ArgumentException error)
+            {
+                throw new LlmConfigurationException($"TTA_LLM_REDACT_PATTERNS: {error.Message}", error);
+            }
+        }
+        // Keys of other services must not be recorded either, should a prompt ever carry one.
+        capture = capture.WithSecrets([read("LANGFUSE_SECRET_KEY"), read("LANGFUSE_PUBLIC_KEY")]);
+        return new LlmSettings(providers, costs, capture);
+    }
+
+    /// <summary>
+    /// The provider and model a step uses when it names none: <c>TTA_LLM_PROVIDER</c>/<c>TTA_LLM_MODEL</c>, else
+    /// OpenAI when its key is set, else Anthropic when its key is set, else the offline model.
+    /// </summary>
+    public (string Provider, string Model) DefaultModel()
+    {
+        var provider = Providers.DefaultProvider
+            ?? (Providers.OpenAiApiKey is not null ? OpenAi : Providers.AnthropicApiKey is not null ? Anthropic : Offline);
+        var model = Providers.DefaultModel ?? provider switch
+        {
+            OpenAi => "gpt-4o-mini",
+            Anthropic => "claude-haiku-4-5",
+            _ => OfflineChatClient.ModelName,
+        };
+        return (provider, model);
+    }
+
+    /// <summary>A client for <paramref name="provider"/> and <paramref name="model"/>; an unknown provider or a missing key is a clear error.</summary>
+    public LlmClient CreateClient(string? provider = null, string? model = null)
+    {
+        var (defaultProvider, defaultModel) = DefaultModel();
+        provider = provider?.Trim().ToLowerInvariant() ?? defaultProvider;
+        if (!KnownProviders.Contains(provider)) throw new LlmConfigurationException(UnknownProvider(provider, "the step's provider"));
+        model ??= provider == defaultProvider ? defaultModel : null;
+        if (string.IsNullOrWhiteSpace(model))
+            throw new LlmConfigurationException($"An LLM step on provider '{provider}' needs a model name (or set TTA_LLM_MODEL).");
+        var chat = provider switch
+        {
+            OpenAi => OpenAiClient().GetChatClient(model).AsIChatClient(),
+            Anthropic => AnthropicClient().AsIChatClient(model),
+            _ => new OfflineChatClient(),
+        };
+        return new LlmClient(chat, provider, model);
+    }
+
+    /// <summary>An LLM step on <paramref name="provider"/> and <paramref name="model"/> (defaults: <see cref="DefaultModel"/>).</summary>
+    public LlmPrimitive Chat(string? provider = null, string? model = null, LlmStepOptions? options = null, string? name = null) =>
+        new(CreateClient(provider, model), this, options, name);
+
+    public void Dispose() => _anthropic?.Dispose();
+
+    private OpenAIClient OpenAiClient()
+    {
+        lock (_gate)
+        {
+            if (_openAi is not null) return _openAi;
+            // A local OpenAI-compatible server (Ollama, vLLM) takes no key, but the SDK insists on a credential.
+            var key = Providers.OpenAiApiKey ?? (Providers.OpenAiBaseUrl is not null ? "no-key-needed" : null)
+                ?? throw new LlmConfigurationException(
+                    "LLM provider 'openai' needs OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama or vLLM).");
+            var options = new OpenAIClientOptions
+            {
+                NetworkTimeout = Providers.RequestTimeout,
+                RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(Providers.MaxRetries),
+            };
+            if (Providers.OpenAiBaseUrl is { } url) options.Endpoint = url;
+            return _openAi = new OpenAIClient(new ApiKeyCredential(key), options);
+        }
+    }
+
+    private AnthropicClient AnthropicClient()
+    {
+        lock (_gate)
+        {
+            if (_anthropic is not null) return _anthropic;
+            var key = Providers.AnthropicApiKey
+                ?? throw new LlmConfigurationException("LLM provider 'anthropic' needs ANTHROPIC_API_KEY.");
+            var client = new AnthropicClient
+            {
+                ApiKey = key,
+                Timeout = Providers.RequestTimeout,
+                MaxRetries = Providers.MaxRetries,
+            };
+            if (Providers.AnthropicBaseUrl is { } url) client = (AnthropicClient)client.WithOptions(o => o with { BaseUrl = url.ToString().TrimEnd('/') });
+            return _anthropic = client;
+        }
+    }
+
+    private static string UnknownProvider(string provider, string where) =>
+        $"Unknown LLM provider '{provider}' in {where}: use one of {string.Join(", ", KnownProviders)} " +
+        "(any OpenAI-compatible server works as 'openai' with OPENAI_BASE_URL).";
+
+    private static Uri? Url(Func<string, string?> read, string key)
+    {
+        if (NonEmpty(read(key)) is not { } text) return null;
+        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)) return url;
+        throw new LlmConfigurationException($"{key}: '{text}' is not an http(s) URL.");
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

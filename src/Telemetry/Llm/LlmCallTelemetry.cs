@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TtaActors.Telemetry.Llm;
+
+/// <summary>How one LLM call ended: what the provider answered, what it used and what it cost.</summary>
+public sealed record LlmCallOutcome
+{
+    public required string Provider { get; init; }
+    public required string RequestModel { get; init; }
+    public string? ResponseModel { get; init; }
+    public string? ResponseId { get; init; }
+    public long? InputTokens { get; init; }
+    public long? OutputTokens { get; init; }
+    public long? CachedInputTokens { get; init; }
+    public string? FinishReason { get; init; }
+
+    /// <summary>Null when the model has no price in the catalog (or the provider reported no usage).</summary>
+    public LlmCost? Cost { get; init; }
+
+    public double DurationSeconds { get; init; }
+    public DateTimeOffset? FirstTokenAt { get; init; }
+    public double? TimeToFirstTokenSeconds { get; init; }
+
+    /// <summary>The completion text, before the capture policy is applied.</summary>
+    public string? Output { get; init; }
+
+    public Exception? Error { get; init; }
+
+    /// <summary>The model the provider says answered, else the one asked for.</summary>
+    public string Model => ResponseModel ?? RequestModel;
+}
+
+/// <summary>
+/// The <c>chat {model}</c> span (OpenTelemetry GenAI conventions, a Langfuse generation) and the LLM metrics.
+/// Used by the LLM primitive and by the Langfuse-style API, so both feed one pipeline.
+/// </summary>
+public static class LlmCallTelemetry
+{
+    private const string UnknownService = "unknown_service";
+
+    /// <summary>Starts the client span of one call under <paramref name="parent"/>, without making it current.</summary>
+    public static Activity? StartChatSpan(string provider, string model, ActivityContext parent, double? temperature = null,
+        int? maxTokens = null, DateTimeOffset startTime = default)
+    {
+        var source = TtaInstrumentation.ActivitySource;
+        if (!source.HasListeners()) return null;
+        var previous = Activity.Current;
+        var span = source.StartActivity(TelemetryNames.GenAi.ChatOperation + " " + model, ActivityKind.Client, parent, startTime: startTime);
+        Activity.Current = previous;
+        if (span is not { IsAllDataRequested: true }) return span;
+        span.SetTag(TelemetryNames.GenAi.OperationName, TelemetryNames.GenAi.ChatOperation);
+        span.SetTag(TelemetryNames.GenAi.ProviderName, provider);
+        span.SetTag(TelemetryNames.GenAi.RequestModel, model);
+        if (temperature is { } t) span.SetTag(TelemetryNames.GenAi.RequestTemperature, t);
+        if (maxTokens is { } m) span.SetTag(TelemetryNames.GenAi.RequestMaxTokens, m);
+        span.SetTag(TelemetryNames.Langfuse.ObservationType, TelemetryNames.Langfuse.GenerationType);
+        return span;
+    }
+
+    /// <summary>Records the prompt as the generation's input, as the capture policy allows.</summary>
+    public static void RecordInput(Activity span, string? input, CapturePolicy capture)
+    {
+        if (!span.IsAllDataRequested) return;
+        if (capture.Apply(input) is { } recorded) span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+    }
+
+    /// <summary>Tags the span with the call's outcome and stops it.</summary>
+    public static void EndChatSpan(Activity span, LlmCallOutcome outcome, CapturePolicy capture, DateTimeOffset endTime = default)
+    {
+        var previous = Activity.Current;
+        if (span.IsAllDataRequested)
+        {
+            if (outcome.ResponseModel is not null) span.SetTag(TelemetryNames.GenAi.ResponseModel, outcome.ResponseModel);
+            if (outcome.ResponseId is not null) span.SetTag(TelemetryNames.GenAi.ResponseId, outcome.ResponseId);
+            if (outcome.InputTokens is { } input) span.SetTag(TelemetryNames.GenAi.UsageInputTokens, input);
+            if (outcome.OutputTokens is { } output) span.SetTag(TelemetryNames.GenAi.UsageOutputTokens, output);
+            if (outcome.CachedInputTokens is { } cached and > 0) span.SetTag(TelemetryNames.GenAi.UsageCachedInputTokens, cached);
+            if (outcome.FinishReason is not null) span.SetTag(TelemetryNames.GenAi.ResponseFinishReasons, new[] { outcome.FinishReason });
+            if (outcome.Cost is { } cost)
+            {
+                span.SetTag(TelemetryNames.GenAi.UsageCost, (double)cost.Total);
+                span.SetTag(TelemetryNames.Langfuse.ObservationCostDetails, string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"input\":{cost.Input},\"output\":{cost.Output},\"total\":{cost.Total}}}"));
+            }
+            if (outcome.TimeToFirstTokenSeconds is { } ttft) span.SetTag(TelemetryNames.GenAi.TimeToFirstToken, ttft);
+            if (outcome.FirstTokenAt is { } first)
+                span.SetTag(TelemetryNames.Langfuse.ObservationCompletionStartTime, first.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            if (capture.Apply(outcome.Output) is { } recorded) span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
+            if (outcome.Error is { } error)
+            {
+                span.SetTag(TelemetryNames.GenAi.ErrorType, error.GetType().FullName);
+                // Provider errors can echo request content, so the message passes the redaction patterns first.
+                span.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+                {
+                    ["exception.type"] = error.GetType().FullName,
+                    ["exception.message"] = capture.Redact(error.Message),
+                }));
+            }
+        }
+        if (outcome.Error is { } failure) span.SetStatus(ActivityStatusCode.Error, capture.Redact(failure.Message));
+        if (endTime != default) span.SetEndTime(endTime.UtcDateTime);
+        span.Stop();
+        Activity.Current = previous;
+    }
+
+    /// <summary>Records the call in <c>llm_*</c> and <c>gen_ai.client.*</c> metrics.</summary>
+    public static void RecordMetrics(LlmCallOutcome outcome, string? persona, string? serviceName)
+    {
+        var model = outcome.Model;
+        var personaLabel = persona ?? TelemetryNames.NoPersona;
+        var service = serviceName ?? UnknownService;
+
+        if (TtaInstrumentation.LlmRequestDuration.Enabled || TtaInstrumentation.LlmCostUsd.Enabled || TtaInstrumentation.LlmCostUnknown.Enabled
+            || TtaInstrumentation.LlmTimeToFirstToken.Enabled)
+        {
+            var tags = new TagList
+            {
+                { TelemetryNames.LlmLabels.Model, model },
+                { TelemetryNames.LlmLabels.Provider, outcome.Provider },
+                { TelemetryNames.Labels.Persona, personaLabel },
+                { TelemetryNames.Labels.ServiceName, service },
+            };
+            TtaInstrumentation.LlmRequestDuration.Record(outcome.DurationSeconds, tags);
+            if (outcome.TimeToFirstTokenSeconds is { } ttft) TtaInstrumentation.LlmTimeToFirstToken.Record(ttft, tags);
+            if (outcome.Cost is { } cost) TtaInstrumentation.LlmCostUsd.Add((double)cost.Total, tags);
+            else if (outcome.Error is null) TtaInstrumentation.LlmCostUnknown.Add(1, tags);
+        }
+
+        if (TtaInstrumentation.LlmTokens.Enabled)
+        {
+            if (outcome.InputTokens is { } input) TtaInstrumentation.LlmTokens.Add(input, TokenTags(model, outcome.Provider, TelemetryNames.LlmLabels.Input, personaLabel, service));
+            if (outcome.OutputTokens is { } output) TtaInstrumentation.LlmTokens.Add(output, TokenTags(model, outcome.Provider, TelemetryNames.LlmLabels.Output, personaLabel, service));
+        }
+
+        if (TtaInstrumentation.GenAiClientOperationDuration.Enabled)
+        {
+            var tags = GenAiTags(outcome);
+            if (outcome.Error is { } error) tags.Add(TelemetryNames.GenAi.ErrorType, error.GetType().FullName);
+            TtaInstrumentation.GenAiClientOperationDuration.Record(outcome.DurationSeconds, tags);
+        }
+
+        if (TtaInstrumentation.GenAiClientTokenUsage.Enabled)
+        {
+            if (outcome.InputTokens is { } input)
+            {
+                var tags = GenAiTags(outcome);
+                tags.Add(TelemetryNames.GenAi.TokenType, TelemetryNames.LlmLabels.Input);
+                TtaInstrumentation.GenAiClientTokenUsage.Record(input, tags);
+            }
+            if (outcome.OutputTokens is { } output)
+            {
+                var tags = GenAiTags(outcome);
+                tags.Add(TelemetryNames.GenAi.TokenType, TelemetryNames.LlmLabels.Output);
+                TtaInstrumentation.GenAiClientTokenUsage.Record(output, tags);
+            }
+        }
+    }
+
+    private static TagList TokenTags(string model, string provider, string tokenType, string persona, string service) => new()
+    {
+        { TelemetryNames.LlmLabels.Model, model },
+        { TelemetryNames.LlmLabels.Provider, provider },
+        { TelemetryNames.LlmLabels.TokenType, tokenType },
+        { TelemetryNames.Labels.Persona, persona },
+        { TelemetryNames.Labels.ServiceName, service },
+    };
+
+    private static TagList GenAiTags(LlmCallOutcome outcome)
+    {
+        var tags = new TagList
+        {
+            { TelemetryNames.GenAi.OperationName, TelemetryNames.GenAi.ChatOperation },
+            { TelemetryNames.GenAi.ProviderName, outcome.Provider },
+            { TelemetryNames.GenAi.RequestModel, outcome.RequestModel },
+        };
+        if (outcome.ResponseModel is not null) tags.Add(TelemetryNames.GenAi.ResponseModel, outcome.ResponseModel);
+        return tags;
+    }
+}
