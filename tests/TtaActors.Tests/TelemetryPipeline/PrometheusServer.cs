@@ -44,7 +44,17 @@ public sealed class PrometheusServer : IDisposable
     public async Task<JsonElement> QueryAsync(string promql)
     {
         var response = await _http.GetAsync($"http://127.0.0.1:{Port}/api/v1/query?query={Uri.EscapeDataString(promql)}");
-        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var text = await response.Content.ReadAsStringAsync();
+        JsonElement body;
+        try
+        {
+            body = JsonDocument.Parse(text).RootElement;
+        }
+        catch (JsonException)
+        {
+            // While it starts, Prometheus answers 503 in plain text.
+            throw new HttpRequestException($"Prometheus is not ready: {(int)response.StatusCode} {text.Trim()}");
+        }
         if (body.GetProperty("status").GetString() != "success")
             throw new InvalidOperationException($"Prometheus refused '{promql}': {body.GetProperty("error").GetString()}");
         return body.GetProperty("data").GetProperty("result");

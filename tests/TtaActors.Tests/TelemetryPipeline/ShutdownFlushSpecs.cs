@@ -41,7 +41,7 @@ public class ShutdownFlushSpecs
         {
             var header = Regex.Match(line, @"Span tree \(trace ([0-9a-f]{32})\)");
             if (header.Success) printed[current = header.Groups[1].Value] = 0;
-            else if (current is not null && Regex.IsMatch(line, @"(workflow|primitive|retry)\.")) printed[current]++;
+            else if (current is not null && (line.StartsWith("workflow.") || line.Contains("─ "))) printed[current]++;
             else current = null;
         }
         Assert.NotEmpty(printed);
