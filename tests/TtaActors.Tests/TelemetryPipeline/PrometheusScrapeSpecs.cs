@@ -50,8 +50,9 @@ public class PrometheusScrapeSpecs
             Assert.All(p95.EnumerateArray().Where(s => double.IsFinite(PrometheusServer.Value(s))),
                 s => Assert.InRange(PrometheusServer.Value(s), 0, 120));
 
-            // LLM cost series appear once an LLM step runs; the query must still be valid PromQL today.
-            await prometheus.QueryAsync("sum by (model) (rate(llm_cost_usd_total[1h]))");
+            // The demo's LLM step runs on the offline model, priced in the cost catalog.
+            var cost = await prometheus.QueryUntilNonEmptyAsync("sum by (model) (rate(llm_cost_usd_total[1h]))", Patience);
+            Assert.All(cost.EnumerateArray(), s => Assert.NotEqual("", PrometheusServer.Label(s, "model")));
 
             var backendCounts = await prometheus.QueryUntilNonEmptyAsync(
                 "primitive_execution_duration_seconds_count{persona=\"backend-engineer\"}", Patience);
