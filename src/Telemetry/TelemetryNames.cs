@@ -64,9 +64,37 @@ public static class TelemetryNames
         public const string Status = "status";
         public const string Persona = "persona";
         public const string ServiceName = "service_name";
+        public const string Exporter = "exporter";
+        public const string Reason = "reason";
+        public const string Outcome = "outcome";
+        public const string ActorType = "actor_type";
+        public const string MemberStatus = "status";
+        public const string ShardRegion = "region";
         public const string FromPersona = "from_persona";
         public const string ToPersona = "to_persona";
         public const string ChatMode = "chatmode";
+    }
+
+    /// <summary>The telemetry pipeline's own metrics (spans exported and dropped per exporter, queue, export latency).</summary>
+    public static class PipelineMetrics
+    {
+        public const string SpansExported = "telemetry_spans_exported_total";
+        public const string SpansDropped = "telemetry_spans_dropped_total";
+        public const string QueueDepth = "telemetry_queue_depth";
+        public const string ExporterBacklog = "telemetry_exporter_backlog_spans";
+        public const string ExportRetries = "telemetry_export_retries_total";
+        public const string ExportDuration = "telemetry_export_duration_seconds";
+    }
+
+    /// <summary>Actor-system metrics, labelled by actor type (never by actor path, which is unbounded).</summary>
+    public static class ActorMetrics
+    {
+        public const string MessagesReceived = "akka_actor_messages_received_total";
+        public const string MailboxDepth = "akka_actor_mailbox_depth";
+        public const string Restarts = "akka_actor_restarts_total";
+        public const string LiveActors = "akka_actors_live";
+        public const string ClusterMembers = "akka_cluster_members";
+        public const string ShardedEntities = "akka_sharding_entities";
     }
 
     /// <summary>

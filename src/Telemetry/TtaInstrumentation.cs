@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using TtaActors.Telemetry.ActorMetrics;
+using TtaActors.Telemetry.Export;
 
 namespace TtaActors.Telemetry;
 
@@ -35,6 +37,106 @@ public static class TtaInstrumentation
         TelemetryNames.Metrics.PrimitiveExecutions,
         unit: null,
         description: "Number of primitive executions, by outcome.");
+
+    public static readonly Histogram<double> TelemetryExportDuration = Meter.CreateHistogram(
+        TelemetryNames.PipelineMetrics.ExportDuration,
+        unit: "s",
+        description: "Duration of one export call, by exporter and outcome.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    // The pipeline and actor counters live in plain fields written with atomic adds; these callbacks read them at
+    // collection time, so the span and message paths never pay for tag lists.
+    public static readonly ObservableCounter<long> TelemetrySpansExported = Meter.CreateObservableCounter(
+        TelemetryNames.PipelineMetrics.SpansExported,
+        () => PipelineMeasurements(s => s.Exported),
+        unit: null,
+        description: "Spans exported, by exporter.");
+
+    public static readonly ObservableCounter<long> TelemetrySpansDropped = Meter.CreateObservableCounter(
+        TelemetryNames.PipelineMetrics.SpansDropped,
+        () => TelemetryPipeline.Live.Keys.SelectMany(pipeline => pipeline.ExporterStatistics.SelectMany(statistics =>
+            DropReasons.All.Select(reason => new Measurement<long>(statistics.Dropped(reason),
+                PipelineTags(pipeline, statistics, new KeyValuePair<string, object?>(TelemetryNames.Labels.Reason, reason)))))),
+        unit: null,
+        description: "Spans dropped, by exporter and reason (queue_full, backlog_full, retries_exhausted, shutdown).");
+
+    public static readonly ObservableCounter<long> TelemetryExportRetries = Meter.CreateObservableCounter(
+        TelemetryNames.PipelineMetrics.ExportRetries,
+        () => PipelineMeasurements(s => s.Retries),
+        unit: null,
+        description: "Failed export calls that were scheduled for retry, by exporter.");
+
+    public static readonly ObservableGauge<long> TelemetryQueueDepth = Meter.CreateObservableGauge(
+        TelemetryNames.PipelineMetrics.QueueDepth,
+        () => TelemetryPipeline.Live.Keys.Select(pipeline => new Measurement<long>(pipeline.QueueDepth, ServiceTag(pipeline.ServiceName))),
+        unit: null,
+        description: "Spans waiting in the telemetry actor's intake queue.");
+
+    public static readonly ObservableGauge<long> TelemetryExporterBacklog = Meter.CreateObservableGauge(
+        TelemetryNames.PipelineMetrics.ExporterBacklog,
+        () => PipelineMeasurements(s => s.Backlog),
+        unit: null,
+        description: "Spans handed to an exporter and not yet exported, by exporter.");
+
+    public static readonly ObservableCounter<long> ActorMessagesReceived = Meter.CreateObservableCounter(
+        TelemetryNames.ActorMetrics.MessagesReceived,
+        () => ActorMeasurements(c => c.Received),
+        unit: null,
+        description: "Messages taken from a mailbox by an actor, by actor type.");
+
+    public static readonly ObservableGauge<long> ActorMailboxDepth = Meter.CreateObservableGauge(
+        TelemetryNames.ActorMetrics.MailboxDepth,
+        () => ActorMeasurements(c => c.MailboxDepth),
+        unit: null,
+        description: "Messages waiting in mailboxes, summed by actor type.");
+
+    public static readonly ObservableCounter<long> ActorRestarts = Meter.CreateObservableCounter(
+        TelemetryNames.ActorMetrics.Restarts,
+        () => ActorMeasurements(c => c.Restarts),
+        unit: null,
+        description: "Actor restarts by their supervisor, by actor type.");
+
+    public static readonly ObservableGauge<long> LiveActors = Meter.CreateObservableGauge(
+        TelemetryNames.ActorMetrics.LiveActors,
+        () => ActorMeasurements(c => c.Live),
+        unit: null,
+        description: "Actors alive, by actor type.");
+
+    public static readonly ObservableGauge<long> ClusterMembers = Meter.CreateObservableGauge(
+        TelemetryNames.ActorMetrics.ClusterMembers,
+        () => ActorSystemMetrics.ClusterMembers().Select(m =>
+            new Measurement<long>(m.Members, new KeyValuePair<string, object?>(TelemetryNames.Labels.MemberStatus, m.Status))),
+        unit: null,
+        description: "Cluster members by status, as this node sees them (only when clustered).");
+
+    public static readonly ObservableGauge<long> ShardedEntities = Meter.CreateObservableGauge(
+        TelemetryNames.ActorMetrics.ShardedEntities,
+        () => ActorSystemMetrics.ShardedEntities().Select(r =>
+            new Measurement<long>(r.Entities, new KeyValuePair<string, object?>(TelemetryNames.Labels.ShardRegion, r.Region))),
+        unit: null,
+        description: "Sharded entities hosted by this node, per shard region (only when sharding is on).");
+
+    private static IEnumerable<Measurement<long>> ActorMeasurements(Func<ActorTypeCounters, long> read) =>
+        ActorTypeRegistry.All.Select(c => new Measurement<long>(read(c),
+            new KeyValuePair<string, object?>(TelemetryNames.Labels.ActorType, c.ActorType),
+            new KeyValuePair<string, object?>(TelemetryNames.Labels.ServiceName, c.ServiceName)));
+
+    private static IEnumerable<Measurement<long>> PipelineMeasurements(Func<ExporterStatistics, long> read) =>
+        TelemetryPipeline.Live.Keys.SelectMany(pipeline => pipeline.ExporterStatistics.Select(statistics =>
+            new Measurement<long>(read(statistics), PipelineTags(pipeline, statistics))));
+
+    private static KeyValuePair<string, object?>[] PipelineTags(TelemetryPipeline pipeline, ExporterStatistics statistics,
+        KeyValuePair<string, object?>? extra = null)
+    {
+        var tags = new List<KeyValuePair<string, object?>> { new(TelemetryNames.Labels.Exporter, statistics.Name) };
+        if (extra is { } tag) tags.Add(tag);
+        if (pipeline.ServiceName is { } service) tags.Add(new(TelemetryNames.Labels.ServiceName, service));
+        return tags.ToArray();
+    }
+
+    private static KeyValuePair<string, object?>[] ServiceTag(string? serviceName) =>
+        serviceName is null ? [] : [new(TelemetryNames.Labels.ServiceName, serviceName)];
 
     /// <summary>Bucket boundaries the GenAI conventions give for <c>gen_ai.client.token.usage</c>.</summary>
     public static readonly IReadOnlyList<long> GenAiTokenUsageBuckets =

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using TtaActors.Telemetry.ActorMetrics;
 
 namespace TtaActors.Actors.Execution;
 
@@ -16,10 +17,12 @@ internal static class RunGuard
     }
 
     /// <summary>
-    /// Answers every run an actor is about to lose to a restart, so no caller waits for an answer that cannot come.
+    /// Answers every run an actor is about to lose to a restart, so no caller waits for an answer that cannot come,
+    /// and counts the restart (<c>akka_actor_restarts_total</c>): every primitive actor calls this from PreRestart.
     /// </summary>
     public static void FailAll(IEnumerable<PrimitiveExecution> executions, Exception reason, IActorRef self)
     {
+        ActorSystemMetrics.RecordRestart(self);
         foreach (var execution in executions.Distinct().ToList())
         {
             execution.Fail(new InvalidOperationException(

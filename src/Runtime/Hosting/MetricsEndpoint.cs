@@ -24,7 +24,7 @@ public static class MetricsEndpoint
         catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
             throw new TtaConfigurationException(
-                $"Metrics port {port} is already in use by another process, so Prometheus metrics cannot be served at " +
+                $"Metrics port {port} is already in use by {PortOwner.Describe(port) ?? "another process"}, so Prometheus metrics cannot be served at " +
                 $"{Url(port)}. Stop that process or choose another port with --metrics-port or TTA_METRICS_PORT (0 turns metrics off).",
                 error);
         }

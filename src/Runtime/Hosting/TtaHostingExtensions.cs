@@ -24,9 +24,10 @@ public static class TtaHostingExtensions
     {
         MetricsEndpoint.EnsurePortFree(options.MetricsPort);
         services.AddSingleton(options);
-        services.AddAkka(ActorSystemName, builder =>
+        services.AddTtaTelemetryPipeline(options);
+        services.AddAkka(ActorSystemName, (builder, sp) =>
         {
-            builder.AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend);
+            builder.AddHocon(HoconFiles.Load("base.conf"), HoconAddMode.Prepend).WithTtaTelemetry(sp, options);
             akka?.Invoke(builder);
         });
 

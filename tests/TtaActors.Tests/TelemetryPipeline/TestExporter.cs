@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OpenTelemetry;
+
+namespace TtaActors.Tests.TelemetryPipeline;
+
+/// <summary>
+/// An exporter whose backend the test controls: it can fail the next calls, or hang inside Export until released,
+/// and it records every span it exported successfully.
+/// </summary>
+public sealed class TestExporter : BaseExporter<Activity>
+{
+    private readonly ManualResetEventSlim _open = new(true);
+    private int _failuresLeft;
+
+    public ConcurrentQueue<string> Exported { get; } = new();
+    public int Calls;
+    public int BatchesExported;
+
+    /// <summary>Set while a call is blocked inside Export.</summary>
+    public ManualResetEventSlim Hanging { get; } = new(false);
+
+    public void FailNext(int calls) => _failuresLeft = calls;
+    public void Hang() => _open.Reset();
+    public void Release() => _open.Set();
+
+    public override ExportResult Export(in Batch<Activity> batch)
+    {
+        Interlocked.Increment(ref Calls);
+        if (!_open.IsSet)
+        {
+            Hanging.Set();
+            _open.Wait();
+            Hanging.Reset();
+        }
+        if (Interlocked.Decrement(ref _failuresLeft) >= 0) return ExportResult.Failure;
+        foreach (var span in batch) Exported.Enqueue(span.SpanId.ToHexString());
+        Interlocked.Increment(ref BatchesExported);
+        return ExportResult.Success;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        Release();
+        base.Dispose(disposing);
+    }
+}
