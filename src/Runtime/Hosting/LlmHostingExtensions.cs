@@ -10,9 +10,12 @@ namespace TtaActors.Runtime.Hosting;
 /// <summary>Registration of LLM steps' settings, the Langfuse export and the Langfuse-style API.</summary>
 public static class LlmHostingExtensions
 {
+    /// <summary>The <c>exporter</c> label of the Langfuse export in the pipeline metrics.</summary>
+    public const string LangfuseExporterName = "langfuse";
+
     /// <summary>
     /// Adds <see cref="LlmSettings"/> (providers, cost catalog, capture policy) and, when <c>LANGFUSE_PUBLIC_KEY</c> and
-    /// <c>LANGFUSE_SECRET_KEY</c> are set, the Langfuse exporter on the tracer plus <see cref="LangfuseScores"/>.
+    /// <c>LANGFUSE_SECRET_KEY</c> are set, the Langfuse exporter behind the telemetry actor plus <see cref="LangfuseScores"/>.
     /// <see cref="LangfuseTracing"/> is always there; without Langfuse its traces still reach the other exporters.
     /// </summary>
     public static IServiceCollection AddTtaLlm(this IServiceCollection services, TtaRuntimeOptions options, Func<string, string?>? read = null)
@@ -37,7 +40,9 @@ public static class LlmHostingExtensions
         if (langfuse is not null)
         {
             services.AddSingleton(langfuse);
-            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddLangfuseExporter(langfuse));
+            // Behind the telemetry actor like every other exporter: batched off the workflow path, flushed on shutdown.
+            services.AddTtaSpanExporter(LangfuseExporterName, sp => new LangfuseExporter(langfuse,
+                logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LangfuseExporter).FullName!)));
             services.AddSingleton(new LangfuseScores(langfuse, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
         }
         var oneKeyOnly = langfuse is null && (read("LANGFUSE_PUBLIC_KEY") is { Length: > 0 } || read("LANGFUSE_SECRET_KEY") is { Length: > 0 });

@@ -55,7 +55,7 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
                 ExportHead();
                 break;
             case ExporterProtocol.FlushMarker marker:
-                if (_backlog.Count == 0) Sender.Tell(new ExporterProtocol.ExporterDrained(marker.FlushId));
+                if (_backlog.Count == 0) Drained(marker.FlushId, Sender);
                 else _flushes.Add((marker.FlushId, _backlog.Last().Sequence, Sender));
                 break;
             default:
@@ -132,9 +132,19 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
         _flushes.RemoveAll(flush =>
         {
             if (flush.LastSequence >= nextSequence) return false;
-            flush.ReplyTo.Tell(new ExporterProtocol.ExporterDrained(flush.FlushId));
+            Drained(flush.FlushId, flush.ReplyTo);
             return true;
         });
+    }
+
+    /// <summary>
+    /// Answers a flush once its spans are exported. An exporter may still hold what <c>Export</c> accepted (Langfuse
+    /// delivers from a queue of its own), so the exporter is flushed too; this blocks only this exporter's thread.
+    /// </summary>
+    private void Drained(long flushId, IActorRef replyTo)
+    {
+        _exporter.Exporter.ForceFlush((int)_options.ShutdownTimeout.TotalMilliseconds);
+        replyTo.Tell(new ExporterProtocol.ExporterDrained(flushId));
     }
 
     private void RecordDuration(double seconds, bool succeeded)
