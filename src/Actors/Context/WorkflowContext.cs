@@ -22,9 +22,9 @@ public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
 /// </remarks>
 public sealed record WorkflowContext
 {
-    public string WorkflowId { get; init; } = NewId();
+    public string WorkflowId { get; init; }
     public string? SessionId { get; init; }
-    public string CorrelationId { get; init; } = NewId();
+    public string CorrelationId { get; init; }
     public string? CausationId { get; init; }
     public string? Persona { get; init; }
     public string? ChatMode { get; init; }
@@ -42,11 +42,22 @@ public sealed record WorkflowContext
     /// <summary>The LLM calls made in the run so far; like routing decisions, they belong to the whole run.</summary>
     public ImmutableList<LlmCallRecord> LlmCalls { get; init; } = ImmutableList<LlmCallRecord>.Empty;
 
+    /// <summary>A fresh root context with new ids.</summary>
+    public WorkflowContext() : this(NewId())
+    {
+    }
+
+    /// <summary>Generates each id once: a new id costs a read of the OS random source (a system call on Linux).</summary>
+    private WorkflowContext(string workflowId)
+    {
+        WorkflowId = workflowId;
+        CorrelationId = NewId();
+    }
+
     /// <summary>A fresh root context.</summary>
     public static WorkflowContext Create(string? workflowId = null, string? sessionId = null, string? persona = null,
-        string? chatMode = null, string? workspace = null) => new()
+        string? chatMode = null, string? workspace = null) => new(workflowId ?? NewId())
     {
-        WorkflowId = workflowId ?? NewId(),
         SessionId = sessionId,
         Persona = persona,
         ChatMode = chatMode,

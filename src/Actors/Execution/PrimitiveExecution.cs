@@ -14,13 +14,19 @@ public class PrimitiveExecution
     private readonly long _startedAt;
     private bool _finished;
 
-    public PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound)
+    public PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound) : this(node, inbound, leaveSpanCurrent: false)
+    {
+    }
+
+    /// <param name="leaveSpanCurrent">Leaves the span as <see cref="Activity.Current"/> for code run under it; the
+    /// caller restores the previous current activity (see <see cref="PrimitiveTelemetry.StartSpan"/>).</param>
+    internal PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound, bool leaveSpanCurrent)
     {
         Node = node;
         Inbound = inbound;
         Context = inbound.Context;
         _startedAt = Stopwatch.GetTimestamp();
-        Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent);
+        Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
         ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
     }

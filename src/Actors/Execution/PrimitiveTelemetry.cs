@@ -14,8 +14,10 @@ internal static class PrimitiveTelemetry
     /// <summary>
     /// Starts a span under <paramref name="parent"/> without leaving it as <see cref="Activity.Current"/>: a
     /// mailbox run processes many messages on one thread, and one run's span must not become another's parent.
+    /// With <paramref name="leaveCurrent"/> the span stays current, for a caller that runs user code under it and
+    /// restores the previous current activity itself (each change of Activity.Current allocates a new execution context).
     /// </summary>
-    public static Activity? StartSpan(string name, ActivityKind kind, TraceParent parent)
+    public static Activity? StartSpan(string name, ActivityKind kind, TraceParent parent, bool leaveCurrent = false)
     {
         var source = TtaInstrumentation.ActivitySource;
         if (!source.HasListeners()) return null;
@@ -23,7 +25,7 @@ internal static class PrimitiveTelemetry
         var activity = parent.IsEmpty
             ? source.StartActivity(name, kind, parentContext: default)
             : source.StartActivity(name, kind, parent.ToActivityContext());
-        if (activity is not null) Activity.Current = previous;
+        if (activity is not null && !leaveCurrent) Activity.Current = previous;
         return activity;
     }
 

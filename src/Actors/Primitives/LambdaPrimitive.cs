@@ -92,20 +92,20 @@ internal sealed class LambdaActor : UntypedActor
 
     private void Execute(WorkflowEnvelope envelope)
     {
-        var execution = new PrimitiveExecution(_node, envelope);
-        if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
-        {
-            execution.Fail(expired, Self);
-            return;
-        }
-
         var previous = System.Diagnostics.Activity.Current;
-        // User code runs under the step's span, so spans and logs it creates nest under it.
-        if (execution.Span is not null) System.Diagnostics.Activity.Current = execution.Span;
-        var deadlineSource = DeadlineSource(envelope);
+        // User code runs under the step's span, so spans and logs it creates nest under it. The span is left current
+        // when it starts instead of being set again here: every change of Activity.Current costs an execution context.
+        var execution = new PrimitiveExecution(_node, envelope, leaveSpanCurrent: true);
+        CancellationTokenSource? deadlineSource = null;
         var piped = false;
         try
         {
+            if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
+            {
+                execution.Fail(expired, Self);
+                return;
+            }
+            deadlineSource = DeadlineSource(envelope);
             var pending = _function(envelope.Payload, envelope.Context, deadlineSource?.Token ?? envelope.Cancellation);
             if (pending.IsCompletedSuccessfully)
             {
