@@ -50,6 +50,16 @@ public static class TelemetryNames
         public const string PrimitiveExecutions = "primitive_executions_total";
     }
 
+    /// <summary>Per-run state held by the process, so that a leak is visible from outside; both return to zero when load settles.</summary>
+    public static class Lifecycle
+    {
+        /// <summary>Runs started and not yet answered, by workflow (label <see cref="Labels.Workflow"/>).</summary>
+        public const string WorkflowRunsActive = "workflow_runs_active";
+
+        /// <summary>Runs held by composite primitives (each waiting for a child, a backoff or a lookup), summed over all.</summary>
+        public const string PrimitiveDispatchesPending = "primitive_dispatches_pending";
+    }
+
     /// <summary>Persona sessions (sharded, persistent entities): metrics and their labels.</summary>
     public static class Sessions
     {
@@ -73,6 +83,7 @@ public static class TelemetryNames
         public const string FromPersona = "from_persona";
         public const string ToPersona = "to_persona";
         public const string ChatMode = "chatmode";
+        public const string Workflow = "workflow";
     }
 
     /// <summary>The telemetry pipeline's own metrics (spans exported and dropped per exporter, queue, export latency).</summary>

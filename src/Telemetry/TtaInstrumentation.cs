@@ -117,6 +117,30 @@ public static class TtaInstrumentation
         unit: null,
         description: "Sharded entities hosted by this node, per shard region (only when sharding is on).");
 
+    private static Func<IEnumerable<(string Workflow, long Runs)>> _runsActive = () => [];
+    private static Func<long> _dispatchesPending = () => 0;
+
+    /// <summary>
+    /// Supplies the run-lifecycle gauges; the execution layer calls it once (Telemetry knows none of its types).
+    /// </summary>
+    public static void ObserveRunLifecycle(Func<IEnumerable<(string Workflow, long Runs)>> runsActive, Func<long> dispatchesPending)
+    {
+        _runsActive = runsActive;
+        _dispatchesPending = dispatchesPending;
+    }
+
+    public static readonly ObservableGauge<long> WorkflowRunsActive = Meter.CreateObservableGauge(
+        TelemetryNames.Lifecycle.WorkflowRunsActive,
+        () => _runsActive().Select(w => new Measurement<long>(w.Runs, new KeyValuePair<string, object?>(TelemetryNames.Labels.Workflow, w.Workflow))),
+        unit: null,
+        description: "Runs started and not yet answered, by workflow.");
+
+    public static readonly ObservableGauge<long> PrimitiveDispatchesPending = Meter.CreateObservableGauge(
+        TelemetryNames.Lifecycle.PrimitiveDispatchesPending,
+        () => _dispatchesPending(),
+        unit: null,
+        description: "Runs held by composite primitives, each waiting for a child, a backoff or a lookup.");
+
     private static IEnumerable<Measurement<long>> ActorMeasurements(Func<ActorTypeCounters, long> read) =>
         ActorTypeRegistry.All.Select(c => new Measurement<long>(read(c),
             new KeyValuePair<string, object?>(TelemetryNames.Labels.ActorType, c.ActorType),

@@ -7,12 +7,15 @@ namespace TtaActors.Actors.Execution;
 
 /// <summary>
 /// One execution of one primitive for one dispatch: its span, its start time, the context it runs in, and the
-/// address its single answer goes to. Composite primitives keep their per-run state in subclasses.
+/// address its single answer goes to. Composite primitives keep their per-run state in subclasses of
+/// <see cref="CompositeRun"/>.
 /// </summary>
 public class PrimitiveExecution
 {
     private readonly long _startedAt;
     private bool _finished;
+    private IActorRef? _owner;
+    private CancellationTokenRegistration _endWatch;
 
     public PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound) : this(node, inbound, leaveSpanCurrent: false)
     {
@@ -29,6 +32,11 @@ public class PrimitiveExecution
         Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
         ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
+        if (inbound.Lifetime is { } lifetime)
+        {
+            lifetime.Enter(node);
+            if (lifetime.RecordsCheckpoints) Checkpoint(node.StartCheckpoint);
+        }
     }
 
     public PrimitiveNode Node { get; }
@@ -45,22 +53,72 @@ public class PrimitiveExecution
 
     public RunId RunId => Inbound.RunId;
 
+    /// <summary>Whether the run (or the Timeout enclosing this execution) has ended: nothing more may be started for it.</summary>
+    public bool HasEnded => Inbound.Cancellation.IsCancellationRequested;
+
+    /// <summary>Whether the run records timing checkpoints; check it before building a checkpoint name.</summary>
+    public bool RecordsCheckpoints => Inbound.Lifetime is { RecordsCheckpoints: true };
+
+    /// <summary>Appends a timing checkpoint to <see cref="Context"/> if the run records them.</summary>
+    public void Checkpoint(string name)
+    {
+        if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
+            Context = Context.WithCheckpoint(name, lifetime.Clock.GetUtcNow());
+    }
+
     /// <summary>An envelope for a nested primitive: same run, deadline and cancellation, a new dispatch id.</summary>
     public WorkflowEnvelope ChildEnvelope(long callId, object? payload, WorkflowContext context, IActorRef replyTo) =>
         new(Inbound.RunId, callId, payload, context, ChildTraceParent, Inbound.LangfuseTraceId, replyTo)
         {
             Deadline = Inbound.Deadline,
             Cancellation = Inbound.Cancellation,
+            Lifetime = Inbound.Lifetime,
         };
+
+    /// <summary>
+    /// Tells <paramref name="owner"/> a <see cref="RunEnded"/> when this execution's token fires before it finished, so the
+    /// actor that holds it fails it at once instead of waiting for an answer that may never come.
+    /// </summary>
+    internal void WatchEnd(IActorRef owner)
+    {
+        if (!Inbound.Cancellation.CanBeCanceled) return;
+        _owner = owner;
+        _endWatch = Inbound.Cancellation.UnsafeRegister(static state =>
+        {
+            var execution = (PrimitiveExecution)state!;
+            execution._owner!.Tell(new RunEnded(execution), ActorRefs.NoSender);
+        }, this);
+    }
+
+    /// <summary>
+    /// The failure of an execution whose token fired: the run's deadline error (naming where the run was when time ran
+    /// out) or its caller's cancellation, the same exception for every primitive of the run; else the enclosing Timeout
+    /// cancelled it.
+    /// </summary>
+    public WorkflowFailure EndFailure()
+    {
+        var reason = Inbound.Lifetime?.EndReason;
+        return reason switch
+        {
+            WorkflowDeadlineExceededException deadline => WorkflowFailure.From(deadline.PrimitivePath, deadline),
+            not null => WorkflowFailure.From(Node.Path, reason),
+            null => WorkflowFailure.From(Node.Path, new OperationCanceledException(
+                $"'{Node.Path}' was cancelled by an enclosing Timeout before it finished.", Inbound.Cancellation)),
+        };
+    }
 
     public void Succeed(object? output, WorkflowContext context, IActorRef self)
     {
+        if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
+            context = context.WithCheckpoint(Node.EndCheckpoint, lifetime.Clock.GetUtcNow());
         if (!Finish(null, null)) return;
         Inbound.ReplyTo.Tell(new PrimitiveSucceeded(Inbound.RunId, Inbound.CallId, output, context), self);
     }
 
     public void Fail(WorkflowFailure failure, IActorRef self)
     {
+        if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
+            failure = failure with { Context = (failure.Context ?? Context).WithCheckpoint(Node.EndCheckpoint, lifetime.Clock.GetUtcNow()) };
         if (!Finish(failure.Exception, failure.Message)) return;
         Inbound.ReplyTo.Tell(new PrimitiveFailed(Inbound.RunId, Inbound.CallId, failure), self);
     }
@@ -72,6 +130,8 @@ public class PrimitiveExecution
     {
         if (_finished) return false;
         _finished = true;
+        _endWatch.Dispose();
+        Inbound.Lifetime?.Leave(Node);
         var ok = errorMessage is null;
         var status = ok ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
         if (Span is not null)
@@ -80,5 +140,23 @@ public class PrimitiveExecution
         }
         PrimitiveTelemetry.RecordExecution(Node, Context, status, Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
         return true;
+    }
+}
+
+/// <summary>The token of an execution fired before it finished; a local message from the token's callback to its owner.</summary>
+internal sealed record RunEnded(PrimitiveExecution Execution);
+
+/// <summary>
+/// Answers a dispatch for which no execution could even be made (the envelope itself is broken), so its sender does
+/// not wait for an answer that cannot come.
+/// </summary>
+internal static class UnregisteredDispatch
+{
+    public static void Fail(WorkflowEnvelope envelope, PrimitiveNode node, Exception error, IActorRef self)
+    {
+        var failure = WorkflowFailure.From(node.Path, new InvalidOperationException(
+            $"'{node.Path}' could not start a run from the envelope it was sent ({error.GetType().Name}: {error.Message}); " +
+            "envelopes must carry a context and a reply address.", error));
+        envelope.ReplyTo?.Tell(new PrimitiveFailed(envelope.RunId, envelope.CallId, failure), self);
     }
 }

@@ -9,9 +9,12 @@ namespace TtaActors.Actors.Execution;
 public sealed class PrimitiveNode
 {
     internal PrimitiveNode(string name, string typeName, string path, int? stepIndex = null, int? branchIndex = null,
-        string? workflowName = null)
+        string? workflowName = null, PrimitiveNode? parent = null)
     {
         Name = name;
+        Parent = parent;
+        StartCheckpoint = name + ".start";
+        EndCheckpoint = name + ".end";
         WorkflowName = workflowName ?? path.Split('/', 2)[0];
         TypeName = typeName;
         Path = path;
@@ -34,6 +37,14 @@ public sealed class PrimitiveNode
     /// <summary>The name of the workflow this node belongs to (the Langfuse trace name of its runs).</summary>
     public string WorkflowName { get; }
 
+    /// <summary>The composite this node is nested in; null for the workflow's root.</summary>
+    public PrimitiveNode? Parent { get; }
+
+    /// <summary>The checkpoints every execution records when its run asks for them: <c>{name}.start</c> and <c>{name}.end</c>.</summary>
+    public string StartCheckpoint { get; }
+
+    public string EndCheckpoint { get; }
+
     /// <summary>Position in the parent Sequential, if the parent is one.</summary>
     public int? StepIndex { get; }
 
@@ -44,5 +55,5 @@ public sealed class PrimitiveNode
         new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}", workflowName: workflowName);
 
     internal PrimitiveNode Child(Primitives.Primitive definition, string label, int? stepIndex = null, int? branchIndex = null) =>
-        new(definition.DisplayName, definition.TypeName, $"{Path}/{definition.DisplayName}{label}", stepIndex, branchIndex, WorkflowName);
+        new(definition.DisplayName, definition.TypeName, $"{Path}/{definition.DisplayName}{label}", stepIndex, branchIndex, WorkflowName, this);
 }

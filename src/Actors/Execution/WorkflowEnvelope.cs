@@ -51,8 +51,14 @@ public sealed record WorkflowEnvelope(
     /// <summary>Absolute time after which the run fails with <see cref="WorkflowDeadlineExceededException"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
-    /// <summary>Cancellation of the run; local to the process that started it (a remote hop relies on the deadline).</summary>
+    /// <summary>
+    /// The token the receiving primitive works under: the run's <see cref="RunLifetime.Token"/>, or below a Timeout the
+    /// Timeout's own token (linked to the run's). Local to the process that started the run.
+    /// </summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>The run's deadline, cancellation and checkpoint switch; local to the process that started the run.</summary>
+    public RunLifetime? Lifetime { get; init; }
 
     private static long _lastCallId;
 

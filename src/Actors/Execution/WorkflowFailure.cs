@@ -30,5 +30,20 @@ public sealed class WorkflowFailedException(WorkflowFailure failure)
     public string PrimitivePath => Failure.PrimitivePath;
 }
 
-/// <summary>The run's deadline passed before the run finished.</summary>
-public sealed class WorkflowDeadlineExceededException(string message) : TimeoutException(message);
+/// <summary>
+/// The run's deadline passed before the run finished. Every primitive that held state for the run failed it with this one
+/// error, which names the primitive the run was in when time ran out.
+/// </summary>
+public sealed class WorkflowDeadlineExceededException(string workflowName, string primitivePath, TimeSpan timeout)
+    : TimeoutException(
+        $"Workflow '{workflowName}' did not finish within its deadline of {timeout.TotalSeconds:0.###} s; it was at '{primitivePath}' " +
+        "when time ran out. Give the run a longer timeout (RunOptions.Timeout, or tta.workflow.default-deadline), or find why " +
+        "that step takes this long.")
+{
+    public string WorkflowName { get; } = workflowName;
+
+    /// <summary>The primitive the run was in when its deadline passed.</summary>
+    public string PrimitivePath { get; } = primitivePath;
+
+    public TimeSpan Timeout { get; } = timeout;
+}

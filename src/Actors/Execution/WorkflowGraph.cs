@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using System.Runtime.CompilerServices;
 using Akka.Actor;
+using Akka.Configuration;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Primitives;
 using TtaActors.Telemetry;
@@ -13,15 +15,32 @@ public sealed record WorkflowGraphOptions
     /// <summary>The workspace (service name) of runs whose context names none.</summary>
     public string ServiceName { get; init; } = "tta-dev-main";
 
-    /// <summary>Deadline of runs that set none; null lets runs take as long as they take.</summary>
+    /// <summary>
+    /// Deadline of runs that set none. Null takes <c>tta.workflow.default-deadline</c> from the actor system's
+    /// configuration (<see cref="WorkflowGraph.BuiltInDefaultDeadline"/> when it has none);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> lets runs take as long as they take.
+    /// </summary>
     public TimeSpan? DefaultTimeout { get; init; }
+
+    /// <summary>The clock of run deadlines and checkpoint timestamps; the system clock unless a test moves time by hand.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>Per-run options.</summary>
 public sealed record RunOptions
 {
-    /// <summary>The run's deadline, measured from its start; overrides the graph's default.</summary>
+    /// <summary>
+    /// The run's deadline, measured from its start; overrides the graph's default. <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// runs without a deadline.
+    /// </summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Records timing checkpoints in the run's context (<see cref="WorkflowContext.Checkpoints"/>), named as the original
+    /// library names them (<c>{name}.start</c>, <c>sequential.step_{i}.start</c>, ...). Off by default: each one is a new
+    /// context and list node.
+    /// </summary>
+    public bool RecordCheckpoints { get; init; }
 
     public CancellationToken Cancellation { get; init; }
 
@@ -44,19 +63,26 @@ public sealed record WorkflowRunResult(RunId RunId, object? Output, WorkflowCont
 /// </summary>
 public sealed class WorkflowGraph
 {
+    /// <summary>The deadline of runs when neither the run, the graph's options nor the configuration set one.</summary>
+    public static readonly TimeSpan BuiltInDefaultDeadline = TimeSpan.FromMinutes(5);
+
+    /// <summary>The configuration key of the default deadline: a duration (<c>5m</c>, <c>30s</c>) or <c>none</c>.</summary>
+    public const string DefaultDeadlineKey = "tta.workflow.default-deadline";
+
     private static long _instances;
-    private readonly IScheduler _scheduler;
+    private readonly StrongBox<long> _runsActive;
 
     private WorkflowGraph(string name, Primitive definition, IActorRef root, PrimitiveNode rootNode, WorkflowGraphOptions options,
-        IScheduler scheduler)
+        TimeSpan? defaultDeadline)
     {
         Name = name;
         Definition = definition;
         Root = root;
         RootNode = rootNode;
         Options = options;
-        _scheduler = scheduler;
+        DefaultDeadline = defaultDeadline;
         RunSpanName = TelemetryNames.Spans.WorkflowRunPrefix + name;
+        _runsActive = RunLifecycleCounters.RunsActiveOf(name);
     }
 
     public string Name { get; }
@@ -66,48 +92,94 @@ public sealed class WorkflowGraph
     internal PrimitiveNode RootNode { get; }
     internal string RunSpanName { get; }
 
+    /// <summary>The deadline of runs that set none; null when runs have no deadline.</summary>
+    public TimeSpan? DefaultDeadline { get; }
+
     /// <summary>Spawns the actors of <paramref name="definition"/> under <paramref name="system"/>.</summary>
     public static WorkflowGraph Materialize(ActorSystem system, Primitive definition, string name, WorkflowGraphOptions? options = null) =>
-        Materialize(system, system.Scheduler, definition, name, options);
+        Materialize(system, system.Settings.Config, definition, name, options);
 
     /// <summary>Spawns the actors of <paramref name="definition"/> as children of an actor (or the system).</summary>
-    public static WorkflowGraph Materialize(IActorRefFactory factory, IScheduler scheduler, Primitive definition, string name,
+    /// <param name="config">Where <see cref="DefaultDeadlineKey"/> is read when the options set no default timeout.</param>
+    public static WorkflowGraph Materialize(IActorRefFactory factory, Config config, Primitive definition, string name,
         WorkflowGraphOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A workflow needs a name.", nameof(name));
+        options ??= new WorkflowGraphOptions();
+        var defaultDeadline = Bounded(options.DefaultTimeout ?? ConfiguredDeadline(config));
         var node = PrimitiveNode.Root(definition, name);
         var actorName = $"workflow-{ActorNameUnsafe.Replace(name, "_")}-{Interlocked.Increment(ref _instances)}";
+        // Before any actor exists, so that a breaker's status can be asked for as soon as this returns.
+        foreach (var breaker in Descendants(definition).OfType<CircuitBreakerPrimitive>()) breaker.ExpectMaterialisation();
         var root = factory.ActorOf(definition.CreateProps(node), actorName);
-        return new WorkflowGraph(name, definition, root, node, options ?? new WorkflowGraphOptions(), scheduler);
+        return new WorkflowGraph(name, definition, root, node, options, defaultDeadline);
     }
 
+    /// <summary>The default deadline configured under <see cref="DefaultDeadlineKey"/>; infinite for <c>none</c>.</summary>
+    public static TimeSpan ConfiguredDeadline(Config? config)
+    {
+        if (config is null || !config.HasPath(DefaultDeadlineKey)) return BuiltInDefaultDeadline;
+        var value = config.GetString(DefaultDeadlineKey);
+        if (string.Equals(value?.Trim(), "none", StringComparison.OrdinalIgnoreCase)) return Timeout.InfiniteTimeSpan;
+        TimeSpan deadline;
+        try
+        {
+            deadline = config.GetTimeSpan(DefaultDeadlineKey, null, allowInfinite: false);
+        }
+        catch (Exception error)
+        {
+            throw new ConfigurationException(
+                $"{DefaultDeadlineKey} = \"{value}\" is not a duration; give one such as 5m or 30s, or none for runs without a deadline.", error);
+        }
+        if (deadline <= TimeSpan.Zero)
+            throw new ConfigurationException(
+                $"{DefaultDeadlineKey} = \"{value}\" must be longer than zero; give a duration such as 5m, or none for runs without a deadline.");
+        return deadline;
+    }
+
+    private static IEnumerable<Primitive> Descendants(Primitive primitive) =>
+        primitive.Children.SelectMany(Descendants).Prepend(primitive);
+
+    private static TimeSpan? Bounded(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan ? null : timeout;
+
     /// <summary>Runs the workflow once; a failure is answered as a value, never thrown.</summary>
+    /// <remarks>
+    /// The run's deadline (<see cref="RunOptions.Timeout"/>, else the graph's default) is one timer made here; when it
+    /// passes, every primitive holding state for the run fails it with <see cref="WorkflowDeadlineExceededException"/>
+    /// naming where the run was, and so does this method.
+    /// </remarks>
     public async Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
     {
         options ??= new RunOptions();
         var runId = options.RunId ?? RunId.New();
         var runContext = context ?? WorkflowContext.Create();
         if (runContext.Workspace is null) runContext = runContext with { Workspace = Options.ServiceName };
-        var timeout = options.Timeout ?? Options.DefaultTimeout;
+        var timeout = options.Timeout is { } requested ? Bounded(requested) : DefaultDeadline;
+        if (timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite).");
 
         using var span = StartRunSpan(runId, runContext);
         var traceParent = TraceParent.From(span ?? Activity.Current);
         var traceId = traceParent.IsEmpty ? null : traceParent.TraceId.ToHexString();
-        var deadline = timeout is { } t ? _scheduler.Now + t : (DateTimeOffset?)null;
 
+        Interlocked.Increment(ref _runsActive.Value);
+        var lifetime = RunLifetime.Start(Name, RootNode, timeout, options.Cancellation, Options.Clock, options.RecordCheckpoints);
         WorkflowRunResult result;
         try
         {
+            // The Ask also ends at the run's end, so a run ends even if its root actor is gone; every primitive answers
+            // the same error then, so whichever comes first the result is the same.
             var answer = await Root.Ask<PrimitiveResult>(
                 replyTo => new WorkflowEnvelope(runId, WorkflowEnvelope.NextCallId(), input, runContext, traceParent,
                     options.LangfuseTraceId ?? traceId, replyTo)
                 {
-                    Deadline = deadline,
-                    Cancellation = options.Cancellation,
+                    Deadline = lifetime.Deadline,
+                    Cancellation = lifetime.Token,
+                    Lifetime = lifetime,
                 },
-                timeout,
-                options.Cancellation).ConfigureAwait(false);
+                timeout: null,
+                lifetime.Token).ConfigureAwait(false);
             result = answer switch
             {
                 PrimitiveSucceeded ok => new WorkflowRunResult(runId, ok.Output, ok.Context, null, traceId),
@@ -115,14 +187,15 @@ public sealed class WorkflowGraph
                 _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from workflow '{Name}'."),
             };
         }
-        catch (AskTimeoutException)
+        catch (OperationCanceledException) when (lifetime.EndReason is { } reason)
         {
-            result = Failed(runId, runContext, traceId,
-                new WorkflowDeadlineExceededException($"Workflow '{Name}' did not finish within {timeout}."));
+            var path = reason is WorkflowDeadlineExceededException deadline ? deadline.PrimitivePath : RootNode.Path;
+            result = new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(path, reason), traceId);
         }
-        catch (OperationCanceledException cancelled)
+        finally
         {
-            result = Failed(runId, runContext, traceId, new OperationCanceledException($"Workflow '{Name}' was cancelled.", cancelled));
+            lifetime.Dispose();
+            Interlocked.Decrement(ref _runsActive.Value);
         }
 
         if (span is not null)
@@ -139,9 +212,6 @@ public sealed class WorkflowGraph
         var result = await RunAsync(input, context, options).ConfigureAwait(false);
         return result.Failure is { } failure ? throw new WorkflowFailedException(failure) : result.Output;
     }
-
-    private WorkflowRunResult Failed(RunId runId, WorkflowContext context, string? traceId, Exception error) =>
-        new(runId, null, context, WorkflowFailure.From(RootNode.Path, error), traceId);
 
     private Activity? StartRunSpan(RunId runId, WorkflowContext context)
     {

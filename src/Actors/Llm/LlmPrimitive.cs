@@ -146,6 +146,10 @@ internal sealed class LlmActor : UntypedActor
             case CallFinished finished:
                 Finish(finished);
                 break;
+            case RunEnded ended:
+                // The provider may ignore the token; the run's answer and the step's span do not wait for it.
+                ended.Execution.Fail(ended.Execution.EndFailure(), Self);
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -154,10 +158,19 @@ internal sealed class LlmActor : UntypedActor
 
     private void Execute(WorkflowEnvelope envelope)
     {
-        var execution = new PrimitiveExecution(_node, envelope);
-        if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
+        PrimitiveExecution execution;
+        try
         {
-            execution.Fail(expired, Self);
+            execution = new PrimitiveExecution(_node, envelope);
+        }
+        catch (Exception error)
+        {
+            UnregisteredDispatch.Fail(envelope, _node, error, Self);
+            return;
+        }
+        if (execution.HasEnded)
+        {
+            execution.Fail(execution.EndFailure(), Self);
             return;
         }
         List<ChatMessage> messages;
@@ -181,15 +194,11 @@ internal sealed class LlmActor : UntypedActor
         }
 
         var call = new Call(execution, span, Stopwatch.GetTimestamp());
-        var cancellation = DeadlineSource(envelope);
-        CallAsync(client.Chat, messages, call, cancellation?.Token ?? envelope.Cancellation).ContinueWith(
-            static (task, state) =>
-            {
-                var (self, source) = ((IActorRef, CancellationTokenSource?))state!;
-                source?.Dispose();
-                self.Tell(task.Result);
-            },
-            (Self, cancellation),
+        execution.WatchEnd(Self);
+        // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
+        CallAsync(client.Chat, messages, call, envelope.Cancellation).ContinueWith(
+            static (task, state) => ((IActorRef)state!).Tell(task.Result),
+            Self,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -255,6 +264,11 @@ internal sealed class LlmActor : UntypedActor
         if (call.Span is not null) LlmCallTelemetry.EndChatSpan(call.Span, outcome, _definition.Capture);
         LlmCallTelemetry.RecordMetrics(outcome, execution.Context.Persona, execution.Context.Workspace);
 
+        if (error is OperationCanceledException && execution.HasEnded)
+        {
+            execution.Fail(execution.EndFailure(), Self);
+            return;
+        }
         if (error is not null || response is null)
         {
             execution.Fail(error is null ? new InvalidOperationException($"LLM step '{_node.Path}' got no response.") : Redacted(error), Self);
@@ -289,14 +303,6 @@ internal sealed class LlmActor : UntypedActor
         var items = messages.Select(m => new Dictionary<string, string?> { ["role"] = m.Role.Value, ["content"] = capture.Apply(m.Text) });
         // Each content is already truncated and redacted; the policy must not cut the JSON itself.
         return JsonSerializer.Serialize(items);
-    }
-
-    private CancellationTokenSource? DeadlineSource(WorkflowEnvelope envelope)
-    {
-        if (envelope.Deadline is not { } deadline) return null;
-        var source = CancellationTokenSource.CreateLinkedTokenSource(envelope.Cancellation);
-        source.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (deadline - Context.System.Scheduler.Now).Ticks)));
-        return source;
     }
 
     private sealed record Call(PrimitiveExecution Execution, Activity? Span, long StartedAt);

@@ -79,65 +79,24 @@ public sealed class CachePrimitive : Primitive
         input is null ? "null" : $"{input.GetType().FullName}:{JsonSerializer.Serialize(input, input.GetType())}";
 }
 
-internal sealed class CacheActor : UntypedActor
+internal sealed class CacheActor : CompositeActor<CacheActor.Run>
 {
     private readonly CachePrimitive _definition;
-    private readonly PrimitiveNode _node;
     private readonly IActorRef _inner;
-    private readonly Dictionary<long, Run> _pending = new();
 
-    /// <summary>Runs waiting for an asynchronous backend lookup.</summary>
-    private readonly HashSet<Run> _lookingUp = new();
-
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-
-    public CacheActor(CachePrimitive definition, PrimitiveNode node)
+    public CacheActor(CachePrimitive definition, PrimitiveNode node) : base(node)
     {
         _definition = definition;
-        _node = node;
         _inner = Context.ActorOf(definition.Inner.CreateProps(node.Child(definition.Inner, "")), "inner");
     }
 
     public static Props Props(CachePrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new CacheActor(definition, node));
 
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Look(new Run(_node, envelope));
-                break;
-            case LookupDone done when _lookingUp.Remove(done.Run):
-                if (done.Error is not null) BackendFailed("lookup", done.Error, "the run goes on as a miss");
-                OnLookup(done.Run, done.Lookup);
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                if (done.Output is not null) Store(run.Key, done.Output);
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.InnerContext!), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                run.Fail(failed.Failure, Self);
-                break;
-            case StoreFailed storeFailed:
-                BackendFailed("store", storeFailed.Error, "the result is not cached");
-                break;
-            case PrimitiveResult:
-            case LookupDone:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
 
-    private void Look(Run run)
+    protected override void OnStart(Run run)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
         try
         {
             run.Key = _definition.KeyFunction(run.Inbound.Payload, run.Context)
@@ -145,15 +104,17 @@ internal sealed class CacheActor : UntypedActor
         }
         catch (Exception error)
         {
-            run.Fail(new InvalidOperationException(
-                $"Cache '{_node.Path}' could not compute the cache key of its input: {error.Message} " +
-                "Give the Cache a key function that handles this input.", error), Self);
+            Fail(run, new InvalidOperationException(
+                $"Cache '{Node.Path}' could not compute the cache key of its input: {error.Message} " +
+                "Give the Cache a key function that handles this input.", error));
             return;
         }
 
         ValueTask<CacheLookup> lookup;
         try
         {
+            // The backend works under the run's token: it fires at the run's deadline, and a lookup still pending then
+            // is answered by the deadline error like everything else the run holds.
             lookup = _definition.Backend.GetAsync(run.Key, run.Inbound.Cancellation);
         }
         catch (Exception error)
@@ -167,7 +128,6 @@ internal sealed class CacheActor : UntypedActor
             OnLookup(run, lookup.Result);
             return;
         }
-        _lookingUp.Add(run);
         lookup.AsTask().ContinueWith(
             static (task, state) =>
             {
@@ -182,37 +142,52 @@ internal sealed class CacheActor : UntypedActor
             TaskScheduler.Default);
     }
 
+    protected override void OnSignal(Run run, RunSignal signal)
+    {
+        var done = (LookupDone)signal;
+        if (done.Error is not null) BackendFailed("lookup", done.Error, "the run goes on as a miss");
+        OnLookup(run, done.Lookup);
+    }
+
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
+    {
+        if (answer.Output is not null) Store(run, answer.Output);
+        Succeed(run, answer.Output, run.Context.AbsorbRecords(answer.Context, run.InnerContext!));
+    }
+
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer) => Fail(run, answer.Failure);
+
+    protected override void OnCommand(object message)
+    {
+        if (message is StoreFailed storeFailed) BackendFailed("store", storeFailed.Error, "the result is not cached");
+        else Unhandled(message);
+    }
+
     private void OnLookup(Run run, CacheLookup lookup)
     {
         var hit = lookup is { Outcome: CacheLookupOutcome.Hit, Value: not null };
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.CacheHit, hit);
-        CatalogTelemetry.RecordCacheLookup(_node, run.Context, hit);
+        CatalogTelemetry.RecordCacheLookup(Node, run.Context, hit);
         if (hit)
         {
             _definition.CountHit();
-            run.Succeed(lookup.Value, run.Context.Increment(WorkflowStateKeys.CacheHits), Self);
+            Succeed(run, lookup.Value, run.Context.Increment(WorkflowStateKeys.CacheHits));
             return;
         }
 
         _definition.CountMiss(lookup.Outcome == CacheLookupOutcome.Expired);
         run.Context = run.Context.Increment(WorkflowStateKeys.CacheMisses);
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
-        var callId = WorkflowEnvelope.NextCallId();
+        if (!MayGoOn(run)) return;
         run.InnerContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        _inner.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.InnerContext, Self));
+        Dispatch(run, 0, _inner, run.Inbound.Payload, run.InnerContext);
     }
 
-    private void Store(string key, object output)
+    private void Store(Run run, object output)
     {
         ValueTask stored;
         try
         {
-            stored = _definition.Backend.SetAsync(key, output, _definition.TimeToLive);
+            stored = _definition.Backend.SetAsync(run.Key, output, _definition.TimeToLive, run.Inbound.Cancellation);
         }
         catch (Exception error)
         {
@@ -231,22 +206,14 @@ internal sealed class CacheActor : UntypedActor
 
     // Keys are built from user input and may hold anything, so they are never logged.
     private void BackendFailed(string operation, Exception error, string consequence) =>
-        _log.Warning("Cache '{0}': the {1} backend failed a {2} ({3}: {4}); {5}.",
-            _node.Path, _definition.Backend.GetType().Name, operation, error.GetType().Name, error.Message, consequence);
+        Log.Warning("Cache '{0}': the {1} backend failed a {2} ({3}: {4}); {5}.",
+            Node.Path, _definition.Backend.GetType().Name, operation, error.GetType().Name, error.Message, consequence);
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values.Concat(_lookingUp), reason, Self);
-        _pending.Clear();
-        _lookingUp.Clear();
-        base.PreRestart(reason, message);
-    }
-
-    private sealed record LookupDone(Run Run, CacheLookup Lookup, Exception? Error);
+    private sealed record LookupDone(Run Pending, CacheLookup Lookup, Exception? Error) : RunSignal(Pending);
 
     private sealed record StoreFailed(Exception Error);
 
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public string Key = "";
         public WorkflowContext? InnerContext;

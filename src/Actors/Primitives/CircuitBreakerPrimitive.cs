@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using TtaActors.Actors.Context;
@@ -117,7 +116,13 @@ public static class CircuitBreakerCommands
 /// </remarks>
 public sealed class CircuitBreakerPrimitive : Primitive
 {
-    private readonly ConcurrentDictionary<IActorRef, byte> _breakers = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>
+    /// One entry per materialisation, added synchronously by <see cref="WorkflowGraph.Materialize(ActorSystem, Primitive, string, WorkflowGraphOptions?)"/>
+    /// and resolved when its actor starts, so the breaker can be asked for its status as soon as its graph exists.
+    /// </summary>
+    private readonly List<TaskCompletionSource<IActorRef>> _materialisations = [];
 
     public CircuitBreakerPrimitive(Primitive inner, CircuitBreakerPolicy? policy = null, string? name = null) : base(name)
     {
@@ -143,13 +148,19 @@ public sealed class CircuitBreakerPrimitive : Primitive
     public override string TypeName => "CircuitBreakerPrimitive";
 
     /// <summary>The actors of the live materialisations of this breaker.</summary>
-    public IReadOnlyCollection<IActorRef> Breakers => _breakers.Keys.ToArray();
+    public IReadOnlyCollection<IActorRef> Breakers
+    {
+        get
+        {
+            lock (_lock) return _materialisations.Where(m => m.Task.IsCompletedSuccessfully).Select(m => m.Task.Result).ToArray();
+        }
+    }
 
     /// <summary>Closes every live materialisation of this breaker and forgets its counts.</summary>
     public async Task ResetAsync(TimeSpan? timeout = null)
     {
-        var breakers = Breakers;
-        if (breakers.Count == 0) throw NotMaterialised();
+        var breakers = await LiveAsync(timeout ?? DefaultAskTimeout).ConfigureAwait(false);
+        if (breakers.Length == 0) throw NotMaterialised();
         await Task.WhenAll(breakers.Select(b =>
             b.Ask<CircuitBreakerCommands.ResetDone>(CircuitBreakerCommands.Reset.Instance, timeout ?? DefaultAskTimeout))).ConfigureAwait(false);
     }
@@ -169,13 +180,55 @@ public sealed class CircuitBreakerPrimitive : Primitive
     }
 
     /// <summary>The status of every live materialisation of this breaker.</summary>
-    public async Task<IReadOnlyList<CircuitBreakerStatus>> GetStatusesAsync(TimeSpan? timeout = null) =>
-        await Task.WhenAll(Breakers.Select(b =>
+    public async Task<IReadOnlyList<CircuitBreakerStatus>> GetStatusesAsync(TimeSpan? timeout = null)
+    {
+        var breakers = await LiveAsync(timeout ?? DefaultAskTimeout).ConfigureAwait(false);
+        return await Task.WhenAll(breakers.Select(b =>
             b.Ask<CircuitBreakerStatus>(CircuitBreakerCommands.GetStatus.Instance, timeout ?? DefaultAskTimeout))).ConfigureAwait(false);
+    }
 
-    internal void Attach(IActorRef breaker) => _breakers.TryAdd(breaker, 0);
+    /// <summary>Called when a graph containing this breaker is materialised, before its actors exist.</summary>
+    internal void ExpectMaterialisation()
+    {
+        lock (_lock) _materialisations.Add(new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
 
-    internal void Detach(IActorRef breaker) => _breakers.TryRemove(breaker, out _);
+    /// <summary>A breaker actor has started: it takes the first materialisation still waiting for its actor.</summary>
+    internal void Attach(IActorRef breaker)
+    {
+        lock (_lock)
+        {
+            var waiting = _materialisations.FirstOrDefault(m => !m.Task.IsCompleted);
+            if (waiting is null)
+            {
+                waiting = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _materialisations.Add(waiting);
+            }
+            waiting.TrySetResult(breaker);
+        }
+    }
+
+    internal void Detach(IActorRef breaker)
+    {
+        lock (_lock) _materialisations.RemoveAll(m => m.Task.IsCompletedSuccessfully && m.Task.Result.Equals(breaker));
+    }
+
+    /// <summary>The actors of every materialisation, waiting (at most <paramref name="timeout"/>) for those still starting.</summary>
+    private async Task<IActorRef[]> LiveAsync(TimeSpan timeout)
+    {
+        Task<IActorRef>[] actors;
+        lock (_lock) actors = _materialisations.Select(m => m.Task).ToArray();
+        try
+        {
+            return await Task.WhenAll(actors).WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException error)
+        {
+            throw new TimeoutException(
+                $"Circuit breaker '{DisplayName}' was materialised but its actor did not start within {timeout}; " +
+                "check the actor system's log for the failure that stopped it.", error);
+        }
+    }
 
     internal override Props CreateProps(PrimitiveNode node) => CircuitBreakerActor.Props(this, node);
 
@@ -186,15 +239,16 @@ public sealed class CircuitBreakerPrimitive : Primitive
         "WorkflowGraph.Materialize first.");
 }
 
-/// <summary>The breaker's state machine: one behaviour per state, switched with <c>Become</c>.</summary>
-internal sealed class CircuitBreakerActor : UntypedActor
+/// <summary>The breaker's state machine: one behaviour per state, switched at each transition.</summary>
+internal sealed class CircuitBreakerActor : CompositeActor<CircuitBreakerActor.Run>
 {
     private readonly CircuitBreakerPrimitive _definition;
     private readonly CircuitBreakerPolicy _policy;
-    private readonly PrimitiveNode _node;
     private readonly IActorRef _inner;
-    private readonly Dictionary<long, Run> _pending = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Behaviour _closed;
+    private readonly Behaviour _open;
+    private readonly Behaviour _halfOpen;
+    private Behaviour _behaviour;
 
     private CircuitState _state = CircuitState.Closed;
 
@@ -209,107 +263,57 @@ internal sealed class CircuitBreakerActor : UntypedActor
     /// <summary>The workspace of the latest run, the service a transition is reported under.</summary>
     private string? _serviceName;
 
-    public CircuitBreakerActor(CircuitBreakerPrimitive definition, PrimitiveNode node)
+    public CircuitBreakerActor(CircuitBreakerPrimitive definition, PrimitiveNode node) : base(node)
     {
         _definition = definition;
         _policy = definition.Policy;
-        _node = node;
         _inner = Context.ActorOf(definition.Inner.CreateProps(node.Child(definition.Inner, "")), "inner");
-        Become(Closed);
+        _closed = new ClosedBehaviour(this);
+        _open = new OpenBehaviour(this);
+        _halfOpen = new HalfOpenBehaviour(this);
+        _behaviour = _closed;
     }
 
     public static Props Props(CircuitBreakerPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new CircuitBreakerActor(definition, node));
 
-    protected override void PreStart() => _definition.Attach(Self);
-
-    protected override void PostStop() => _definition.Detach(Self);
-
-    // Every message goes to the current behaviour; this is never reached.
-    protected override void OnReceive(object message) => Unhandled(message);
-
-    private void Closed(object message)
+    protected override void PreStart()
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Admit(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when Answered(done, out var run):
-                if (run.Generation == _generation) _consecutiveFailures = 0;
-                Succeed(run, done);
-                break;
-            case PrimitiveFailed failed when Answered(failed, out var run):
-                if (run.Generation == _generation && Counts(failed.Failure))
-                {
-                    _lastFailure = failed.Failure;
-                    if (++_consecutiveFailures >= _policy.FailureThreshold) TransitionTo(CircuitState.Open, run);
-                }
-                run.Fail(failed.Failure, Self);
-                break;
-            default:
-                Common(message);
-                break;
-        }
+        base.PreStart();
+        _definition.Attach(Self);
     }
 
-    private void Open(object message)
+    protected override void PostStop()
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                var run = new Run(_node, envelope);
-                var retryAt = _openedAt!.Value + _policy.RecoveryTimeout;
-                if (Context.System.Scheduler.Now >= retryAt)
-                {
-                    TransitionTo(CircuitState.HalfOpen, run);
-                    Admit(run);
-                    break;
-                }
-                Remember(envelope);
-                CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.CircuitState, CircuitState.Open.ToLabel());
-                run.Fail(new CircuitBreakerOpenException(_node.Path, _consecutiveFailures, retryAt, _lastFailure), Self);
-                break;
-            case PrimitiveSucceeded done when Answered(done, out var late):
-                Succeed(late, done);
-                break;
-            case PrimitiveFailed failed when Answered(failed, out var late):
-                late.Fail(failed.Failure, Self);
-                break;
-            default:
-                Common(message);
-                break;
-        }
+        _definition.Detach(Self);
+        base.PostStop();
     }
 
-    private void HalfOpen(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
+
+    protected override void OnStart(Run run)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Admit(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when Answered(done, out var run):
-                if (run.Generation == _generation && ++_halfOpenSuccesses >= _policy.SuccessThreshold)
-                    TransitionTo(CircuitState.Closed, run);
-                Succeed(run, done);
-                break;
-            case PrimitiveFailed failed when Answered(failed, out var run):
-                if (run.Generation == _generation && Counts(failed.Failure))
-                {
-                    _lastFailure = failed.Failure;
-                    TransitionTo(CircuitState.Open, run);
-                }
-                run.Fail(failed.Failure, Self);
-                break;
-            default:
-                Common(message);
-                break;
-        }
+        Remember(run.Inbound);
+        _behaviour.Start(run);
     }
 
-    /// <summary>Messages every state answers the same way.</summary>
-    private void Common(object message)
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
+    {
+        if (run.Generation == _generation) _behaviour.Succeeded(run);
+        Succeed(run, answer.Output, run.Context.AbsorbRecords(answer.Context, run.InnerContext));
+    }
+
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer)
+    {
+        if (run.Generation == _generation && (_policy.CountsAsFailure?.Invoke(answer.Failure) ?? true))
+        {
+            _lastFailure = answer.Failure;
+            _behaviour.Failed(run);
+        }
+        Fail(run, answer.Failure);
+    }
+
+    protected override void OnCommand(object message)
     {
         switch (message)
         {
@@ -318,14 +322,12 @@ internal sealed class CircuitBreakerActor : UntypedActor
                 else _generation++;
                 _consecutiveFailures = 0;
                 _lastFailure = null;
-                _log.Info("Circuit breaker '{0}' was reset to CLOSED", _node.Path);
-                Sender.Tell(new CircuitBreakerCommands.ResetDone(_node.Path));
+                Log.Info("Circuit breaker '{0}' was reset to CLOSED", Node.Path);
+                Sender.Tell(new CircuitBreakerCommands.ResetDone(Node.Path));
                 break;
             case CircuitBreakerCommands.GetStatus:
-                Sender.Tell(new CircuitBreakerStatus(_node.Path, _state, _consecutiveFailures, _halfOpenSuccesses, _openedAt, _lastFailure));
+                Sender.Tell(new CircuitBreakerStatus(Node.Path, _state, _consecutiveFailures, _halfOpenSuccesses, _openedAt, _lastFailure));
                 break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
             default:
                 Unhandled(message);
                 break;
@@ -334,31 +336,16 @@ internal sealed class CircuitBreakerActor : UntypedActor
 
     private void Admit(Run run)
     {
-        Remember(run.Inbound);
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.CircuitState, _state.ToLabel());
         run.Generation = _generation;
-        var callId = WorkflowEnvelope.NextCallId();
-        _pending.Add(callId, run);
-        _inner.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.InnerContext, Self));
+        Dispatch(run, 0, _inner, run.Inbound.Payload, run.InnerContext);
     }
-
-    private bool Answered(PrimitiveResult result, out Run run) => _pending.Remove(result.CallId, out run!);
-
-    private void Succeed(Run run, PrimitiveSucceeded done) =>
-        run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.InnerContext), Self);
-
-    private bool Counts(WorkflowFailure failure) => _policy.CountsAsFailure?.Invoke(failure) ?? true;
 
     private void Remember(WorkflowEnvelope envelope)
     {
         var first = _serviceName is null;
         _serviceName = envelope.Context.Workspace ?? _serviceName;
-        if (first) CatalogTelemetry.RecordCircuitState(_node, _serviceName, _state);
+        if (first) CatalogTelemetry.RecordCircuitState(Node, _serviceName, _state);
     }
 
     private void TransitionTo(CircuitState next, Run? cause)
@@ -371,40 +358,88 @@ internal sealed class CircuitBreakerActor : UntypedActor
             case CircuitState.Open:
                 _openedAt = Context.System.Scheduler.Now;
                 _halfOpenSuccesses = 0;
-                Become(Open);
+                _behaviour = _open;
                 break;
             case CircuitState.HalfOpen:
                 _halfOpenSuccesses = 0;
-                Become(HalfOpen);
+                _behaviour = _halfOpen;
                 break;
             case CircuitState.Closed:
                 _consecutiveFailures = 0;
                 _halfOpenSuccesses = 0;
                 _openedAt = null;
-                Become(Closed);
+                _behaviour = _closed;
                 break;
         }
 
         if (next == CircuitState.Open)
-            _log.Warning("Circuit breaker '{0}' {1} -> {2} after {3} consecutive failure(s); rejecting calls for {4}. Last failure: {5}",
-                _node.Path, Upper(previous), Upper(next), _consecutiveFailures, _policy.RecoveryTimeout, _lastFailure);
+            Log.Warning("Circuit breaker '{0}' {1} -> {2} after {3} consecutive failure(s); rejecting calls for {4}. Last failure: {5}",
+                Node.Path, Upper(previous), Upper(next), _consecutiveFailures, _policy.RecoveryTimeout, _lastFailure);
         else
-            _log.Info("Circuit breaker '{0}' {1} -> {2}", _node.Path, Upper(previous), Upper(next));
-        CatalogTelemetry.RecordCircuitTransition(_node, _serviceName, previous, next);
-        CatalogTelemetry.RecordCircuitState(_node, _serviceName, next);
+            Log.Info("Circuit breaker '{0}' {1} -> {2}", Node.Path, Upper(previous), Upper(next));
+        CatalogTelemetry.RecordCircuitTransition(Node, _serviceName, previous, next);
+        CatalogTelemetry.RecordCircuitState(Node, _serviceName, next);
         CatalogTelemetry.AddTransitionEvent(cause?.Span, previous, next);
     }
 
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
     private static string Upper(CircuitState state) => state.ToLabel().ToUpperInvariant();
 
-    protected override void PreRestart(Exception reason, object message)
+    /// <summary>What the breaker does in one state: admit or reject a call, and count an answer of the current generation.</summary>
+    private abstract class Behaviour(CircuitBreakerActor breaker)
     {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
+        protected CircuitBreakerActor Breaker { get; } = breaker;
+
+        public virtual void Start(Run run) => Breaker.Admit(run);
+
+        // Calls answered while OPEN were admitted in an earlier generation, so in OPEN nothing ever counts.
+        public virtual void Succeeded(Run run)
+        {
+        }
+
+        public virtual void Failed(Run run)
+        {
+        }
     }
 
-    private sealed class Run : PrimitiveExecution
+    private sealed class ClosedBehaviour(CircuitBreakerActor breaker) : Behaviour(breaker)
+    {
+        public override void Succeeded(Run run) => Breaker._consecutiveFailures = 0;
+
+        public override void Failed(Run run)
+        {
+            if (++Breaker._consecutiveFailures >= Breaker._policy.FailureThreshold) Breaker.TransitionTo(CircuitState.Open, run);
+        }
+    }
+
+    private sealed class OpenBehaviour(CircuitBreakerActor breaker) : Behaviour(breaker)
+    {
+        public override void Start(Run run)
+        {
+            var retryAt = Breaker._openedAt!.Value + Breaker._policy.RecoveryTimeout;
+            if (Breaker.Now >= retryAt)
+            {
+                Breaker.TransitionTo(CircuitState.HalfOpen, run);
+                Breaker.Admit(run);
+                return;
+            }
+            CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.CircuitState, CircuitState.Open.ToLabel());
+            Breaker.Fail(run, new CircuitBreakerOpenException(Breaker.Node.Path, Breaker._consecutiveFailures, retryAt, Breaker._lastFailure));
+        }
+    }
+
+    private sealed class HalfOpenBehaviour(CircuitBreakerActor breaker) : Behaviour(breaker)
+    {
+        public override void Succeeded(Run run)
+        {
+            if (++Breaker._halfOpenSuccesses >= Breaker._policy.SuccessThreshold) Breaker.TransitionTo(CircuitState.Closed, run);
+        }
+
+        public override void Failed(Run run) => Breaker.TransitionTo(CircuitState.Open, run);
+    }
+
+    internal sealed class Run : CompositeRun
     {
         public Run(PrimitiveNode node, WorkflowEnvelope inbound) : base(node, inbound) => InnerContext = inbound.Context.CreateChild();
 

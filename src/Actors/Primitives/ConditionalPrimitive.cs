@@ -29,18 +29,15 @@ public sealed class ConditionalPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => ConditionalActor.Props(this, node);
 }
 
-internal sealed class ConditionalActor : UntypedActor
+internal sealed class ConditionalActor : CompositeActor<ConditionalActor.Run>
 {
     private readonly Func<object?, WorkflowContext, bool> _condition;
-    private readonly PrimitiveNode _node;
     private readonly IActorRef _then;
     private readonly IActorRef? _else;
-    private readonly Dictionary<long, Run> _pending = new();
 
-    public ConditionalActor(ConditionalPrimitive definition, PrimitiveNode node)
+    public ConditionalActor(ConditionalPrimitive definition, PrimitiveNode node) : base(node)
     {
         _condition = definition.Condition;
-        _node = node;
         _then = Context.ActorOf(definition.ThenBranch.CreateProps(node.Child(definition.ThenBranch, "[then]")), "then");
         if (definition.ElseBranch is { } otherwise)
             _else = Context.ActorOf(otherwise.CreateProps(node.Child(otherwise, "[else]")), "else");
@@ -49,34 +46,12 @@ internal sealed class ConditionalActor : UntypedActor
     public static Props Props(ConditionalPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new ConditionalActor(definition, node));
 
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Decide(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.BranchContext!), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
 
-    private void Decide(Run run)
+    protected override void OnStart(Run run)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
+        run.Checkpoint("conditional.start");
+        run.Checkpoint("conditional.condition_eval.start");
         bool holds;
         try
         {
@@ -84,9 +59,10 @@ internal sealed class ConditionalActor : UntypedActor
         }
         catch (Exception error)
         {
-            run.Fail(error, Self);
+            Fail(run, error);
             return;
         }
+        run.Checkpoint("conditional.condition_eval.end");
 
         var (branch, target) = holds
             ? (TelemetryNames.Catalog.Branches.Then, _then)
@@ -96,24 +72,29 @@ internal sealed class ConditionalActor : UntypedActor
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.ConditionalBranch, branch);
         if (target is null)
         {
-            run.Succeed(run.Inbound.Payload, run.Context, Self);
+            run.Checkpoint("conditional.end");
+            Succeed(run, run.Inbound.Payload, run.Context);
             return;
         }
-        var callId = WorkflowEnvelope.NextCallId();
+        run.TookThen = holds;
+        run.Checkpoint(holds ? "conditional.branch_then.start" : "conditional.branch_else.start");
         run.BranchContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        target.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.BranchContext, Self));
+        Dispatch(run, 0, target, run.Inbound.Payload, run.BranchContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
     {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.BranchContext!);
+        run.Checkpoint(run.TookThen ? "conditional.branch_then.end" : "conditional.branch_else.end");
+        run.Checkpoint("conditional.end");
+        Succeed(run, answer.Output, run.Context);
     }
 
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer) => Fail(run, answer.Failure);
+
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public WorkflowContext? BranchContext;
+        public bool TookThen;
     }
 }

@@ -25,16 +25,15 @@ public sealed class FallbackPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => FallbackActor.Props(this, node);
 }
 
-internal sealed class FallbackActor : UntypedActor
+internal sealed class FallbackActor : CompositeActor<FallbackActor.Run>
 {
-    private readonly PrimitiveNode _node;
+    private const int Primary = 0;
+    private const int Secondary = 1;
     private readonly IActorRef _primary;
     private readonly IActorRef _fallback;
-    private readonly Dictionary<long, Run> _pending = new();
 
-    public FallbackActor(FallbackPrimitive definition, PrimitiveNode node)
+    public FallbackActor(FallbackPrimitive definition, PrimitiveNode node) : base(node)
     {
-        _node = node;
         _primary = Context.ActorOf(definition.Primary.CreateProps(node.Child(definition.Primary, "[primary]")), "primary");
         _fallback = Context.ActorOf(definition.Fallback.CreateProps(node.Child(definition.Fallback, "[fallback]")), "fallback");
     }
@@ -42,68 +41,49 @@ internal sealed class FallbackActor : UntypedActor
     public static Props Props(FallbackPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new FallbackActor(definition, node));
 
-    protected override void OnReceive(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
+
+    protected override void OnStart(Run run)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Start(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.FallbackUsed, run.PrimaryFailure is not null);
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.DispatchedContext!), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                if (run.PrimaryFailure is null) TryFallback(run, failed.Failure);
-                else run.Fail(run.PrimaryFailure, Self);
-                break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
+        run.Checkpoint("fallback.start");
+        run.Checkpoint("fallback.primary.start");
+        Dispatch(run, Primary, _primary);
     }
 
-    private void Start(Run run)
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
+        CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.FallbackUsed, child == Secondary);
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.DispatchedContext!);
+        run.Checkpoint(child == Primary ? "fallback.primary.end" : "fallback.fallback.end");
+        run.Checkpoint("fallback.end");
+        Succeed(run, answer.Output, run.Context);
+    }
+
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer)
+    {
+        if (child == Secondary)
         {
-            run.Fail(expired, Self);
+            run.Checkpoint("fallback.fallback.end");
+            run.Checkpoint("fallback.end");
+            Fail(run, run.PrimaryFailure!);
             return;
         }
-        Dispatch(run, _primary);
-    }
-
-    private void TryFallback(Run run, WorkflowFailure primaryFailure)
-    {
-        run.PrimaryFailure = primaryFailure;
+        run.PrimaryFailure = answer.Failure;
+        run.Checkpoint("fallback.primary.end");
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.FallbackUsed, true);
-        // A cancelled or overdue run starts no more work; the primary's failure is its answer.
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is not null)
-        {
-            run.Fail(primaryFailure, Self);
-            return;
-        }
-        Dispatch(run, _fallback);
+        // A cancelled or overdue run starts no more work; the deadline or cancellation error is its answer.
+        if (!MayGoOn(run)) return;
+        run.Checkpoint("fallback.fallback.start");
+        Dispatch(run, Secondary, _fallback);
     }
 
-    private void Dispatch(Run run, IActorRef target)
+    private void Dispatch(Run run, int child, IActorRef target)
     {
-        var callId = WorkflowEnvelope.NextCallId();
         run.DispatchedContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        target.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.DispatchedContext, Self));
+        Dispatch(run, child, target, run.Inbound.Payload, run.DispatchedContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
-    }
-
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public WorkflowContext? DispatchedContext;
         public WorkflowFailure? PrimaryFailure;

@@ -82,7 +82,15 @@ internal sealed class LambdaActor : UntypedActor
                 Complete(completed.Execution, completed.Outcome);
                 break;
             case StepFaulted faulted:
-                faulted.Execution.Fail(Unwrap(faulted.Error), Self);
+                var execution = faulted.Execution;
+                var error = Unwrap(faulted.Error);
+                // A step that gave up because its run ended answers the run's one deadline (or cancellation) error.
+                if (error is OperationCanceledException && execution.HasEnded) execution.Fail(execution.EndFailure(), Self);
+                else execution.Fail(error, Self);
+                break;
+            case RunEnded ended:
+                // The step still runs (it may ignore its token); the run's answer and span do not wait for it.
+                ended.Execution.Fail(ended.Execution.EndFailure(), Self);
                 break;
             default:
                 Unhandled(message);
@@ -93,64 +101,51 @@ internal sealed class LambdaActor : UntypedActor
     private void Execute(WorkflowEnvelope envelope)
     {
         var previous = System.Diagnostics.Activity.Current;
-        // User code runs under the step's span, so spans and logs it creates nest under it. The span is left current
-        // when it starts instead of being set again here: every change of Activity.Current costs an execution context.
-        var execution = new PrimitiveExecution(_node, envelope, leaveSpanCurrent: true);
-        CancellationTokenSource? deadlineSource = null;
-        var piped = false;
+        PrimitiveExecution? execution = null;
         try
         {
-            if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
+            // User code runs under the step's span, so spans and logs it creates nest under it. The span is left current
+            // when it starts instead of being set again here: every change of Activity.Current costs an execution context.
+            execution = new PrimitiveExecution(_node, envelope, leaveSpanCurrent: true);
+            if (execution.HasEnded)
             {
-                execution.Fail(expired, Self);
+                execution.Fail(execution.EndFailure(), Self);
                 return;
             }
-            deadlineSource = DeadlineSource(envelope);
-            var pending = _function(envelope.Payload, envelope.Context, deadlineSource?.Token ?? envelope.Cancellation);
+            // The run's own token: it fires at the run's deadline, so no step needs a timer of its own.
+            var pending = _function(envelope.Payload, envelope.Context, envelope.Cancellation);
             if (pending.IsCompletedSuccessfully)
             {
                 Complete(execution, pending.Result);
+                return;
             }
-            else
-            {
-                piped = true;
-                pending.AsTask().ContinueWith(
-                    static (task, state) =>
-                    {
-                        var (exec, actor, source) = ((PrimitiveExecution, IActorRef, CancellationTokenSource?))state!;
-                        source?.Dispose();
-                        actor.Tell(task.IsCompletedSuccessfully
-                            ? new StepCompleted(exec, task.Result)
-                            : new StepFaulted(exec, (Exception?)task.Exception ?? new OperationCanceledException("The step was cancelled.")));
-                    },
-                    (execution, Self, deadlineSource),
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
-            }
+            execution.WatchEnd(Self);
+            pending.AsTask().ContinueWith(
+                static (task, state) =>
+                {
+                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
+                    actor.Tell(task.IsCompletedSuccessfully
+                        ? new StepCompleted(exec, task.Result)
+                        : new StepFaulted(exec, (Exception?)task.Exception ?? new OperationCanceledException("The step was cancelled.")));
+                },
+                (execution, Self),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
         catch (Exception error)
         {
-            execution.Fail(error, Self);
+            if (execution is null) UnregisteredDispatch.Fail(envelope, _node, error, Self);
+            else execution.Fail(error, Self);
         }
         finally
         {
-            if (!piped) deadlineSource?.Dispose();
             System.Diagnostics.Activity.Current = previous;
         }
     }
 
     private void Complete(PrimitiveExecution execution, StepOutcome outcome) =>
         execution.Succeed(outcome.Output, outcome.Context ?? execution.Context, Self);
-
-    /// <summary>A token that also fires at the run's deadline, or null when the run has no deadline.</summary>
-    private CancellationTokenSource? DeadlineSource(WorkflowEnvelope envelope)
-    {
-        if (envelope.Deadline is not { } deadline) return null;
-        var source = CancellationTokenSource.CreateLinkedTokenSource(envelope.Cancellation);
-        source.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (deadline - Context.System.Scheduler.Now).Ticks)));
-        return source;
-    }
 
     private static Exception Unwrap(Exception error) =>
         error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;

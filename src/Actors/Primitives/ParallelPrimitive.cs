@@ -29,88 +29,64 @@ public sealed class ParallelPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => ParallelActor.Props(this, node);
 }
 
-internal sealed class ParallelActor : UntypedActor
+internal sealed class ParallelActor : CompositeActor<ParallelActor.Run>
 {
-    private readonly PrimitiveNode _node;
+    private const string FanOut = "parallel.fan_out";
+    private const string FanIn = "parallel.fan_in";
     private readonly IActorRef[] _branches;
-    private readonly Dictionary<long, (Run Run, int Branch)> _pending = new();
+    private readonly string[] _branchStarts;
+    private readonly string[] _branchEnds;
 
-    public ParallelActor(ParallelPrimitive definition, PrimitiveNode node)
+    public ParallelActor(ParallelPrimitive definition, PrimitiveNode node) : base(node)
     {
-        _node = node;
         _branches = new IActorRef[definition.Branches.Count];
+        _branchStarts = new string[_branches.Length];
+        _branchEnds = new string[_branches.Length];
         for (var i = 0; i < _branches.Length; i++)
         {
             var branch = definition.Branches[i];
             _branches[i] = Context.ActorOf(branch.CreateProps(node.Child(branch, $"[{i}]", branchIndex: i)), $"branch-{i}");
+            _branchStarts[i] = $"parallel.branch_{i}.start";
+            _branchEnds[i] = $"parallel.branch_{i}.end";
         }
     }
 
     public static Props Props(ParallelPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new ParallelActor(definition, node));
 
-    protected override void OnReceive(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope, _branches.Length);
+
+    protected override void OnStart(Run run)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Start(envelope);
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var entry):
-                var run = entry.Run;
-                run.Results[entry.Branch] = done.Output;
-                run.Context = run.Context.AbsorbRecords(done.Context, run.BranchContext);
-                if (--run.Remaining == 0) run.Succeed(run.Results, run.Context, Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var entry):
-                foreach (var callId in entry.Run.CallIds) _pending.Remove(callId);
-                entry.Run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult:
-                break; // a branch of a run that has already failed
-            default:
-                Unhandled(message);
-                break;
-        }
+        run.Checkpoint(FanOut);
+        foreach (var start in _branchStarts) run.Checkpoint(start);
+        var branchContext = run.BranchContext = run.Context.CreateChild();
+        DispatchAll(run, _branches, run.Inbound.Payload, branchContext);
     }
 
-    private void Start(WorkflowEnvelope envelope)
+    protected override void OnChildSucceeded(Run run, int branch, PrimitiveSucceeded answer)
     {
-        var run = new Run(_node, envelope, _branches.Length);
-        if (RunGuard.Expired(envelope, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
-        for (var i = 0; i < _branches.Length; i++)
-        {
-            var callId = WorkflowEnvelope.NextCallId();
-            run.CallIds[i] = callId;
-            _pending.Add(callId, (run, i));
-            _branches[i].Tell(run.ChildEnvelope(callId, envelope.Payload, run.BranchContext, Self));
-        }
+        run.Results[branch] = answer.Output;
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.BranchContext!);
+        run.Checkpoint(_branchEnds[branch]);
+        if (--run.Remaining > 0) return;
+        run.Checkpoint(FanIn);
+        Succeed(run, run.Results, run.Context);
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values.Select(p => p.Run), reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
-    }
+    // The first failure fails the whole primitive; the other branches' answers are late answers from here on.
+    protected override void OnChildFailed(Run run, int branch, PrimitiveFailed answer) => Fail(run, answer.Failure);
 
-    private sealed class Run : PrimitiveExecution
+    internal sealed class Run : CompositeRun
     {
         public Run(PrimitiveNode node, WorkflowEnvelope inbound, int branches) : base(node, inbound)
         {
             Results = new object?[branches];
-            CallIds = new long[branches];
             Remaining = branches;
-            BranchContext = inbound.Context.CreateChild();
         }
 
         public object?[] Results { get; }
-        public long[] CallIds { get; }
         public int Remaining;
-        public WorkflowContext BranchContext { get; }
+        public WorkflowContext? BranchContext;
     }
 }

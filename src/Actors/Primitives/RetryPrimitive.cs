@@ -72,18 +72,16 @@ public sealed class RetryPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => RetryActor.Props(this, node);
 }
 
-internal sealed class RetryActor : UntypedActor, IWithTimers
+internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
 {
+    private const string RetryStart = "retry.start";
+    private const string RetryEnd = "retry.end";
     private readonly RetryPolicy _policy;
-    private readonly PrimitiveNode _node;
     private readonly IActorRef _inner;
-    private readonly Dictionary<long, Run> _pending = new();
-    private readonly HashSet<Run> _waiting = new();
 
-    public RetryActor(RetryPrimitive definition, PrimitiveNode node)
+    public RetryActor(RetryPrimitive definition, PrimitiveNode node) : base(node)
     {
         _policy = definition.Policy;
-        _node = node;
         _inner = Context.ActorOf(definition.Inner.CreateProps(node.Child(definition.Inner, "")), "inner");
     }
 
@@ -92,94 +90,90 @@ internal sealed class RetryActor : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void OnReceive(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
+
+    protected override void OnStart(Run run)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Attempt(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                EndAttempt(run, null);
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.AttemptContext), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                EndAttempt(run, failed.Failure);
-                OnAttemptFailed(run, failed.Failure);
-                break;
-            case RetryDue due when _waiting.Remove(due.Run):
-                Attempt(due.Run);
-                break;
-            case PrimitiveResult:
-            case RetryDue:
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
+        run.Checkpoint(RetryStart);
+        Attempt(run);
     }
 
-    private void Attempt(Run run)
+    protected override void OnChildSucceeded(Run run, int attempt, PrimitiveSucceeded answer)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(run.LastFailure ?? WorkflowFailure.From(_node.Path, expired), Self);
-            return;
-        }
-        var attempt = run.Attempts++;
-        run.AttemptSpan = PrimitiveTelemetry.StartSpan(
-            TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
-        if (run.AttemptSpan is { IsAllDataRequested: true } span)
-        {
-            span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
-            PrimitiveTelemetry.TagLangfuseTrace(span, _node.WorkflowName, run.Context);
-        }
-        var callId = WorkflowEnvelope.NextCallId();
-        _pending.Add(callId, run);
-        var envelope = run.ChildEnvelope(callId, run.Inbound.Payload, run.AttemptContext, Self);
-        if (run.AttemptSpan is not null) envelope = envelope with { TraceParent = TraceParent.From(run.AttemptSpan) };
-        _inner.Tell(envelope);
+        EndAttempt(run, attempt, null);
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.AttemptContext);
+        run.Checkpoint(RetryEnd);
+        Succeed(run, answer.Output, run.Context);
     }
 
-    private void OnAttemptFailed(Run run, WorkflowFailure failure)
+    protected override void OnChildFailed(Run run, int attempt, PrimitiveFailed answer)
     {
-        run.LastFailure = failure;
-        var retriesDone = run.Attempts - 1;
-        if (retriesDone >= _policy.MaxRetries || !(_policy.RetryIf?.Invoke(failure) ?? true))
+        var failure = answer.Failure;
+        EndAttempt(run, attempt, failure);
+        if (attempt >= _policy.MaxRetries || !(_policy.RetryIf?.Invoke(failure) ?? true))
         {
-            run.Fail(failure, Self);
+            run.Checkpoint(RetryEnd);
+            Fail(run, failure);
             return;
         }
-        var delay = _policy.DelayBefore(retriesDone, Random.Shared);
+        // A run that is over starts no more attempts; the deadline or cancellation error is its answer.
+        if (!MayGoOn(run)) return;
+        var delay = _policy.DelayBefore(attempt, Random.Shared);
         if (delay <= TimeSpan.Zero)
         {
             Attempt(run);
             return;
         }
-        _waiting.Add(run);
-        Timers.StartSingleTimer(run, new RetryDue(run), delay);
+        if (run.RecordsCheckpoints) run.Checkpoint($"retry.backoff_{attempt}.start");
+        Timers.StartSingleTimer(run, new RetryDue(run, attempt), delay);
     }
 
-    private static void EndAttempt(Run run, WorkflowFailure? failure)
+    protected override void OnSignal(Run run, RunSignal signal)
     {
+        var backoff = ((RetryDue)signal).Backoff;
+        if (run.RecordsCheckpoints) run.Checkpoint($"retry.backoff_{backoff}.end");
+        if (MayGoOn(run)) Attempt(run);
+    }
+
+    protected override void OnRunFinished(Run run)
+    {
+        Timers.Cancel(run);
+        if (run.AttemptSpan is { } span)
+            PrimitiveTelemetry.EndSpan(span, TelemetryNames.Status.Error, null, "The run ended before this attempt answered.");
+    }
+
+    private void Attempt(Run run)
+    {
+        var attempt = run.Attempts++;
+        if (run.RecordsCheckpoints) run.Checkpoint($"retry.attempt_{attempt}.start");
+        run.AttemptSpan = PrimitiveTelemetry.StartSpan(
+            TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
+        if (run.AttemptSpan is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
+            PrimitiveTelemetry.TagLangfuseTrace(span, Node.WorkflowName, run.Context);
+        }
+        var envelope = Register(run, attempt, run.Inbound.Payload, run.AttemptContext);
+        if (run.AttemptSpan is not null) envelope = envelope with { TraceParent = TraceParent.From(run.AttemptSpan) };
+        _inner.Tell(envelope);
+    }
+
+    private static void EndAttempt(Run run, int attempt, WorkflowFailure? failure)
+    {
+        if (run.RecordsCheckpoints) run.Checkpoint($"retry.attempt_{attempt}.end");
         if (run.AttemptSpan is not { } span) return;
-        PrimitiveTelemetry.EndSpan(span,
-            failure is null ? TelemetryNames.Status.Success : TelemetryNames.Status.Error, failure?.Exception, failure?.Message);
         run.AttemptSpan = null;
+        if (failure is null) PrimitiveTelemetry.EndSpan(span, TelemetryNames.Status.Success, null, null);
+        else EndSpan(span, failure);
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values.Concat(_waiting), reason, Self);
-        _pending.Clear();
-        _waiting.Clear();
-        base.PreRestart(reason, message);
-    }
+    private static void EndSpan(Activity span, WorkflowFailure failure) =>
+        PrimitiveTelemetry.EndSpan(span, TelemetryNames.Status.Error, failure.Exception, failure.Message);
 
-    /// <summary>The backoff of a run is over; it is a local timer message, never sent across nodes.</summary>
-    private sealed record RetryDue(Run Run);
+    /// <summary>The backoff after attempt <paramref name="Backoff"/> is over; a local timer message, never sent across nodes.</summary>
+    private sealed record RetryDue(Run Waiting, int Backoff) : RunSignal(Waiting);
 
-    private sealed class Run : PrimitiveExecution
+    internal sealed class Run : CompositeRun
     {
         public Run(PrimitiveNode node, WorkflowEnvelope inbound) : base(node, inbound) => AttemptContext = inbound.Context.CreateChild();
 
@@ -187,6 +181,5 @@ internal sealed class RetryActor : UntypedActor, IWithTimers
         public WorkflowContext AttemptContext { get; }
         public int Attempts;
         public Activity? AttemptSpan;
-        public WorkflowFailure? LastFailure;
     }
 }

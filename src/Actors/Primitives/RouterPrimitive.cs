@@ -47,17 +47,14 @@ public sealed class RouterPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => RouterActor.Props(this, node);
 }
 
-internal sealed class RouterActor : UntypedActor
+internal sealed class RouterActor : CompositeActor<RouterActor.Run>
 {
     private readonly RouterPrimitive _definition;
-    private readonly PrimitiveNode _node;
     private readonly Dictionary<string, IActorRef> _routes = new();
-    private readonly Dictionary<long, Run> _pending = new();
 
-    public RouterActor(RouterPrimitive definition, PrimitiveNode node)
+    public RouterActor(RouterPrimitive definition, PrimitiveNode node) : base(node)
     {
         _definition = definition;
-        _node = node;
         for (var i = 0; i < definition.RouteKeys.Count; i++)
         {
             var key = definition.RouteKeys[i];
@@ -69,34 +66,10 @@ internal sealed class RouterActor : UntypedActor
     public static Props Props(RouterPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new RouterActor(definition, node));
 
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Route(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.RouteContext!), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult:
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
 
-    private void Route(Run run)
+    protected override void OnStart(Run run)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
         string key;
         try
         {
@@ -105,7 +78,7 @@ internal sealed class RouterActor : UntypedActor
         }
         catch (Exception error)
         {
-            run.Fail(error, Self);
+            Fail(run, error);
             return;
         }
 
@@ -114,7 +87,7 @@ internal sealed class RouterActor : UntypedActor
         {
             if (_definition.DefaultRoute is null)
             {
-                run.Fail(new RouteNotFoundException(key, _definition.RouteKeys.ToArray()), Self);
+                Fail(run, new RouteNotFoundException(key, _definition.RouteKeys.ToArray()));
                 return;
             }
             usedDefault = true;
@@ -128,20 +101,16 @@ internal sealed class RouterActor : UntypedActor
             span.SetTag(TelemetryNames.Attributes.RouterRoute, key);
             span.SetTag(TelemetryNames.Attributes.RouterUsedDefault, usedDefault);
         }
-        var callId = WorkflowEnvelope.NextCallId();
         run.RouteContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        target.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.RouteContext, Self));
+        Dispatch(run, 0, target, run.Inbound.Payload, run.RouteContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
-    }
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer) =>
+        Succeed(run, answer.Output, run.Context.AbsorbRecords(answer.Context, run.RouteContext!));
 
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer) => Fail(run, answer.Failure);
+
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public WorkflowContext? RouteContext;
     }

@@ -29,17 +29,15 @@ public sealed class SagaPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => SagaActor.Props(this, node);
 }
 
-internal sealed class SagaActor : UntypedActor
+internal sealed class SagaActor : CompositeActor<SagaActor.Run>
 {
-    private readonly PrimitiveNode _node;
+    private const int Forward = 0;
+    private const int Compensation = 1;
     private readonly IActorRef _forward;
     private readonly IActorRef _compensation;
-    private readonly Dictionary<long, Run> _pending = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public SagaActor(SagaPrimitive definition, PrimitiveNode node)
+    public SagaActor(SagaPrimitive definition, PrimitiveNode node) : base(node)
     {
-        _node = node;
         _forward = Context.ActorOf(definition.Forward.CreateProps(node.Child(definition.Forward, "[forward]")), "forward");
         _compensation = Context.ActorOf(
             definition.Compensation.CreateProps(node.Child(definition.Compensation, "[compensation]")), "compensation");
@@ -48,58 +46,51 @@ internal sealed class SagaActor : UntypedActor
     public static Props Props(SagaPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new SagaActor(definition, node));
 
-    protected override void OnReceive(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
+
+    protected override void OnStart(Run run)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Start(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                if (run.ForwardFailure is { } forwardFailure)
-                {
-                    CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, true);
-                    run.Fail(forwardFailure, Self);
-                }
-                else
-                {
-                    CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, false);
-                    run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.DispatchedContext!), Self);
-                }
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                if (run.ForwardFailure is { } original) CompensationFailed(run, original, failed.Failure);
-                else Compensate(run, failed.Failure);
-                break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
+        run.Checkpoint("saga.start");
+        run.Checkpoint("saga.forward.start");
+        Dispatch(run, Forward, _forward);
     }
 
-    private void Start(Run run)
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
+        if (child == Compensation)
         {
-            run.Fail(expired, Self);
+            CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, true);
+            run.Checkpoint("saga.compensation.end");
+            run.Checkpoint("saga.end");
+            Fail(run, WithCheckpoints(run, run.ForwardFailure!));
             return;
         }
-        Dispatch(run, _forward);
+        CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, false);
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.DispatchedContext!);
+        run.Checkpoint("saga.forward.end");
+        run.Checkpoint("saga.end");
+        Succeed(run, answer.Output, run.Context);
     }
 
-    private void Compensate(Run run, WorkflowFailure forwardFailure)
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer)
     {
-        run.ForwardFailure = forwardFailure;
-        // Compensation undoes work already done, so it runs even when the run is cancelled or overdue.
-        Dispatch(run, _compensation, ignoreCancellation: true);
+        if (child == Compensation)
+        {
+            CompensationFailed(run, run.ForwardFailure!, answer.Failure);
+            return;
+        }
+        run.ForwardFailure = answer.Failure;
+        run.Checkpoint("saga.forward.end");
+        // Compensation runs under the run's deadline and cancellation: a run that is already over fails with that error.
+        if (!MayGoOn(run)) return;
+        run.Checkpoint("saga.compensation.start");
+        Dispatch(run, Compensation, _compensation);
     }
 
     private void CompensationFailed(Run run, WorkflowFailure forwardFailure, WorkflowFailure compensationFailure)
     {
-        _log.Warning("Saga '{0}': compensation failed after the forward step failed ({1}); the forward error is answered. " +
-                     "Compensation error: {2}", _node.Path, forwardFailure, compensationFailure);
+        Log.Warning("Saga '{0}': compensation failed after the forward step failed ({1}); the forward error is answered. " +
+                    "Compensation error: {2}", Node.Path, forwardFailure, compensationFailure);
         if (run.Span is { IsAllDataRequested: true } span)
         {
             span.SetTag(TelemetryNames.Catalog.Attributes.SagaCompensated, false);
@@ -107,28 +98,24 @@ internal sealed class SagaActor : UntypedActor
             if (compensationFailure.Exception is { } error)
                 span.AddException(error, new TagList { { TelemetryNames.Attributes.PrimitivePath, compensationFailure.PrimitivePath } });
         }
-        var context = (forwardFailure.Context ?? run.Context).WithState(WorkflowStateKeys.SagaCompensationError, compensationFailure);
-        run.Fail(forwardFailure with { Context = context }, Self);
+        run.Checkpoint("saga.compensation.end");
+        run.Checkpoint("saga.end");
+        var failure = WithCheckpoints(run, forwardFailure);
+        var context = (failure.Context ?? run.Context).WithState(WorkflowStateKeys.SagaCompensationError, compensationFailure);
+        Fail(run, failure with { Context = context });
     }
 
-    private void Dispatch(Run run, IActorRef target, bool ignoreCancellation = false)
+    /// <summary>The forward failure, carrying the saga's checkpoints when the run records them.</summary>
+    private static WorkflowFailure WithCheckpoints(Run run, WorkflowFailure forwardFailure) =>
+        run.RecordsCheckpoints ? forwardFailure with { Context = run.Context } : forwardFailure;
+
+    private void Dispatch(Run run, int child, IActorRef target)
     {
-        var callId = WorkflowEnvelope.NextCallId();
         run.DispatchedContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        var envelope = run.ChildEnvelope(callId, run.Inbound.Payload, run.DispatchedContext, Self);
-        if (ignoreCancellation) envelope = envelope with { Cancellation = CancellationToken.None, Deadline = null };
-        target.Tell(envelope);
+        Dispatch(run, child, target, run.Inbound.Payload, run.DispatchedContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
-    }
-
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public WorkflowContext? DispatchedContext;
         public WorkflowFailure? ForwardFailure;

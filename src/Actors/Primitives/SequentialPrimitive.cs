@@ -26,58 +26,47 @@ public sealed class SequentialPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => SequentialActor.Props(this, node);
 }
 
-internal sealed class SequentialActor : UntypedActor
+internal sealed class SequentialActor : CompositeActor<SequentialActor.Run>
 {
-    private readonly PrimitiveNode _node;
     private readonly IActorRef[] _steps;
-    private readonly Dictionary<long, Run> _pending = new();
+    private readonly string[] _stepStarts;
+    private readonly string[] _stepEnds;
 
-    public SequentialActor(SequentialPrimitive definition, PrimitiveNode node)
+    public SequentialActor(SequentialPrimitive definition, PrimitiveNode node) : base(node)
     {
-        _node = node;
         _steps = new IActorRef[definition.Steps.Count];
+        _stepStarts = new string[_steps.Length];
+        _stepEnds = new string[_steps.Length];
         for (var i = 0; i < _steps.Length; i++)
         {
             var step = definition.Steps[i];
             _steps[i] = Context.ActorOf(step.CreateProps(node.Child(step, $"[{i}]", stepIndex: i)), $"step-{i}");
+            _stepStarts[i] = $"sequential.step_{i}.start";
+            _stepEnds[i] = $"sequential.step_{i}.end";
         }
     }
 
     public static Props Props(SequentialPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new SequentialActor(definition, node));
 
-    protected override void OnReceive(object message)
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
+
+    protected override void OnStart(Run run) => Dispatch(run, 0, run.Inbound.Payload);
+
+    protected override void OnChildSucceeded(Run run, int step, PrimitiveSucceeded answer)
     {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Dispatch(new Run(_node, envelope), 0, envelope.Payload);
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                run.Context = run.Context.AbsorbRecords(done.Context, run.StepContext!);
-                if (run.Step + 1 < _steps.Length) Dispatch(run, run.Step + 1, done.Output);
-                else run.Succeed(done.Output, run.Context, Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.StepContext!);
+        run.Checkpoint(_stepEnds[step]);
+        if (step + 1 < _steps.Length) Dispatch(run, step + 1, answer.Output);
+        else Succeed(run, answer.Output, run.Context);
     }
+
+    protected override void OnChildFailed(Run run, int step, PrimitiveFailed answer) => Fail(run, answer.Failure);
 
     private void Dispatch(Run run, int step, object? input)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
-        var callId = WorkflowEnvelope.NextCallId();
-        run.Step = step;
+        if (!MayGoOn(run)) return;
+        run.Checkpoint(_stepStarts[step]);
         // Contexts are immutable values: while no step has recorded anything for the run, the next step's child
         // context equals the previous one, so it is reused instead of copied again (one allocation less per step).
         if (run.StepContext is null || !ReferenceEquals(run.StepContextParent, run.Context))
@@ -85,20 +74,11 @@ internal sealed class SequentialActor : UntypedActor
             run.StepContext = run.Context.CreateChild();
             run.StepContextParent = run.Context;
         }
-        _pending.Add(callId, run);
-        _steps[step].Tell(run.ChildEnvelope(callId, input, run.StepContext, Self));
+        Dispatch(run, step, _steps[step], input, run.StepContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
-    }
-
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
-    {
-        public int Step;
         public WorkflowContext? StepContext;
 
         /// <summary>The run context <see cref="StepContext"/> was derived from.</summary>

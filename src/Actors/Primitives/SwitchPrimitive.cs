@@ -20,8 +20,6 @@ public sealed class SwitchPrimitive : Primitive
     {
         Selector = selector ?? throw new ArgumentNullException(nameof(selector));
         ArgumentNullException.ThrowIfNull(cases);
-        if (cases.Count == 0 && @default is null)
-            throw new ArgumentException("A Switch needs at least one case or a default; it was given neither.", nameof(cases));
         Cases = cases.ToDictionary(c => c.Key, c => c.Value ?? throw new ArgumentException($"Case '{c.Key}' is null.", nameof(cases)));
         CaseKeys = Cases.Keys.ToArray();
         Default = @default;
@@ -40,18 +38,15 @@ public sealed class SwitchPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => SwitchActor.Props(this, node);
 }
 
-internal sealed class SwitchActor : UntypedActor
+internal sealed class SwitchActor : CompositeActor<SwitchActor.Run>
 {
     private readonly Func<object?, WorkflowContext, string?> _selector;
-    private readonly PrimitiveNode _node;
     private readonly Dictionary<string, IActorRef> _cases = new();
     private readonly IActorRef? _default;
-    private readonly Dictionary<long, Run> _pending = new();
 
-    public SwitchActor(SwitchPrimitive definition, PrimitiveNode node)
+    public SwitchActor(SwitchPrimitive definition, PrimitiveNode node) : base(node)
     {
         _selector = definition.Selector;
-        _node = node;
         for (var i = 0; i < definition.CaseKeys.Count; i++)
         {
             var key = definition.CaseKeys[i];
@@ -65,34 +60,12 @@ internal sealed class SwitchActor : UntypedActor
     public static Props Props(SwitchPrimitive definition, PrimitiveNode node) =>
         Akka.Actor.Props.Create(() => new SwitchActor(definition, node));
 
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Select(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.CaseContext!), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult:
-                break; // an answer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
 
-    private void Select(Run run)
+    protected override void OnStart(Run run)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Fail(expired, Self);
-            return;
-        }
+        run.Checkpoint("switch.start");
+        run.Checkpoint("switch.selector_eval.start");
         string? key;
         try
         {
@@ -100,9 +73,10 @@ internal sealed class SwitchActor : UntypedActor
         }
         catch (Exception error)
         {
-            run.Fail(error, Self);
+            Fail(run, error);
             return;
         }
+        run.Checkpoint("switch.selector_eval.end");
 
         string taken;
         IActorRef? target;
@@ -114,24 +88,33 @@ internal sealed class SwitchActor : UntypedActor
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SwitchCase, taken);
         if (target is null)
         {
-            run.Succeed(run.Inbound.Payload, run.Context, Self);
+            run.Checkpoint("switch.end");
+            Succeed(run, run.Inbound.Payload, run.Context);
             return;
         }
-        var callId = WorkflowEnvelope.NextCallId();
+        if (run.RecordsCheckpoints)
+        {
+            // Named as the original names them: switch.case_{key} for a case, switch.default for the default.
+            run.CaseCheckpoint = ReferenceEquals(target, _default) ? "switch.default" : $"switch.case_{key}";
+            run.Checkpoint(run.CaseCheckpoint + ".start");
+        }
         run.CaseContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        target.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.CaseContext, Self));
+        Dispatch(run, 0, target, run.Inbound.Payload, run.CaseContext);
     }
 
-    protected override void PreRestart(Exception reason, object message)
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
     {
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        base.PreRestart(reason, message);
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.CaseContext!);
+        if (run.RecordsCheckpoints) run.Checkpoint(run.CaseCheckpoint + ".end");
+        run.Checkpoint("switch.end");
+        Succeed(run, answer.Output, run.Context);
     }
 
-    private sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : PrimitiveExecution(node, inbound)
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer) => Fail(run, answer.Failure);
+
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
         public WorkflowContext? CaseContext;
+        public string CaseCheckpoint = "";
     }
 }

@@ -49,23 +49,25 @@ public sealed class TimeoutPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => TimeoutActor.Props(this, node);
 }
 
-internal sealed class TimeoutActor : UntypedActor, IWithTimers
+internal sealed class TimeoutActor : CompositeActor<TimeoutActor.Run>, IWithTimers
 {
+    /// <summary>How many expired inner dispatches are remembered to recognise their late answers; older ones are forgotten.</summary>
+    internal const int RememberedExpiries = 1024;
+
+    private const int Inner = 0;
+    private const int FallbackChild = 1;
+
     private readonly TimeoutPrimitive _definition;
-    private readonly PrimitiveNode _node;
     private readonly IActorRef _inner;
     private readonly IActorRef? _fallback;
 
-    /// <summary>Runs waiting for their inner run (before expiry) or their fallback (after), by dispatch id.</summary>
-    private readonly Dictionary<long, Run> _pending = new();
+    /// <summary>Inner dispatches that expired and have not answered yet, oldest first, with the workspace of their run.</summary>
+    private readonly Dictionary<long, string?> _expired = new();
+    private readonly Queue<long> _expiryOrder = new();
 
-    /// <summary>Inner runs that expired and have not answered yet; their answer is discarded and counted.</summary>
-    private readonly Dictionary<long, Run> _expired = new();
-
-    public TimeoutActor(TimeoutPrimitive definition, PrimitiveNode node)
+    public TimeoutActor(TimeoutPrimitive definition, PrimitiveNode node) : base(node)
     {
         _definition = definition;
-        _node = node;
         _inner = Context.ActorOf(definition.Inner.CreateProps(node.Child(definition.Inner, "")), "inner");
         if (definition.Fallback is { } fallback)
             _fallback = Context.ActorOf(fallback.CreateProps(node.Child(fallback, "[fallback]")), "fallback");
@@ -76,92 +78,77 @@ internal sealed class TimeoutActor : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case WorkflowEnvelope envelope:
-                Start(new Run(_node, envelope));
-                break;
-            case PrimitiveSucceeded done when _pending.Remove(done.CallId, out var run):
-                if (run.Expired) run.Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.FallbackContext!), Self);
-                else InTime(run).Succeed(done.Output, run.Context.AbsorbRecords(done.Context, run.InnerContext), Self);
-                break;
-            case PrimitiveFailed failed when _pending.Remove(failed.CallId, out var run):
-                if (!run.Expired) run = InTime(run);
-                else if (_definition.TrackTimeouts && failed.Failure.Context is null)
-                {
-                    // The fallback failed too: the count of this expiry still reaches the caller.
-                    run.Fail(failed.Failure with { Context = run.Context }, Self);
-                    break;
-                }
-                run.Fail(failed.Failure, Self);
-                break;
-            case PrimitiveResult late when _expired.Remove(late.CallId, out var run):
-                run.Cancellation.Dispose();
-                CatalogTelemetry.RecordLateResult(_node, run.Inbound.Context.Workspace);
-                break;
-            case Expire expire when _pending.Remove(expire.Run.InnerCallId):
-                OnExpired(expire.Run);
-                break;
-            case PrimitiveResult:
-            case Expire:
-                break; // an answer or a timer for a run that has already finished
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    protected override Run CreateRun(WorkflowEnvelope envelope) => new(Node, envelope);
 
-    private void Start(Run run)
+    protected override void OnStart(Run run)
     {
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } expired)
-        {
-            run.Cancellation.Dispose();
-            run.Fail(expired, Self);
-            return;
-        }
-        run.InnerCallId = WorkflowEnvelope.NextCallId();
-        _pending.Add(run.InnerCallId, run);
+        run.Cancellation = CancellationTokenSource.CreateLinkedTokenSource(run.Inbound.Cancellation);
+        var envelope = Register(run, Inner, run.Inbound.Payload, run.InnerContext) with { Cancellation = run.Cancellation.Token };
         // The timer is armed before the inner run can start, so no answer can come before it exists.
         Timers.StartSingleTimer(run, new Expire(run), _definition.Timeout);
-        _inner.Tell(run.ChildEnvelope(run.InnerCallId, run.Inbound.Payload, run.InnerContext, Self) with
+        _inner.Tell(envelope);
+    }
+
+    protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
+    {
+        if (child == Inner)
         {
-            Cancellation = run.Cancellation.Token,
-        });
+            CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.TimeoutExpired, false);
+            Succeed(run, answer.Output, run.Context.AbsorbRecords(answer.Context, run.InnerContext));
+        }
+        else Succeed(run, answer.Output, run.Context.AbsorbRecords(answer.Context, run.FallbackContext!));
     }
 
-    private Run InTime(Run run)
+    protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer)
     {
-        Timers.Cancel(run);
-        run.Cancellation.Dispose();
-        CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.TimeoutExpired, false);
-        return run;
+        if (child == Inner) CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.TimeoutExpired, false);
+        // The fallback failed too: the count of this expiry still reaches the caller.
+        else if (_definition.TrackTimeouts && answer.Failure.Context is null)
+        {
+            Fail(run, answer.Failure with { Context = run.Context });
+            return;
+        }
+        Fail(run, answer.Failure);
     }
 
-    private void OnExpired(Run run)
+    protected override void OnSignal(Run run, RunSignal signal)
     {
-        run.Expired = true;
-        _expired.Add(run.InnerCallId, run);
-        run.Cancellation.Cancel();
+        var callId = Abandon(run);
+        run.Cancellation!.Cancel();
+        Remember(callId, run.Inbound.Context.Workspace);
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.TimeoutExpired, true);
         if (_definition.TrackTimeouts) run.Context = Track(run.Context);
 
         if (_fallback is null)
         {
-            var failure = WorkflowFailure.From(_node.Path, new PrimitiveTimeoutException(_node.Path, _definition.Timeout));
-            run.Fail(_definition.TrackTimeouts ? failure with { Context = run.Context } : failure, Self);
+            var failure = WorkflowFailure.From(Node.Path, new PrimitiveTimeoutException(Node.Path, _definition.Timeout));
+            Fail(run, _definition.TrackTimeouts ? failure with { Context = run.Context } : failure);
             return;
         }
-        if (RunGuard.Expired(run.Inbound, Context.System.Scheduler) is { } overdue)
-        {
-            run.Fail(overdue, Self);
-            return;
-        }
-        var callId = WorkflowEnvelope.NextCallId();
+        if (!MayGoOn(run)) return;
         run.FallbackContext = run.Context.CreateChild();
-        _pending.Add(callId, run);
-        _fallback.Tell(run.ChildEnvelope(callId, run.Inbound.Payload, run.FallbackContext, Self));
+        Dispatch(run, FallbackChild, _fallback, run.Inbound.Payload, run.FallbackContext);
+    }
+
+    protected override void OnLateAnswer(PrimitiveResult answer)
+    {
+        if (_expired.Remove(answer.CallId, out var workspace)) CatalogTelemetry.RecordLateResult(Node, workspace);
+    }
+
+    protected override void OnRunFinished(Run run)
+    {
+        Timers.Cancel(run);
+        if (run.Cancellation is not { } source) return;
+        // The inner run of a Timeout that finishes for any other reason than its own answer is cancelled with it.
+        if (run.AwaitedCall != 0) source.Cancel();
+        source.Dispose();
+    }
+
+    private void Remember(long callId, string? workspace)
+    {
+        if (_expiryOrder.Count == RememberedExpiries) _expired.Remove(_expiryOrder.Dequeue());
+        _expired[callId] = workspace;
+        _expiryOrder.Enqueue(callId);
     }
 
     private WorkflowContext Track(WorkflowContext context)
@@ -169,43 +156,22 @@ internal sealed class TimeoutActor : UntypedActor, IWithTimers
         var history = context.State.TryGetValue(WorkflowStateKeys.TimeoutHistory, out var value) && value is ImmutableList<TimeoutRecord> list
             ? list
             : ImmutableList<TimeoutRecord>.Empty;
-        var record = new TimeoutRecord(_node.Path, _definition.Timeout, _fallback is not null, Context.System.Scheduler.Now);
+        var record = new TimeoutRecord(Node.Path, _definition.Timeout, _fallback is not null, Context.System.Scheduler.Now);
         return context
             .Increment(WorkflowStateKeys.TimeoutCount)
             .WithState(WorkflowStateKeys.TimeoutHistory, history.Add(record));
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        foreach (var run in _pending.Values.Concat(_expired.Values).Distinct())
-        {
-            if (!run.Expired) run.Cancellation.Cancel();
-            run.Cancellation.Dispose();
-        }
-        RunGuard.FailAll(_pending.Values, reason, Self);
-        _pending.Clear();
-        _expired.Clear();
-        base.PreRestart(reason, message);
-    }
-
     /// <summary>The time limit of a run is over; a local timer message, never sent across nodes.</summary>
-    private sealed record Expire(Run Run);
+    private sealed record Expire(Run Limited) : RunSignal(Limited);
 
-    private sealed class Run : PrimitiveExecution
+    internal sealed class Run(PrimitiveNode node, WorkflowEnvelope inbound) : CompositeRun(node, inbound)
     {
-        public Run(PrimitiveNode node, WorkflowEnvelope inbound) : base(node, inbound)
-        {
-            InnerContext = inbound.Context.CreateChild();
-            Cancellation = CancellationTokenSource.CreateLinkedTokenSource(inbound.Cancellation);
-        }
-
-        public WorkflowContext InnerContext { get; }
+        public WorkflowContext InnerContext { get; } = inbound.Context.CreateChild();
 
         /// <summary>Cancels the inner run only: the caller's token is linked in, never cancelled from here.</summary>
-        public CancellationTokenSource Cancellation { get; }
+        public CancellationTokenSource? Cancellation;
 
-        public long InnerCallId;
-        public bool Expired;
         public WorkflowContext? FallbackContext;
     }
 }

@@ -132,11 +132,16 @@ public sealed class BranchingSpecs(ITestOutputHelper output) : CatalogSpec(outpu
     }
 
     [Fact]
-    public void Switch_should_refuse_to_be_built_with_neither_cases_nor_default()
+    public async Task Switch_with_neither_cases_nor_default_should_pass_its_input_through()
     {
-        var error = Assert.Throws<ArgumentException>(() =>
-            new SwitchPrimitive((_, _) => "x", new Dictionary<string, Primitive>()));
-        Assert.Contains("at least one case or a default", error.Message);
+        var graph = Materialize(new SwitchPrimitive((_, _) => "x", new Dictionary<string, Primitive>(), name: "empty-switch"));
+
+        var result = await Within(graph.RunAsync("unchanged"));
+
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        Assert.Equal("unchanged", result.Output);
+        Assert.Equal(TelemetryNames.Catalog.Branches.PassThrough,
+            SpanOf(result, "empty-switch").GetTagItem(TelemetryNames.Catalog.Attributes.SwitchCase));
     }
 
     [Fact]

@@ -51,17 +51,21 @@ public class ActorMetricsSpecs() : Akka.TestKit.Xunit2.TestKit(InstrumentedMailb
     }
 
     [Fact]
-    public async Task A_restarted_primitive_actor_should_be_counted_as_a_restart_of_its_type()
+    public async Task A_primitive_actor_that_crashes_on_one_envelope_should_answer_it_and_keep_running_without_a_restart()
     {
         var before = ActorTypeRegistry.For(Service, Type.GetType("TtaActors.Actors.Primitives.SequentialActor, TtaActors.Actors")!).Restarts;
         var graph = WorkflowGraph.Materialize(Sys, Lambda.From<int, int>(x => x) >> Lambda.From<int, int>(x => x), "restarts");
         Assert.True((await graph.RunAsync(1)).Succeeded);
 
-        // An envelope without a context makes the Sequential throw; its supervisor restarts it.
-        graph.Root.Tell(new WorkflowEnvelope(RunId.New(), WorkflowEnvelope.NextCallId(), 1, null!, default, null, TestActor));
+        // An envelope without a context makes the Sequential throw; the crash fails that dispatch and nothing else.
+        var broken = new WorkflowEnvelope(RunId.New(), WorkflowEnvelope.NextCallId(), 1, null!, default, null, TestActor);
+        graph.Root.Tell(broken);
 
-        AwaitCondition(() => ActorTypeRegistry.For(Service, Type.GetType("TtaActors.Actors.Primitives.SequentialActor, TtaActors.Actors")!).Restarts == before + 1, Patience);
+        var answer = ExpectMsg<PrimitiveFailed>(Patience);
+        Assert.Equal(broken.CallId, answer.CallId);
+        Assert.Equal("restarts/SequentialPrimitive", answer.Failure.PrimitivePath);
         Assert.True((await graph.RunAsync(2)).Succeeded);
+        Assert.Equal(before, ActorTypeRegistry.For(Service, Type.GetType("TtaActors.Actors.Primitives.SequentialActor, TtaActors.Actors")!).Restarts);
     }
 
     [Fact]

@@ -1,0 +1,103 @@
+namespace TtaActors.Actors.Execution;
+
+/// <summary>
+/// The one deadline and the one cancellation of a run, made when the run starts and carried by every envelope of the run.
+/// When the deadline passes (or the caller cancels), <see cref="Token"/> fires: leaf steps see it as their cancellation
+/// token, and every primitive actor that holds state for the run fails it with <see cref="EndReason"/>, the same exception
+/// everywhere. Nothing per step allocates a timer or a cancellation source; this object is the run's only one.
+/// </summary>
+/// <remarks>
+/// The lifetime also knows where the run is (the primitive that last started and has not finished yet), so the deadline
+/// error names the place time ran out, and whether the run records timing checkpoints in its context.
+/// </remarks>
+public sealed class RunLifetime : IDisposable
+{
+    private readonly CancellationTokenSource? _source;
+    private readonly ITimer? _timer;
+    private readonly CancellationTokenRegistration _callerRegistration;
+    private readonly string _workflowName;
+    private readonly TimeSpan? _timeout;
+    private PrimitiveNode _position;
+    private Exception? _endReason;
+
+    private RunLifetime(string workflowName, PrimitiveNode root, TimeSpan? timeout, CancellationToken caller, TimeProvider clock,
+        bool recordCheckpoints)
+    {
+        _workflowName = workflowName;
+        _position = root;
+        _timeout = timeout;
+        Clock = clock;
+        RecordsCheckpoints = recordCheckpoints;
+        if (timeout is null && !caller.CanBeCanceled) return;
+
+        _source = new CancellationTokenSource();
+        Token = _source.Token;
+        if (timeout is { } limit)
+        {
+            Deadline = clock.GetUtcNow() + limit;
+            _timer = clock.CreateTimer(static state => ((RunLifetime)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
+        }
+        if (caller.CanBeCanceled) _callerRegistration = caller.UnsafeRegister(static state => ((RunLifetime)state!).CancelByCaller(), this);
+    }
+
+    /// <summary>A lifetime for a run that starts now; <paramref name="timeout"/> null runs without a deadline.</summary>
+    internal static RunLifetime Start(string workflowName, PrimitiveNode root, TimeSpan? timeout, CancellationToken caller,
+        TimeProvider clock, bool recordCheckpoints) =>
+        new(workflowName, root, timeout, caller, clock, recordCheckpoints);
+
+    /// <summary>Fires at the deadline or when the caller cancels; never fires for a run with neither.</summary>
+    public CancellationToken Token { get; }
+
+    /// <summary>When the run fails with <see cref="WorkflowDeadlineExceededException"/>; null for a run without a deadline.</summary>
+    public DateTimeOffset? Deadline { get; }
+
+    /// <summary>The clock of the deadline and of checkpoint timestamps.</summary>
+    public TimeProvider Clock { get; }
+
+    /// <summary>Whether primitives record timing checkpoints in the run's context (<see cref="RunOptions.RecordCheckpoints"/>).</summary>
+    public bool RecordsCheckpoints { get; }
+
+    /// <summary>Why the run ended before it finished (deadline or caller cancellation); null while it may go on.</summary>
+    public Exception? EndReason => Volatile.Read(ref _endReason);
+
+    /// <summary>The primitive the run is in: the one that started last and has not finished.</summary>
+    public PrimitiveNode Position => Volatile.Read(ref _position);
+
+    internal void Enter(PrimitiveNode node) => Volatile.Write(ref _position, node);
+
+    internal void Leave(PrimitiveNode node)
+    {
+        if (node.Parent is { } parent) Interlocked.CompareExchange(ref _position, parent, node);
+    }
+
+    private void Expire()
+    {
+        var where = Position.Path;
+        End(new WorkflowDeadlineExceededException(_workflowName, where, _timeout!.Value));
+    }
+
+    private void CancelByCaller() =>
+        End(new OperationCanceledException(
+            $"Workflow '{_workflowName}' was cancelled by its caller while at '{Position.Path}'.", Token));
+
+    private void End(Exception reason)
+    {
+        if (Interlocked.CompareExchange(ref _endReason, reason, null) is not null) return;
+        try
+        {
+            _source!.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run answered while its deadline fired; nothing holds state for it any more.
+        }
+    }
+
+    /// <summary>Stops the timer; called once the run has answered its caller.</summary>
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _callerRegistration.Dispose();
+        _source?.Dispose();
+    }
+}
