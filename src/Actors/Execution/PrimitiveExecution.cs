@@ -14,8 +14,7 @@ public class PrimitiveExecution
 {
     private readonly long _startedAt;
     private bool _finished;
-    private IActorRef? _owner;
-    private CancellationTokenRegistration _endWatch;
+    private EndWatch? _endWatch;
 
     public PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound) : this(node, inbound, leaveSpanCurrent: false)
     {
@@ -82,12 +81,12 @@ public class PrimitiveExecution
     internal void WatchEnd(IActorRef owner)
     {
         if (!Inbound.Cancellation.CanBeCanceled) return;
-        _owner = owner;
-        _endWatch = Inbound.Cancellation.UnsafeRegister(static state =>
+        var watch = _endWatch = new EndWatch(this, owner);
+        watch.Registration = Inbound.Cancellation.UnsafeRegister(static state =>
         {
-            var execution = (PrimitiveExecution)state!;
-            execution._owner!.Tell(new RunEnded(execution), ActorRefs.NoSender);
-        }, this);
+            var watching = (EndWatch)state!;
+            watching.Owner.Tell(new RunEnded(watching.Execution), ActorRefs.NoSender);
+        }, watch);
     }
 
     /// <summary>
@@ -130,7 +129,7 @@ public class PrimitiveExecution
     {
         if (_finished) return false;
         _finished = true;
-        _endWatch.Dispose();
+        _endWatch?.Registration.Dispose();
         Inbound.Lifetime?.Leave(Node);
         var ok = errorMessage is null;
         var status = ok ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
@@ -141,6 +140,14 @@ public class PrimitiveExecution
         PrimitiveTelemetry.RecordExecution(Node, Context, status, Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
         return true;
     }
+}
+
+/// <summary>An execution waiting for its token, and the actor to tell when it fires; made only for executions that wait.</summary>
+internal sealed class EndWatch(PrimitiveExecution execution, IActorRef owner)
+{
+    public PrimitiveExecution Execution { get; } = execution;
+    public IActorRef Owner { get; } = owner;
+    public CancellationTokenRegistration Registration;
 }
 
 /// <summary>The token of an execution fired before it finished; a local message from the token's callback to its owner.</summary>

@@ -1,3 +1,6 @@
+using System.Threading.Tasks.Sources;
+using Akka.Actor;
+
 namespace TtaActors.Actors.Execution;
 
 /// <summary>
@@ -8,10 +11,18 @@ namespace TtaActors.Actors.Execution;
 /// </summary>
 /// <remarks>
 /// The lifetime also knows where the run is (the primitive that last started and has not finished yet), so the deadline
-/// error names the place time ran out, and whether the run records timing checkpoints in its context.
+/// error names the place time ran out, and whether the run records timing checkpoints in its context. It is also the
+/// address the root primitive answers to: the run's answer, or at the deadline its failure, completes
+/// <see cref="Answer"/> exactly once, without the temporary actor an <c>Ask</c> would register.
 /// </remarks>
-public sealed class RunLifetime : IDisposable
+public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveResult>, IDisposable
 {
+    private readonly IActorRefProvider _provider;
+    private readonly RunId _runId;
+    private readonly long _callId;
+    private ManualResetValueTaskSourceCore<PrimitiveResult> _answer = new() { RunContinuationsAsynchronously = true };
+    private int _answered;
+    private ActorPath? _path;
     private readonly CancellationTokenSource? _source;
     private readonly ITimer? _timer;
     private readonly CancellationTokenRegistration _callerRegistration;
@@ -20,9 +31,12 @@ public sealed class RunLifetime : IDisposable
     private PrimitiveNode _position;
     private Exception? _endReason;
 
-    private RunLifetime(string workflowName, PrimitiveNode root, TimeSpan? timeout, CancellationToken caller, TimeProvider clock,
-        bool recordCheckpoints)
+    private RunLifetime(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root, TimeSpan? timeout,
+        CancellationToken caller, TimeProvider clock, bool recordCheckpoints)
     {
+        _provider = provider;
+        _runId = runId;
+        _callId = callId;
         _workflowName = workflowName;
         _position = root;
         _timeout = timeout;
@@ -41,9 +55,13 @@ public sealed class RunLifetime : IDisposable
     }
 
     /// <summary>A lifetime for a run that starts now; <paramref name="timeout"/> null runs without a deadline.</summary>
-    internal static RunLifetime Start(string workflowName, PrimitiveNode root, TimeSpan? timeout, CancellationToken caller,
-        TimeProvider clock, bool recordCheckpoints) =>
-        new(workflowName, root, timeout, caller, clock, recordCheckpoints);
+    /// <param name="callId">The dispatch id of the run's envelope to its root primitive.</param>
+    internal static RunLifetime Start(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root,
+        TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints) =>
+        new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints);
+
+    /// <summary>Completes once: with the root primitive's answer, or with the run's failure when it ends first.</summary>
+    internal ValueTask<PrimitiveResult> Answer => new(this, _answer.Version);
 
     /// <summary>Fires at the deadline or when the caller cancels; never fires for a run with neither.</summary>
     public CancellationToken Token { get; }
@@ -91,7 +109,31 @@ public sealed class RunLifetime : IDisposable
         {
             // The run answered while its deadline fired; nothing holds state for it any more.
         }
+        // Every primitive holding the run answers this same error; the caller need not wait for the root to say so.
+        var path = reason is WorkflowDeadlineExceededException deadline ? deadline.PrimitivePath : Position.Path;
+        Complete(new PrimitiveFailed(_runId, _callId, WorkflowFailure.From(path, reason)));
     }
+
+    private void Complete(PrimitiveResult answer)
+    {
+        if (Interlocked.Exchange(ref _answered, 1) == 0) _answer.SetResult(answer);
+    }
+
+    protected override void TellInternal(object message, IActorRef sender)
+    {
+        if (message is PrimitiveResult answer && answer.CallId == _callId) Complete(answer);
+    }
+
+    public override ActorPath Path => _path ??= _provider.TempPath();
+
+    public override IActorRefProvider Provider => _provider;
+
+    PrimitiveResult IValueTaskSource<PrimitiveResult>.GetResult(short token) => _answer.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<PrimitiveResult>.GetStatus(short token) => _answer.GetStatus(token);
+
+    void IValueTaskSource<PrimitiveResult>.OnCompleted(Action<object?> continuation, object? state, short token,
+        ValueTaskSourceOnCompletedFlags flags) => _answer.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Stops the timer; called once the run has answered its caller.</summary>
     public void Dispose()

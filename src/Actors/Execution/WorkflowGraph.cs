@@ -71,10 +71,12 @@ public sealed class WorkflowGraph
 
     private static long _instances;
     private readonly StrongBox<long> _runsActive;
+    private readonly IActorRefProvider _provider;
 
     private WorkflowGraph(string name, Primitive definition, IActorRef root, PrimitiveNode rootNode, WorkflowGraphOptions options,
         TimeSpan? defaultDeadline)
     {
+        _provider = ((IInternalActorRef)root).Provider;
         Name = name;
         Definition = definition;
         Root = root;
@@ -164,33 +166,26 @@ public sealed class WorkflowGraph
         var traceId = traceParent.IsEmpty ? null : traceParent.TraceId.ToHexString();
 
         Interlocked.Increment(ref _runsActive.Value);
-        var lifetime = RunLifetime.Start(Name, RootNode, timeout, options.Cancellation, Options.Clock, options.RecordCheckpoints);
+        var callId = WorkflowEnvelope.NextCallId();
+        var lifetime = RunLifetime.Start(_provider, runId, callId, Name, RootNode, timeout, options.Cancellation, Options.Clock,
+            options.RecordCheckpoints);
         WorkflowRunResult result;
         try
         {
-            // The Ask also ends at the run's end, so a run ends even if its root actor is gone; every primitive answers
-            // the same error then, so whichever comes first the result is the same.
-            var answer = await Root.Ask<PrimitiveResult>(
-                replyTo => new WorkflowEnvelope(runId, WorkflowEnvelope.NextCallId(), input, runContext, traceParent,
-                    options.LangfuseTraceId ?? traceId, replyTo)
-                {
-                    Deadline = lifetime.Deadline,
-                    Cancellation = lifetime.Token,
-                    Lifetime = lifetime,
-                },
-                timeout: null,
-                lifetime.Token).ConfigureAwait(false);
+            Root.Tell(new WorkflowEnvelope(runId, callId, input, runContext, traceParent, options.LangfuseTraceId ?? traceId, lifetime)
+            {
+                Deadline = lifetime.Deadline,
+                Cancellation = lifetime.Token,
+                Lifetime = lifetime,
+            }, ActorRefs.NoSender);
+            // Completed by the root's answer, or by the lifetime itself when the run ends first: every run ends.
+            var answer = await lifetime.Answer.ConfigureAwait(false);
             result = answer switch
             {
                 PrimitiveSucceeded ok => new WorkflowRunResult(runId, ok.Output, ok.Context, null, traceId),
                 PrimitiveFailed failed => new WorkflowRunResult(runId, null, failed.Failure.Context ?? runContext, failed.Failure, traceId),
                 _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from workflow '{Name}'."),
             };
-        }
-        catch (OperationCanceledException) when (lifetime.EndReason is { } reason)
-        {
-            var path = reason is WorkflowDeadlineExceededException deadline ? deadline.PrimitivePath : RootNode.Path;
-            result = new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(path, reason), traceId);
         }
         finally
         {

@@ -63,12 +63,14 @@ internal sealed class FallbackActor : CompositeActor<FallbackActor.Run>
     {
         if (child == Secondary)
         {
+            if (answer.Failure.Context is { } fallbackRecords) run.Context = run.Context.AbsorbRecords(fallbackRecords, run.DispatchedContext!);
             run.Checkpoint("fallback.fallback.end");
             run.Checkpoint("fallback.end");
-            Fail(run, run.PrimaryFailure!);
+            Fail(run, run.RecordsCheckpoints ? run.PrimaryFailure! with { Context = run.Context } : run.PrimaryFailure!);
             return;
         }
         run.PrimaryFailure = answer.Failure;
+        if (answer.Failure.Context is { } recorded) run.Context = run.Context.AbsorbRecords(recorded, run.DispatchedContext!);
         run.Checkpoint("fallback.primary.end");
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.FallbackUsed, true);
         // A cancelled or overdue run starts no more work; the deadline or cancellation error is its answer.

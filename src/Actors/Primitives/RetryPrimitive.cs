@@ -109,6 +109,8 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
     protected override void OnChildFailed(Run run, int attempt, PrimitiveFailed answer)
     {
         var failure = answer.Failure;
+        // What a failed attempt recorded for the whole run (checkpoints, routing decisions, LLM calls) stays recorded.
+        if (failure.Context is { } recorded) run.Context = run.Context.AbsorbRecords(recorded, run.AttemptContext);
         EndAttempt(run, attempt, failure);
         if (attempt >= _policy.MaxRetries || !(_policy.RetryIf?.Invoke(failure) ?? true))
         {
@@ -119,18 +121,19 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
         // A run that is over starts no more attempts; the deadline or cancellation error is its answer.
         if (!MayGoOn(run)) return;
         var delay = _policy.DelayBefore(attempt, Random.Shared);
+        if (run.RecordsCheckpoints) run.Checkpoint($"retry.backoff_{attempt}.start");
         if (delay <= TimeSpan.Zero)
         {
-            Attempt(run);
+            EndBackoff(run, attempt);
             return;
         }
-        if (run.RecordsCheckpoints) run.Checkpoint($"retry.backoff_{attempt}.start");
         Timers.StartSingleTimer(run, new RetryDue(run, attempt), delay);
     }
 
-    protected override void OnSignal(Run run, RunSignal signal)
+    protected override void OnSignal(Run run, RunSignal signal) => EndBackoff(run, ((RetryDue)signal).Backoff);
+
+    private void EndBackoff(Run run, int backoff)
     {
-        var backoff = ((RetryDue)signal).Backoff;
         if (run.RecordsCheckpoints) run.Checkpoint($"retry.backoff_{backoff}.end");
         if (MayGoOn(run)) Attempt(run);
     }

@@ -57,6 +57,7 @@ internal sealed class SagaActor : CompositeActor<SagaActor.Run>
 
     protected override void OnChildSucceeded(Run run, int child, PrimitiveSucceeded answer)
     {
+        run.Context = run.Context.AbsorbRecords(answer.Context, run.DispatchedContext!);
         if (child == Compensation)
         {
             CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, true);
@@ -66,7 +67,6 @@ internal sealed class SagaActor : CompositeActor<SagaActor.Run>
             return;
         }
         CatalogTelemetry.Tag(run, TelemetryNames.Catalog.Attributes.SagaCompensated, false);
-        run.Context = run.Context.AbsorbRecords(answer.Context, run.DispatchedContext!);
         run.Checkpoint("saga.forward.end");
         run.Checkpoint("saga.end");
         Succeed(run, answer.Output, run.Context);
@@ -74,6 +74,7 @@ internal sealed class SagaActor : CompositeActor<SagaActor.Run>
 
     protected override void OnChildFailed(Run run, int child, PrimitiveFailed answer)
     {
+        if (answer.Failure.Context is { } recorded) run.Context = run.Context.AbsorbRecords(recorded, run.DispatchedContext!);
         if (child == Compensation)
         {
             CompensationFailed(run, run.ForwardFailure!, answer.Failure);

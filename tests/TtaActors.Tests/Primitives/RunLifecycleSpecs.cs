@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Time.Testing;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Primitives;
+using TtaActors.Telemetry;
+using TtaActors.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace TtaActors.Tests.Primitives;
+
+/// <summary>
+/// The run lifecycle specs read process-wide gauges and the managed heap, so they run alone, after the parallel specs.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunLifecycleCollection
+{
+    public const string Name = "run lifecycle";
+}
+
+/// <summary>
+/// Every run ends: at its deadline each primitive holding state for it fails it with one error naming where it was,
+/// its spans end with status Error, and nothing stays held. A crash in one run touches no other run.
+/// </summary>
+[Collection(RunLifecycleCollection.Name)]
+public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public RunLifecycleSpecs(ITestOutputHelper output) : base("akka.loglevel = WARNING", output: output) => _output = output;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>Heap a run may leave behind on average, measured over 10,000 runs that all end at their deadline.</summary>
+    private const long HeapBytesPerRunBound = 400;
+
+    private readonly FakeTimeProvider _clock = new();
+
+    /// <summary>Steps that wait for something that never happens and ignore their token, counting how many started.</summary>
+    private sealed class StuckSteps
+    {
+        private int _started;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public LambdaPrimitive Leaf(string name) => new(async (_, _, _) =>
+        {
+            Interlocked.Increment(ref _started);
+            await new TaskCompletionSource().Task;
+            return new StepOutcome(null);
+        }, name);
+    }
+
+    /// <summary>A cache backend whose lookups never answer, whatever their token says.</summary>
+    private sealed class HangingBackend : ICacheBackend
+    {
+        private int _lookups;
+
+        public int Lookups => Volatile.Read(ref _lookups);
+
+        public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellation = default)
+        {
+            Interlocked.Increment(ref _lookups);
+            return new ValueTask<CacheLookup>(new TaskCompletionSource<CacheLookup>().Task);
+        }
+
+        public ValueTask SetAsync(string key, object value, TimeSpan timeToLive, CancellationToken cancellation = default) =>
+            ValueTask.CompletedTask;
+
+        public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellation = default) => new(false);
+
+        public ValueTask ClearAsync(CancellationToken cancellation = default) => ValueTask.CompletedTask;
+    }
+
+    private WorkflowGraph Materialize(Primitive definition, string name) =>
+        WorkflowGraph.Materialize(Sys, definition, name, new WorkflowGraphOptions { ServiceName = "tta-test", Clock = _clock });
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+
+    public static TheoryData<string> StuckShapes => ["leaf", "compensation", "cache"];
+
+    /// <summary>A workflow that gets stuck where <paramref name="shape"/> says, with the path of the place it gets stuck.</summary>
+    private (Primitive Definition, string StuckPath, Func<int> Reached) Stuck(string shape, string workflow)
+    {
+        var steps = new StuckSteps();
+        switch (shape)
+        {
+            case "leaf":
+                return (Lambda.From<int, int>(x => x + 1, "prepare") >> steps.Leaf("stuck"),
+                    $"{workflow}/SequentialPrimitive/stuck[1]", () => steps.Started);
+            case "compensation":
+                var forward = Lambda.From<int, int>(_ => throw new InvalidOperationException("forward failed"), "book");
+                return (new SagaPrimitive(forward, steps.Leaf("unbook"), "booking"),
+                    $"{workflow}/booking/unbook[compensation]", () => steps.Started);
+            default:
+                var backend = new HangingBackend();
+                return (new CachePrimitive(Lambda.From<int, int>(x => x, "expensive"), TimeSpan.FromMinutes(1), backend: backend,
+                    name: "cached"), $"{workflow}/cached", () => backend.Lookups);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(StuckShapes))]
+    public async Task A_stuck_run_should_fail_at_its_deadline_naming_where_it_was_with_its_spans_in_error_and_nothing_held(string shape)
+    {
+        using var spans = new SpanRecorder();
+        var workflow = Unique(shape);
+        var (definition, stuckPath, reached) = Stuck(shape, workflow);
+        var graph = Materialize(definition, workflow);
+
+        var run = graph.RunAsync(1, WorkflowContext.Create(), new RunOptions { Timeout = Deadline });
+        AwaitCondition(() => reached() == 1, Patience);
+        Assert.Equal((1L, true), (Gauges.RunsActive(workflow), Gauges.DispatchesPending() >= 1));
+        _clock.Advance(Deadline - TimeSpan.FromTicks(1));
+        Assert.False(run.IsCompleted);
+        _clock.Advance(TimeSpan.FromTicks(1));
+        var result = await run.WaitAsync(Patience);
+
+        var error = Assert.IsType<WorkflowDeadlineExceededException>(result.Failure!.Exception);
+        Assert.Equal(stuckPath, error.PrimitivePath);
+        Assert.Equal(stuckPath, result.Failure.PrimitivePath);
+        Assert.Contains($"it was at '{stuckPath}'", error.Message);
+        // The spans of everything that held the run: the workflow, its root primitive and the stuck step.
+        string[] held = shape == "cache"
+            ? ["workflow." + workflow, "primitive." + definition.DisplayName]
+            : ["workflow." + workflow, "primitive." + definition.DisplayName, "primitive." + stuckPath.Split('/')[^1].Split('[')[0]];
+        AwaitCondition(() => held.All(name => spans.ForTrace(result.TraceId).Any(s => s.DisplayName == name)), Patience);
+        var trace = spans.ForTrace(result.TraceId);
+        Assert.All(held, name => Assert.Equal(ActivityStatusCode.Error, SpanTree.Single(trace, name).Status));
+        AwaitCondition(() => Gauges.RunsActive(workflow) == 0 && Gauges.DispatchesPending() == 0, Patience);
+    }
+
+    [Fact]
+    public async Task Ten_thousand_runs_stuck_until_their_deadline_should_leave_the_managed_heap_where_it_was()
+    {
+        const int runs = 10_000;
+        var workflow = Unique("heap");
+        var steps = new StuckSteps();
+        var graph = Materialize(Lambda.From<int, int>(x => x + 1, "prepare") >> steps.Leaf("stuck"), workflow);
+        await RunAllStuck(graph, steps, 200);   // warms up the actors' tables, the JIT and the thread pool
+
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        await RunAllStuck(graph, steps, runs);
+        AwaitCondition(() => Gauges.RunsActive(workflow) == 0 && Gauges.DispatchesPending() == 0, Patience);
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+
+        _output.WriteLine($"managed heap before {before:N0} B, after {after:N0} B, {(after - before) / (double)runs:N1} B per run");
+        Assert.True(after - before < HeapBytesPerRunBound * runs,
+            $"{runs} runs that ended at their deadline left {after - before:N0} B on the heap (bound {HeapBytesPerRunBound * runs:N0} B)");
+    }
+
+    private async Task RunAllStuck(WorkflowGraph graph, StuckSteps steps, int count)
+    {
+        var startedBefore = steps.Started;
+        var results = Enumerable.Range(0, count)
+            .Select(i => graph.RunAsync(i, WorkflowContext.Create(), new RunOptions { Timeout = Deadline }))
+            .ToArray();
+        AwaitCondition(() => steps.Started == startedBefore + count, Patience);
+        _clock.Advance(Deadline);
+        foreach (var result in await Task.WhenAll(results).WaitAsync(Patience))
+            Assert.IsType<WorkflowDeadlineExceededException>(result.Failure!.Exception);
+    }
+
+    [Fact]
+    public async Task A_crash_in_one_run_should_fail_only_that_run_and_leave_the_others_and_an_open_breaker_below_untouched()
+    {
+        var workflow = Unique("crash");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiting = 0;
+        var service = MockPrimitive.WithSideEffect((_, _) => throw new InvalidOperationException("service down"), "service");
+        var breaker = new CircuitBreakerPrimitive(service, failureThreshold: 1, recoveryTimeout: TimeSpan.FromHours(1), name: "breaker");
+        var work = Lambda.FromAsync<string, string>(async (input, _) =>
+        {
+            if (input == "trip") return "tripped";
+            if (input == "boom") throw new InvalidOperationException("boom");
+            Interlocked.Increment(ref waiting);
+            await gate.Task;
+            return $"done:{input}";
+        }, "work");
+        // The retry predicate is the primitive's own code path: when it throws, the Retry itself crashes for that run.
+        var policy = new RetryPolicy
+        {
+            MaxRetries = 1,
+            MaxBackoff = 0,
+            RetryIf = failure => failure.Message == "boom" ? throw new ArgumentException("the retry predicate crashed") : false,
+        };
+        var definition = new RetryPrimitive(
+            new FallbackPrimitive(breaker, Lambda.From<string, string>(input => input, "bypass")) >> work, policy, "retrying");
+        var graph = Materialize(definition, workflow);
+
+        Assert.True((await graph.RunAsync("trip").WaitAsync(Patience)).Succeeded);
+        Assert.Equal(CircuitState.Open, (await breaker.GetStatusAsync()).State);
+        var others = Enumerable.Range(0, 100).Select(i => graph.RunAsync($"r{i}")).ToArray();
+        AwaitCondition(() => Volatile.Read(ref waiting) == 100, Patience);
+
+        var crashed = await graph.RunAsync("boom").WaitAsync(Patience);
+        Assert.IsType<ArgumentException>(crashed.Failure!.Exception);
+        Assert.Equal($"{workflow}/retrying", crashed.Failure.PrimitivePath);
+        Assert.All(others, run => Assert.False(run.IsCompleted));
+
+        gate.SetResult();
+        var results = await Task.WhenAll(others).WaitAsync(Patience);
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Failure?.ToString()));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"done:r{i}"), results.Select(r => r.Output));
+        var status = await breaker.GetStatusAsync();
+        Assert.Equal(CircuitState.Open, status.State);
+        Assert.Equal(1, service.CallCount);
+        AwaitCondition(() => Gauges.RunsActive(workflow) == 0 && Gauges.DispatchesPending() == 0, Patience);
+    }
+
+    [Fact]
+    public async Task A_circuit_breaker_should_answer_its_status_and_a_reset_right_after_materialisation()
+    {
+        var breaker = new CircuitBreakerPrimitive(MockPrimitive.Returning("ok"), failureThreshold: 1, recoveryTimeout: TimeSpan.FromMinutes(1));
+        Materialize(breaker, Unique("fresh"));
+
+        var status = await breaker.GetStatusAsync();
+        await breaker.ResetAsync();
+
+        Assert.Equal(CircuitState.Closed, status.State);
+    }
+
+    [Fact]
+    public void The_default_deadline_should_come_from_configuration_with_none_allowed()
+    {
+        static TimeSpan Read(string hocon) => WorkflowGraph.ConfiguredDeadline(Akka.Configuration.ConfigurationFactory.ParseString(hocon));
+
+        Assert.Equal(TimeSpan.FromSeconds(90), Read("tta.workflow.default-deadline = 90s"));
+        Assert.Equal(Timeout.InfiniteTimeSpan, Read("tta.workflow.default-deadline = none"));
+        Assert.Equal(WorkflowGraph.BuiltInDefaultDeadline, Read("akka.loglevel = INFO"));
+        var error = Assert.Throws<Akka.Configuration.ConfigurationException>(() => Read("tta.workflow.default-deadline = soon"));
+        Assert.Contains("tta.workflow.default-deadline", error.Message);
+        Assert.Equal(TimeSpan.FromMinutes(5), Read(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "base.conf"))));
+    }
+
+    [Fact]
+    public async Task A_run_without_a_timeout_should_get_the_configured_default_deadline()
+    {
+        var workflow = Unique("default");
+        var steps = new StuckSteps();
+        var graph = WorkflowGraph.Materialize(Sys, steps.Leaf("stuck"), workflow,
+            new WorkflowGraphOptions { Clock = _clock, DefaultTimeout = TimeSpan.FromSeconds(42) });
+
+        var run = graph.RunAsync(1);
+        AwaitCondition(() => steps.Started == 1, Patience);
+        _clock.Advance(TimeSpan.FromSeconds(42));
+        var result = await run.WaitAsync(Patience);
+
+        Assert.Equal(TimeSpan.FromSeconds(42), Assert.IsType<WorkflowDeadlineExceededException>(result.Failure!.Exception).Timeout);
+    }
+
+    /// <summary>Reads the run-lifecycle gauges as a collector would.</summary>
+    private static class Gauges
+    {
+        public static long RunsActive(string workflow) =>
+            Read(TelemetryNames.Lifecycle.WorkflowRunsActive, tags => tags.Any(t => t.Key == TelemetryNames.Labels.Workflow && (string?)t.Value == workflow));
+
+        public static long DispatchesPending() => Read(TelemetryNames.Lifecycle.PrimitiveDispatchesPending, _ => true);
+
+        private static long Read(string instrumentName, Func<KeyValuePair<string, object?>[], bool> match)
+        {
+            long value = 0;
+            using var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == instrumentName) l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((_, measurement, tags, _) =>
+            {
+                if (match(tags.ToArray())) value += measurement;
+            });
+            listener.Start();
+            listener.RecordObservableInstruments();
+            return value;
+        }
+    }
+}
