@@ -100,8 +100,8 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
 
     protected override void OnChildSucceeded(Run run, int attempt, PrimitiveSucceeded answer)
     {
-        EndAttempt(run, attempt, null);
         run.Context = run.Context.AbsorbRecords(answer.Context, run.AttemptContext);
+        EndAttempt(run, attempt, null);
         run.Checkpoint(RetryEnd);
         Succeed(run, answer.Output, run.Context);
     }
