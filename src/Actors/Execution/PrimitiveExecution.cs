@@ -75,14 +75,20 @@ public class PrimitiveExecution
         };
 
     /// <summary>
-    /// Tells <paramref name="owner"/> a <see cref="RunEnded"/> when this execution's token fires before it finished, so the
-    /// actor that holds it fails it at once instead of waiting for an answer that may never come.
+    /// Tells <paramref name="owner"/> a <see cref="RunEnded"/> when the run ends (deadline or caller cancellation) before
+    /// this execution finished, so the actor that holds it fails it at once instead of waiting for an answer that may
+    /// never come.
     /// </summary>
+    /// <remarks>
+    /// It watches the run's own token, not an enclosing Timeout's: below an expired Timeout, steps that honour their token
+    /// answer at once, and what a step that ignores it answers later is the Timeout's late result.
+    /// </remarks>
     internal void WatchEnd(IActorRef owner)
     {
-        if (!Inbound.Cancellation.CanBeCanceled) return;
+        var token = Inbound.Lifetime?.Token ?? Inbound.Cancellation;
+        if (!token.CanBeCanceled) return;
         var watch = _endWatch = new EndWatch(this, owner);
-        watch.Registration = Inbound.Cancellation.UnsafeRegister(static state =>
+        watch.Registration = token.UnsafeRegister(static state =>
         {
             var watching = (EndWatch)state!;
             watching.Owner.Tell(new RunEnded(watching.Execution), ActorRefs.NoSender);

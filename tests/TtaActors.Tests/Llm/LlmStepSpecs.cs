@@ -120,10 +120,11 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
         Assert.Contains(_spans.ForTrace(result.TraceId), s => s.DisplayName == "chat custom-model" && s.Status == ActivityStatusCode.Error);
     }
 
-    public new void Dispose()
+    // TestKit's own Dispose is what xUnit calls; a "new" Dispose would leave this listener recording every later span.
+    protected override void AfterAll()
     {
         _spans.Dispose();
-        base.Dispose();
+        base.AfterAll();
     }
 }
 

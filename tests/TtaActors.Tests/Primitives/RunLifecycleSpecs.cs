@@ -139,29 +139,42 @@ public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
         const int runs = 10_000;
         var workflow = Unique("heap");
         var steps = new StuckSteps();
-        var graph = Materialize(Lambda.From<int, int>(x => x + 1, "prepare") >> steps.Leaf("stuck"), workflow);
+        var graph = Materialize(Lambda.From<Marker, Marker>(x => x, "prepare") >> steps.Leaf("stuck"), workflow);
         await RunAllStuck(graph, steps, 200);   // warms up the actors' tables, the JIT and the thread pool
 
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        await RunAllStuck(graph, steps, runs);
+        var inputs = await RunAllStuck(graph, steps, runs);
         AwaitCondition(() => Gauges.RunsActive(workflow) == 0 && Gauges.DispatchesPending() == 0, Patience);
         var after = GC.GetTotalMemory(forceFullCollection: true);
 
+        // Nothing of a run may stay reachable: every input it carried is collected.
+        Assert.Equal(0, inputs.Count(input => input.IsAlive));
         _output.WriteLine($"managed heap before {before:N0} B, after {after:N0} B, {(after - before) / (double)runs:N1} B per run");
-        Assert.True(after - before < HeapBytesPerRunBound * runs,
-            $"{runs} runs that ended at their deadline left {after - before:N0} B on the heap (bound {HeapBytesPerRunBound * runs:N0} B)");
+        // A span listener of the process keeps spans it recorded, which are not the runtime's; the bound is on the rest.
+        if (!TtaInstrumentation.ActivitySource.HasListeners())
+            Assert.True(after - before < HeapBytesPerRunBound * runs,
+                $"{runs} runs that ended at their deadline left {after - before:N0} B on the heap (bound {HeapBytesPerRunBound * runs:N0} B)");
     }
 
-    private async Task RunAllStuck(WorkflowGraph graph, StuckSteps steps, int count)
+    private sealed class Marker;
+
+    /// <summary>Starts <paramref name="count"/> runs that get stuck, ends them at their deadline; weak references to their inputs.</summary>
+    private async Task<WeakReference[]> RunAllStuck(WorkflowGraph graph, StuckSteps steps, int count)
     {
         var startedBefore = steps.Started;
-        var results = Enumerable.Range(0, count)
-            .Select(i => graph.RunAsync(i, WorkflowContext.Create(), new RunOptions { Timeout = Deadline }))
-            .ToArray();
+        var inputs = new WeakReference[count];
+        var results = new Task<WorkflowRunResult>[count];
+        for (var i = 0; i < count; i++)
+        {
+            var input = new Marker();
+            inputs[i] = new WeakReference(input);
+            results[i] = graph.RunAsync(input, WorkflowContext.Create(), new RunOptions { Timeout = Deadline });
+        }
         AwaitCondition(() => steps.Started == startedBefore + count, Patience);
         _clock.Advance(Deadline);
         foreach (var result in await Task.WhenAll(results).WaitAsync(Patience))
             Assert.IsType<WorkflowDeadlineExceededException>(result.Failure!.Exception);
+        return inputs;
     }
 
     [Fact]
