@@ -106,8 +106,9 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
                 () => due.ForEach(flush => flush.ReplyTo.Tell(new ExporterProtocol.ExporterDrained(flush.FlushId))));
             return;
         }
-        if (head is not null)
-            Start(new Job(head), exporter => exporter.Export(new Batch<Activity>(head.Items, head.Count)), null);
+        if (head is null) return;
+        _statistics.AddCall();
+        Start(new Job(head), exporter => exporter.Export(new Batch<Activity>(head.Items, head.Count)), null);
     }
 
     private void Start(Job job, Func<BaseExporter<Activity>, ExportResult> call, Action? answered)

@@ -10,6 +10,7 @@ internal sealed class ExporterStatistics(string name)
     private long _backlogBytes;
     private long _exported;
     private long _retries;
+    private long _calls;
     private readonly long[] _dropped = new long[DropReasons.All.Length];
 
     public string Name { get; } = name;
@@ -22,6 +23,9 @@ internal sealed class ExporterStatistics(string name)
 
     public long Exported => Volatile.Read(ref _exported);
     public long Retries => Volatile.Read(ref _retries);
+
+    /// <summary>Export calls started (each attempt of each batch).</summary>
+    public long Calls => Volatile.Read(ref _calls);
 
     public long Dropped(string reason) => Volatile.Read(ref _dropped[Array.IndexOf(DropReasons.All, reason)]);
 
@@ -53,13 +57,14 @@ internal sealed class ExporterStatistics(string name)
     }
     public void AddExported(int count) => Interlocked.Add(ref _exported, count);
     public void AddRetry() => Interlocked.Increment(ref _retries);
+    public void AddCall() => Interlocked.Increment(ref _calls);
 
     public void AddDropped(string reason, long count)
     {
         if (count > 0) Interlocked.Add(ref _dropped[Array.IndexOf(DropReasons.All, reason)], count);
     }
 
-    public ExporterSnapshot Snapshot() => new(Name, Exported, Backlog, Retries, DroppedByReason()) { BacklogBytes = BacklogBytes };
+    public ExporterSnapshot Snapshot() => new(Name, Exported, Backlog, Retries, DroppedByReason()) { BacklogBytes = BacklogBytes, Calls = Calls };
 }
 
 /// <summary>What one exporter has done so far.</summary>
@@ -69,6 +74,9 @@ public sealed record ExporterSnapshot(string Name, long Exported, long Backlog, 
 
     /// <summary>Estimated size of <see cref="Backlog"/>, in bytes.</summary>
     public long BacklogBytes { get; init; }
+
+    /// <summary>Export calls started, retries included.</summary>
+    public long Calls { get; init; }
 
     /// <summary>"delivered 120 spans, lost 8 (shutdown 8)": the line the pipeline logs for this exporter when it stops.</summary>
     public string Summary()
