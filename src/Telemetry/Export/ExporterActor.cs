@@ -121,14 +121,16 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
         _worker!.Enqueue(() =>
         {
             var started = Stopwatch.GetTimestamp();
+            using var diagnostics = ExporterDiagnostics.Start();
             try
             {
                 var succeeded = call(exporter) == ExportResult.Success;
-                self.Tell(new JobDone(job, succeeded, null, Stopwatch.GetElapsedTime(started)));
+                self.Tell(new JobDone(job, succeeded, succeeded ? null : diagnostics.Reported ?? "the exporter reported failure",
+                    Stopwatch.GetElapsedTime(started)));
             }
             catch (Exception error)
             {
-                self.Tell(new JobDone(job, false, error, Stopwatch.GetElapsedTime(started)));
+                self.Tell(new JobDone(job, false, $"{error.GetType().Name}: {error.Message}", Stopwatch.GetElapsedTime(started)));
             }
         });
     }
@@ -137,7 +139,7 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
     {
         if (done.Job.Batch is not { } batch)
         {
-            if (!done.Succeeded) _failures.Warning($"Flushing exporter {_exporter} failed: {Describe(done.Error)}", Now);
+            if (!done.Succeeded) _failures.Warning($"Flushing exporter {_exporter} failed: {done.Error}", Now);
             return;
         }
         RecordDuration(done.Elapsed.TotalSeconds, done.Succeeded);
@@ -149,7 +151,7 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
             _statistics.Release(batch);
             return;
         }
-        Failed(batch, Describe(done.Error));
+        Failed(batch, done.Error!);
     }
 
     private void TimedOut(Job job)
@@ -185,9 +187,6 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
         _failures.Warning($"Export of {batch.Count} spans to {_exporter} failed ({attempts}): {error}. " +
                           $"Retrying in {backoff.TotalSeconds:0.###} s.", Now);
     }
-
-    private static string Describe(Exception? error) =>
-        error is null ? "the exporter reported failure" : $"{error.GetType().Name}: {error.Message}";
 
     /// <summary>Delay before the retry after the <paramref name="failures"/>-th consecutive failure: doubling, capped.</summary>
     internal static TimeSpan Backoff(int failures, TelemetryPipelineOptions options)
@@ -236,7 +235,8 @@ internal sealed class ExporterActor : UntypedActor, IWithTimers
         public bool TimedOut { get; set; }
     }
 
-    private sealed record JobDone(Job Job, bool Succeeded, Exception? Error, TimeSpan Elapsed);
+    /// <summary>A call returned; <see cref="Error"/> says why it failed, when it did.</summary>
+    private sealed record JobDone(Job Job, bool Succeeded, string? Error, TimeSpan Elapsed);
 
     private sealed record JobTimedOut(Job Job);
 
