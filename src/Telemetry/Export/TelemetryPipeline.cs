@@ -88,6 +88,7 @@ public sealed class TelemetryPipeline : IDisposable
     public PipelineSnapshot? ShutdownReport { get; private set; }
 
     private bool IsClosed => Volatile.Read(ref _closed) == 1;
+    private bool IsDisposed => Volatile.Read(ref _disposed) == 1;
 
     /// <summary>The telemetry actor, once started.</summary>
     public IActorRef? Actor => _actor;
@@ -204,20 +205,23 @@ public sealed class TelemetryPipeline : IDisposable
     /// </summary>
     internal async Task<PipelineSnapshot> ShutdownAsync(TimeSpan flushBound)
     {
-        await FlushAsync(flushBound).ConfigureAwait(false);
-        try
+        if (!IsDisposed)
         {
-            ShutdownReport = await _actor!.Ask<PipelineSnapshot>(TelemetryProtocol.Close.Instance, CloseAllowance).ConfigureAwait(false);
+            await FlushAsync(flushBound).ConfigureAwait(false);
+            try
+            {
+                return ShutdownReport = await _actor!.Ask<PipelineSnapshot>(TelemetryProtocol.Close.Instance, CloseAllowance).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is AskTimeoutException or TaskCanceledException)
+            {
+                // The telemetry actor is gone: the system stopped under us. It is counted from here below.
+            }
         }
-        catch (Exception error) when (error is AskTimeoutException or TaskCanceledException)
-        {
-            // The telemetry actor is gone (the system stopped under us; its exporters counted their backlogs as they
-            // stopped): the intake queue is counted from here.
-            var left = Close();
-            foreach (var statistics in _statistics) statistics.AddDropped(DropReasons.Shutdown, left);
-            ShutdownReport = Statistics();
-        }
-        return ShutdownReport;
+        // Disposed, or the actor is gone: its exporters counted their backlogs as they stopped; the intake queue is
+        // counted here.
+        var left = Close();
+        foreach (var statistics in _statistics) statistics.AddDropped(DropReasons.Shutdown, left);
+        return ShutdownReport = Statistics();
     }
 
     /// <summary>
@@ -227,7 +231,7 @@ public sealed class TelemetryPipeline : IDisposable
     /// </summary>
     public Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
-        if (IsClosed || _actor is null || _system is null || _system.WhenTerminated.IsCompleted)
+        if (IsClosed || IsDisposed || _actor is null || _system is null || _system.WhenTerminated.IsCompleted)
             return Task.FromResult(QueueDepth == 0 && _statistics.All(s => s.Backlog == 0 && s.Dropped(DropReasons.Shutdown) == 0));
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var flushId = Interlocked.Increment(ref _lastFlushId);
