@@ -13,7 +13,4 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 dotnet tool restore >/dev/null
 cd "$root/tests/Mutation/telemetry"
-exec dotnet stryker --config-file stryker-config.json \
-  --project "$root/src/Telemetry/TtaActors.Telemetry.csproj" \
-  --test-project "$root/tests/TtaActors.Tests/TtaActors.Tests.csproj" \
-  "$@"
+exec dotnet stryker --config-file stryker-config.json "$@"
