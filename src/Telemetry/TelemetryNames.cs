@@ -93,6 +93,8 @@ public static class TelemetryNames
         public const string SpansDropped = "telemetry_spans_dropped_total";
         public const string QueueDepth = "telemetry_queue_depth";
         public const string ExporterBacklog = "telemetry_exporter_backlog_spans";
+        public const string QueueBytes = "telemetry_queue_bytes";
+        public const string ExporterBacklogBytes = "telemetry_exporter_backlog_bytes";
         public const string ExportRetries = "telemetry_export_retries_total";
         public const string ExportDuration = "telemetry_export_duration_seconds";
     }

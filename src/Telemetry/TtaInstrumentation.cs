@@ -79,6 +79,18 @@ public static class TtaInstrumentation
         unit: null,
         description: "Spans handed to an exporter and not yet exported, by exporter.");
 
+    public static readonly ObservableGauge<long> TelemetryQueueBytes = Meter.CreateObservableGauge(
+        TelemetryNames.PipelineMetrics.QueueBytes,
+        () => TelemetryPipeline.Live.Keys.Select(pipeline => new Measurement<long>(pipeline.QueueBytes, ServiceTag(pipeline.ServiceName))),
+        unit: "By",
+        description: "Estimated size of the spans waiting in the telemetry actor's intake queue (the max-queue-bytes bound).");
+
+    public static readonly ObservableGauge<long> TelemetryExporterBacklogBytes = Meter.CreateObservableGauge(
+        TelemetryNames.PipelineMetrics.ExporterBacklogBytes,
+        () => PipelineMeasurements(s => s.BacklogBytes),
+        unit: "By",
+        description: "Estimated size of the spans handed to an exporter and not yet exported, by exporter.");
+
     public static readonly ObservableCounter<long> ActorMessagesReceived = Meter.CreateObservableCounter(
         TelemetryNames.ActorMetrics.MessagesReceived,
         () => ActorMeasurements(c => c.Received),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
+using TtaActors.Telemetry.Export;
 
 namespace TtaActors.Runtime.Cli;
 
@@ -120,7 +121,12 @@ public static class NodeCommand
 
         await app.WaitForShutdownAsync(CancellationToken.None);
         var flushed = NodeHost.FlushTelemetry(app.Services);
-        Console.WriteLine(flushed ? "tta node stopped; telemetry flushed." : "tta node stopped; telemetry could not be flushed within 5 s.");
+        // The pipeline's shutdown (in coordinated shutdown) counted what it delivered and what it lost, per exporter.
+        var report = app.Services.GetService<TelemetryPipeline>()?.ShutdownReport;
+        var summary = report is null || report.Exporters.Count == 0
+            ? (flushed ? "telemetry flushed" : "telemetry could not be flushed")
+            : "telemetry " + string.Join("; ", report.Exporters.Select(e => $"{e.Name}: {e.Summary()}"));
+        Console.WriteLine($"tta node stopped; {summary}.");
         return flushed ? CommandErrors.Success : CommandErrors.Failure;
     }
 

@@ -88,7 +88,9 @@ public sealed record OtlpSettings
     {
         var options = new OtlpExporterOptions();
         Configure(options, "traces");
-        return new NamedExporter(ExporterName, new OtlpTraceExporter(options));
+        var exporter = new OtlpTraceExporter(options);
+        NamedExporter.Describe(exporter, options.Endpoint);
+        return new NamedExporter(ExporterName, exporter);
     }
 
     private static bool Enabled(Func<string, string?> read, string key) =>

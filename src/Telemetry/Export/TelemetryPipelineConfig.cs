@@ -16,12 +16,15 @@ public static class TelemetryPipelineConfig
         var options = defaults with
         {
             MaxQueueSize = Int(section, "max-queue-size", defaults.MaxQueueSize),
+            MaxQueueBytes = Bytes(section, "max-queue-bytes", defaults.MaxQueueBytes),
             MaxExportBatchSize = Int(section, "max-export-batch-size", defaults.MaxExportBatchSize),
             ScheduledDelay = Duration(section, "scheduled-delay", defaults.ScheduledDelay),
             InitialRetryBackoff = Duration(section, "initial-retry-backoff", defaults.InitialRetryBackoff),
             MaxRetryBackoff = Duration(section, "max-retry-backoff", defaults.MaxRetryBackoff),
             ShutdownTimeout = Duration(section, "shutdown-timeout", defaults.ShutdownTimeout),
-            MaxExportAttempts = Attempts(section),
+            ExportTimeout = Duration(section, "export-timeout", defaults.ExportTimeout),
+            FailureLogInterval = Duration(section, "failure-log-interval", defaults.FailureLogInterval),
+            MaxExportAttempts = Attempts(section, defaults.MaxExportAttempts),
         };
         try
         {
@@ -43,6 +46,24 @@ public static class TelemetryPipelineConfig
             : throw new ConfigurationException($"{Section}.{key}: '{text}' is not a positive whole number.");
     }
 
+    private static long Bytes(Config section, string key, long fallback)
+    {
+        if (!section.HasPath(key)) return fallback;
+        var text = section.GetString(key);
+        long? value;
+        try
+        {
+            value = section.GetByteSize(key);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            value = null;
+        }
+        return value is > 0
+            ? value.Value
+            : throw new ConfigurationException($"{Section}.{key}: '{text}' is not a positive size (examples: 65536, 64MiB, 512k).");
+    }
+
     private static TimeSpan Duration(Config section, string key, TimeSpan fallback)
     {
         if (!section.HasPath(key)) return fallback;
@@ -56,10 +77,10 @@ public static class TelemetryPipelineConfig
         }
     }
 
-    private static int? Attempts(Config section)
+    private static int? Attempts(Config section, int? fallback)
     {
         const string key = "max-export-attempts";
-        if (!section.HasPath(key)) return null;
+        if (!section.HasPath(key)) return fallback;
         var text = section.GetString(key);
         if (string.Equals(text, "unlimited", StringComparison.OrdinalIgnoreCase)) return null;
         return int.TryParse(text, out var value) && value > 0

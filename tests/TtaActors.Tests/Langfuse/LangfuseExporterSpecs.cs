@@ -111,6 +111,25 @@ public sealed class LangfuseExporterSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_retry_after_longer_than_the_cap_should_be_shortened_to_the_cap()
+    {
+        var calls = 0;
+        using var server = new ScriptedHttpServer(_ => Interlocked.Increment(ref calls) == 1
+            ? new ScriptedResponse(503, Headers: new Dictionary<string, string> { ["Retry-After"] = "86400" })
+            : new ScriptedResponse(200));
+        var exporter = Exporter(server.BaseUrl, maxRetryAfter: TimeSpan.FromSeconds(30));
+
+        Export(exporter, MakeSpans(2));
+        var backoff = await Next<LangfuseDeliveryEvent.BackingOff>();
+        Assert.Equal(TimeSpan.FromSeconds(30), backoff.Delay);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await NextSent(System.Net.HttpStatusCode.OK);
+
+        Assert.True(exporter.ForceFlush(10_000));
+        Assert.Equal(2, exporter.Status.DeliveredSpans);
+    }
+
+    [Fact]
     public async Task Server_error_should_back_off_and_retry_until_delivered()
     {
         var calls = 0;
@@ -279,7 +298,7 @@ public sealed class LangfuseExporterSpecs : IDisposable
     }
 
     private LangfuseExporter Exporter(string host, TimeSpan? requestTimeout = null, int maxRequestBytes = 3_000_000, int maxQueuedSpans = 50_000,
-        string? spoolDirectory = null)
+        string? spoolDirectory = null, TimeSpan? maxRetryAfter = null)
     {
         var http = new HttpClient();
         var exporter = new LangfuseExporter(new LangfuseExporterOptions
@@ -291,6 +310,7 @@ public sealed class LangfuseExporterSpecs : IDisposable
             MaxRequestBytes = maxRequestBytes,
             MaxQueuedSpans = maxQueuedSpans,
             SpoolDirectory = spoolDirectory,
+            MaxRetryAfter = maxRetryAfter ?? TimeSpan.FromMinutes(5),
         }, http, _time, _log)
         {
             Observer = e => _events.Writer.TryWrite(e),

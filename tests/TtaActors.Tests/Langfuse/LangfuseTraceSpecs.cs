@@ -86,6 +86,8 @@ public class LangfuseTraceSpecs : PrimitiveSpec
         Assert.Equal(cost, (double)generation.Attributes["gen_ai.usage.cost"]!, 12);
         var costDetails = JsonDocument.Parse((string)generation.Attributes["langfuse.observation.cost_details"]!).RootElement;
         Assert.Equal(cost, costDetails.GetProperty("total").GetDouble(), 12);
+        Assert.Equal(800 * 2.50 / 1_000_000, costDetails.GetProperty("input").GetDouble(), 12);
+        Assert.Equal(120 * 10.0 / 1_000_000, costDetails.GetProperty("output").GetDouble(), 12);
         var input = (string)generation.Attributes["langfuse.observation.input"]!;
         Assert.Contains("Decide: ship v2?", input);
         Assert.Contains("api_key=" + CapturePolicy.Redacted, JsonDocument.Parse(input).RootElement[0].GetProperty("content").GetString());
@@ -123,7 +125,7 @@ public class LangfuseTraceSpecs : PrimitiveSpec
             InputTokens = 1000,
             OutputTokens = 500,
             FinishReason = "stop",
-            Metadata = new Dictionary<string, string> { ["suite"] = "smoke" },
+            Metadata = new Dictionary<string, string> { ["suite"] = "smoke", ["grader_key"] = "key sk-proj-0123456789abcdefXYZ in use" },
             StartTime = started,
             EndTime = started.AddMilliseconds(1500),
         });
@@ -148,6 +150,8 @@ public class LangfuseTraceSpecs : PrimitiveSpec
         Assert.Equal("Grade this answer", generation.GetTagItem("langfuse.observation.input"));
         Assert.Equal("8/10", generation.GetTagItem("langfuse.observation.output"));
         Assert.Equal("smoke", generation.GetTagItem("langfuse.observation.metadata.suite"));
+        // Metadata values pass the same redaction as prompts: a key pasted into one never reaches Langfuse.
+        Assert.Equal($"key {CapturePolicy.Redacted} in use", generation.GetTagItem("langfuse.observation.metadata.grader_key"));
         Assert.Equal((double)cost.Total, (double)generation.GetTagItem("gen_ai.usage.cost")!, 12);
         Assert.Equal("graded", root.GetTagItem("langfuse.observation.output"));
         Assert.Throws<InvalidOperationException>(() => trace.CreateGeneration(new GenerationReport { Model = "gpt-4o" }));

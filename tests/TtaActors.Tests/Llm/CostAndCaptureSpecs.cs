@@ -1,4 +1,8 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
 using TtaActors.Actors.Context;
+using TtaActors.Telemetry;
 using TtaActors.Actors.Llm;
 using TtaActors.Telemetry.Export.Langfuse;
 using TtaActors.Telemetry.Llm;
@@ -92,6 +96,62 @@ public class CostAndCaptureSpecs
         Assert.StartsWith("use [REDACTED] and [REDACTED] for [REDACTED], password: [REDACTED]", captured);
         Assert.Equal(120, captured.IndexOf("...[truncated ", StringComparison.Ordinal));
         Assert.EndsWith(" chars]", captured);
+    }
+
+    private static LlmCallOutcome Outcome(string model) => new()
+    {
+        Provider = "openai",
+        RequestModel = model,
+        InputTokens = 1000,
+        OutputTokens = 100,
+        Cost = new LlmCost(Input: 0.0025m, Output: 0.001m, Total: 0.0035m),
+        DurationSeconds = 1.5,
+        TimeToFirstTokenSeconds = 0.25,
+        FirstTokenAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public void Cost_details_should_carry_input_output_and_total_each_under_its_own_name()
+    {
+        var span = new Activity("chat gpt-4o").Start();
+
+        LlmCallTelemetry.EndChatSpan(span, Outcome("gpt-4o"), CapturePolicy.Default);
+
+        var details = JsonDocument.Parse((string)span.GetTagItem(TelemetryNames.Langfuse.ObservationCostDetails)!).RootElement;
+        Assert.Equal(0.0025m, details.GetProperty("input").GetDecimal());
+        Assert.Equal(0.001m, details.GetProperty("output").GetDecimal());
+        Assert.Equal(0.0035m, details.GetProperty("total").GetDecimal());
+        Assert.Equal(0.0035, (double)span.GetTagItem(TelemetryNames.GenAi.UsageCost)!, 12);
+        Assert.Equal(0.25, (double)span.GetTagItem(TelemetryNames.GenAi.TimeToFirstToken)!);
+    }
+
+    [Fact]
+    public void Time_to_first_token_should_be_recorded_in_its_histogram_with_the_call_labels()
+    {
+        // A model name of this test's own: other specs record LLM metrics at the same time.
+        var model = $"ttft-spec-{Guid.NewGuid():N}";
+        var recorded = new List<(double Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == TtaInstrumentation.Meter && instrument.Name == TelemetryNames.LlmMetrics.TimeToFirstToken) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            var labels = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+            if (Equals(labels.GetValueOrDefault(TelemetryNames.LlmLabels.Model), model))
+                lock (recorded) recorded.Add((value, labels));
+        });
+        listener.Start();
+
+        LlmCallTelemetry.RecordMetrics(Outcome(model), persona: "backend-engineer", serviceName: "ttft-spec");
+        LlmCallTelemetry.RecordMetrics(Outcome(model) with { TimeToFirstTokenSeconds = null }, persona: "backend-engineer", serviceName: "ttft-spec");
+
+        var (value, labels) = Assert.Single(recorded);
+        Assert.Equal(0.25, value);
+        Assert.Equal("openai", labels[TelemetryNames.LlmLabels.Provider]);
+        Assert.Equal("backend-engineer", labels[TelemetryNames.Labels.Persona]);
+        Assert.Equal("ttft-spec", labels[TelemetryNames.Labels.ServiceName]);
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public class OtlpPipelineSpecs : PrimitiveSpec
         ScheduledDelay = TimeSpan.FromMilliseconds(100),
         InitialRetryBackoff = TimeSpan.FromMilliseconds(50),
         MaxRetryBackoff = TimeSpan.FromMilliseconds(200),
+        // These collectors come back; until then every batch is kept.
+        MaxExportAttempts = null,
     };
 
     private (Pipeline Pipeline, TracerProvider Tracer) Traced(OtlpReceiver receiver, int timeoutMs = 10_000) =>
@@ -176,5 +178,45 @@ public class OtlpPipelineSpecs : PrimitiveSpec
         var spans = Of(receiver, runs);
         Assert.Equal(20 * SpansPerRun, spans.Count);
         Assert.Equal(20 * SpansPerRun, spans.Select(s => s.SpanId).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_collector_that_keeps_answering_unavailable_should_be_logged_with_its_endpoint_and_cause_and_its_batches_dropped_after_the_last_attempt(bool grpc)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync(grpc);
+        receiver.AnswerUnavailable(int.MaxValue);
+        var otlp = new OtlpSettings
+        {
+            Endpoint = new Uri(receiver.Endpoint), Protocol = grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf,
+            Headers = "authorization=Basic c2VjcmV0LXRva2Vu",
+        };
+        using var pipeline = new Pipeline([otlp.CreateTraceExporter()], FastRetry with { MaxExportAttempts = 2 });
+        pipeline.Start(Sys);
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings.Ref, typeof(Akka.Event.Warning));
+
+        for (var i = 0; i < 10; i++)
+        {
+            var span = new Activity($"s{i}") { ActivityTraceFlags = ActivityTraceFlags.Recorded };
+            span.SetIdFormat(ActivityIdFormat.W3C);
+            span.Start();
+            span.Stop();
+            pipeline.Processor.OnEnd(span);
+        }
+
+        var endpoint = grpc ? $"{receiver.Endpoint}/" : $"{receiver.Endpoint}/v1/traces";
+        var logged = warnings.FishForMessage<Akka.Event.Warning>(w => w.Message.ToString()!.Contains("Export of"), Patience).Message.ToString()!;
+        Assert.Contains($"'otlp' ({endpoint})", logged);
+        Assert.Contains(grpc ? "Unavailable" : "503", logged);
+        Assert.DoesNotContain("c2VjcmV0LXRva2Vu", logged);
+        AwaitCondition(() => pipeline.Statistics()["otlp"].Dropped[DropReasons.RetriesExhausted] == 10, Patience);
+
+        var report = await pipeline.ShutdownAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, report["otlp"].Exported);
+        Assert.Equal(10, report["otlp"].DroppedTotal);
+        Assert.Empty(receiver.Spans);
+        Assert.True(receiver.RejectedRequests >= 2);
     }
 }

@@ -16,15 +16,30 @@ public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
-    private Pipeline Start(TelemetryPipelineOptions options, params TestExporter[] exporters)
+    private Pipeline Start(TelemetryPipelineOptions options, params TestExporter[] exporters) =>
+        Start(new Pipeline(exporters.Select((e, i) => new NamedExporter($"test-{i}", e)), options));
+
+    private Pipeline Start(Pipeline pipeline)
     {
-        var pipeline = new Pipeline(
-            exporters.Select((e, i) => new NamedExporter($"test-{i}", e)), options);
-        var actor = pipeline.Start(Sys);
+        pipeline.Start(Sys);
         // The timers start before the first message is processed; after this answer the virtual clock may move.
-        actor.Tell(new Identify(1), TestActor);
-        ExpectMsg<ActorIdentity>();
+        Settle(pipeline);
         return pipeline;
+    }
+
+    /// <summary>
+    /// Waits until the telemetry actor, then each exporter actor, has handled everything sent to it so far (Identify
+    /// is answered in mailbox order), so what the test reads next is what the actors did, not a race with them.
+    /// </summary>
+    private void Settle(Pipeline pipeline)
+    {
+        pipeline.Actor!.Tell(new Identify(0), TestActor);
+        ExpectMsg<ActorIdentity>();
+        for (var i = 0; i < pipeline.Exporters.Count; i++)
+        {
+            Sys.ActorSelection(pipeline.Actor.Path / $"exporter-{i}").Tell(new Identify(i), TestActor);
+            ExpectMsg<ActorIdentity>(identity => identity.Subject is not null);
+        }
     }
 
     private static Activity FinishedSpan(string name = "span")
@@ -64,8 +79,9 @@ public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
         using var pipeline = Start(options, exporter);
 
         End(pipeline, 3);
+        Settle(pipeline);
         Assert.Equal(3, pipeline.QueueDepth);
-        Assert.Equal(0, exporter.Calls);
+        Assert.Equal(0, pipeline.Statistics()["test-0"].Calls);
 
         Clock.Advance(options.ScheduledDelay);
 
@@ -105,11 +121,16 @@ public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
         var spans = End(pipeline, 4);
 
         AwaitCondition(() => pipeline.Statistics()["test-0"].Retries == 1, Patience);
-        Clock.Advance(TimeSpan.FromSeconds(2));
+        // 1 s short of the first backoff, the exporter actor (once it has handled what the clock sent it) has not retried.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Settle(pipeline);
+        Assert.Equal(1, pipeline.Statistics()["test-0"].Calls);
+        Clock.Advance(TimeSpan.FromSeconds(1));
         AwaitCondition(() => pipeline.Statistics()["test-0"].Retries == 2, Patience);
         // The second failure doubles the backoff: 2 s more is not enough, 4 s is.
         Clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(2, exporter.Calls);
+        Settle(pipeline);
+        Assert.Equal(2, pipeline.Statistics()["test-0"].Calls);
         Clock.Advance(TimeSpan.FromSeconds(2));
         AwaitCondition(() => exporter.Exported.Count == 4, Patience);
 
@@ -161,6 +182,8 @@ public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
         Assert.True(hanging.Hanging.Wait(Patience));
         Clock.Advance(options.ScheduledDelay);
         AwaitCondition(() => pipeline.QueueDepth == 0, Patience);
+        // The queue empties before the telemetry actor has counted the last batch it took.
+        Settle(pipeline);
 
         var held = pipeline.Statistics()["test-0"];
         Assert.Equal(10, held.Backlog);
@@ -197,11 +220,124 @@ public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
         var exporter = new TestExporter();
         var pipeline = Start(new TelemetryPipelineOptions { MaxExportBatchSize = 100, ScheduledDelay = TimeSpan.FromHours(1) }, exporter);
         End(pipeline, 7);
-        Assert.Equal(0, exporter.Calls);
+        Settle(pipeline);
+        Assert.Equal(0, pipeline.Statistics()["test-0"].Calls);
 
         await CoordinatedShutdown.Get(Sys).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(Patience);
 
         Assert.Equal(7, exporter.Exported.Count);
+        Assert.Equal(7, pipeline.ShutdownReport!["test-0"].Exported);
+        Assert.Equal(0, pipeline.ShutdownReport.Lost);
         pipeline.Dispose();
+    }
+
+    [Fact]
+    public void Every_batch_should_hold_at_most_the_batch_size_also_when_a_tick_or_flush_finds_more_queued()
+    {
+        var exporter = new TestExporter();
+        var options = new TelemetryPipelineOptions { MaxExportBatchSize = 4, ScheduledDelay = TimeSpan.FromSeconds(1) };
+        // Ten spans wait before the actor starts; then ten more end while it runs, and the tick takes what is left.
+        var pipeline = new Pipeline([new NamedExporter("test-0", exporter)], options);
+        using var _ = pipeline;
+        End(pipeline, 10);
+        Start(pipeline);
+        End(pipeline, 10);
+        Settle(pipeline);
+        Clock.Advance(options.ScheduledDelay);
+
+        AwaitCondition(() => exporter.Exported.Count == 20, Patience);
+        Assert.All(exporter.BatchSizes, size => Assert.InRange(size, 1, 4));
+        Assert.Equal([4, 4], exporter.BatchSizes.Take(2));
+        Assert.True(exporter.BatchSizes.Count >= 5);
+    }
+
+    [Fact]
+    public void Spans_that_find_the_exporter_backlog_full_should_be_dropped_and_counted_as_backlog_full()
+    {
+        var hanging = new TestExporter();
+        hanging.Hang();
+        var options = new TelemetryPipelineOptions { MaxQueueSize = 10, MaxExportBatchSize = 2, ScheduledDelay = TimeSpan.FromSeconds(1) };
+        using var pipeline = Start(options, hanging);
+
+        End(pipeline, 10);
+        Clock.Advance(options.ScheduledDelay);
+        AwaitCondition(() => pipeline.Statistics()["test-0"].Backlog == 10, Patience);
+        // The intake queue has room again, the exporter has none: the next ten pass the intake and find the backlog full.
+        End(pipeline, 6);
+        Clock.Advance(options.ScheduledDelay);
+        AwaitCondition(() => pipeline.QueueDepth == 0, Patience);
+        Settle(pipeline);
+
+        var held = pipeline.Statistics()["test-0"];
+        Assert.Equal(6, held.Dropped[DropReasons.BacklogFull]);
+        Assert.Equal(0, held.Dropped[DropReasons.QueueFull]);
+        Assert.Equal(10, held.Backlog);
+    }
+
+    private static Activity LlmSpan(int promptCharacters)
+    {
+        var span = FinishedSpan("chat gpt-4o");
+        span.SetTag("langfuse.observation.input", new string('p', promptCharacters));
+        return span;
+    }
+
+    [Fact]
+    public void The_intake_bound_should_count_bytes_so_large_llm_spans_are_dropped_long_before_the_span_count_is_reached()
+    {
+        var prompt = LlmSpan(32_768);
+        var size = SpanSize.Estimate(prompt);
+        Assert.InRange(size, 65_536, 70_000);
+        // Not started: nothing drains the queue, so the bound is reached deterministically.
+        using var pipeline = new Pipeline([new NamedExporter("a", new TestExporter())],
+            new TelemetryPipelineOptions { MaxQueueBytes = 3L * size + size / 2 });
+
+        var accepted = Enumerable.Range(0, 6).Count(_ => pipeline.Offer(LlmSpan(32_768)));
+
+        Assert.Equal(3, accepted);
+        Assert.Equal(3L * size, pipeline.QueueBytes);
+        Assert.Equal(3, pipeline.Statistics()["a"].Dropped[DropReasons.QueueFull]);
+        // A small span still fits in what is left.
+        Assert.True(pipeline.Offer(FinishedSpan()));
+    }
+
+    [Fact]
+    public void An_exporter_backlog_should_be_bounded_in_bytes_as_well()
+    {
+        var hanging = new TestExporter();
+        hanging.Hang();
+        var size = SpanSize.Estimate(LlmSpan(32_768));
+        var options = new TelemetryPipelineOptions { MaxExportBatchSize = 1, MaxQueueBytes = 2L * size + 100, ScheduledDelay = TimeSpan.FromSeconds(1) };
+        using var pipeline = Start(options, hanging);
+
+        for (var i = 0; i < 2; i++) pipeline.Processor.OnEnd(LlmSpan(32_768));
+        AwaitCondition(() => pipeline.Statistics()["test-0"].Backlog == 2, Patience);
+        pipeline.Processor.OnEnd(LlmSpan(32_768));
+        AwaitCondition(() => pipeline.QueueDepth == 0, Patience);
+        Settle(pipeline);
+
+        var held = pipeline.Statistics()["test-0"];
+        Assert.Equal(2L * size, held.BacklogBytes);
+        Assert.Equal(1, held.Dropped[DropReasons.BacklogFull]);
+    }
+
+    [Fact]
+    public void Span_size_should_count_name_attributes_events_and_links()
+    {
+        var bare = FinishedSpan("n");
+        var rich = FinishedSpan("n");
+        rich.SetTag("key", "0123456789");
+        rich.SetTag("count", 3);
+        rich.SetTag("list", new[] { "ab", "cd" });
+        rich.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection { ["exception.message"] = "boom" }));
+        rich.AddLink(new ActivityLink(bare.Context, new ActivityTagsCollection { ["why"] = "retry" }));
+
+        var expected = SpanSize.Estimate(bare)
+                       + (SpanSize.TagOverhead + 2 * "key".Length + 2 * 10)
+                       + (SpanSize.TagOverhead + 2 * "count".Length + 8)
+                       + (SpanSize.TagOverhead + 2 * "list".Length + 2 * 4)
+                       + (SpanSize.EntryOverhead + 2 * "exception".Length + SpanSize.TagOverhead + 2 * "exception.message".Length + 2 * 4)
+                       + (SpanSize.EntryOverhead + SpanSize.TagOverhead + 2 * "why".Length + 2 * 5);
+        Assert.Equal(expected, SpanSize.Estimate(rich));
+        Assert.Equal(SpanSize.SpanOverhead + 2, SpanSize.Estimate(bare));
     }
 }

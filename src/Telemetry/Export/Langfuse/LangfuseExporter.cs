@@ -71,6 +71,7 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _spool = new SpanSpool(options.SpoolDirectory, options.MaxQueuedSpans, options.MaxQueuedBytes, _logger);
+        NamedExporter.Describe(this, options.TracesEndpoint);
         _loop = Task.Run(() => DeliverAsync(_stop.Token));
         if (_spool.SpanCount > 0) Wake();
     }
