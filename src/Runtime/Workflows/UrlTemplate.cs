@@ -87,6 +87,10 @@ public sealed class UrlTemplate
                 $"The {describe} rendered a URL with a space or control character (from a '| {Template.RawFilter}' value); the request was not sent. Percent-encode the value or drop '| {Template.RawFilter}'.");
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new InvalidOperationException($"The {describe} rendered the URL '{text}', which is not an absolute http or https URL.");
+        // Uri resolves "." and "..", but not percent-encoded dots and slashes, which many servers decode and then resolve.
+        if (Uri.UnescapeDataString(uri.AbsolutePath).Split('/', '\\').Any(segment => segment is "." or ".."))
+            throw new InvalidOperationException(
+                $"The {describe} rendered a URL whose path, once decoded, holds a '.' or '..' segment, which a server could resolve to climb the path its template fixes; the request was not sent. Check the value put into the path.");
         if (!StaysWithinFixedPrefix(uri))
             throw new InvalidOperationException(
                 $"The {describe} rendered a URL ({uri.GetLeftPart(UriPartial.Path)}) outside '{_fixedPrefix}', the scheme, host, port and path its template fixes; " +
