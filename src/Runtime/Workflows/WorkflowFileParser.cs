@@ -168,7 +168,6 @@ public sealed partial class WorkflowFileParser
                 {
                     case MappingStart or SequenceStart:
                     {
-                        if (open.Count + 1 > _limits.MaxDepth) return LimitProblem(at, DepthMessage);
                         var start = (NodeEvent)current;
                         var anchor = start.Anchor.IsEmpty ? null : start.Anchor.Value;
                         if (anchor is not null) anchors[anchor] = null;
