@@ -44,7 +44,18 @@ public sealed class WorkflowFileBuilder
     /// </summary>
     public static (WorkflowDocument Document, Primitive Root) Load(string path, WorkflowStepServices services)
     {
-        var (document, problems) = WorkflowFileParser.ParseFile(path, services.Limits);
+        WorkflowDocument? document;
+        IReadOnlyList<WorkflowProblem> problems;
+        try
+        {
+            (document, problems) = WorkflowFileParser.ParseFile(path, services.Limits);
+        }
+        catch (Exception error) when (error is not (OutOfMemoryException or WorkflowFileException))
+        {
+            // Whatever a file does to the reader, it is this file's problem, never the end of the node loading it.
+            throw new WorkflowFileException(path, [new WorkflowProblem(new SourceLocation(path, 1, 1),
+                $"The file could not be read ({error.GetType().Name}: {error.Message}); simplify it, and report the file if it looks valid.")]);
+        }
         if (document is null) throw new WorkflowFileException(path, problems);
         return (document, Build(document, services));
     }
