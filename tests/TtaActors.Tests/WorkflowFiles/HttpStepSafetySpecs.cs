@@ -178,6 +178,18 @@ public sealed class HttpStepSafetySpecs() : TestKit("akka.loglevel = WARNING")
         Assert.Contains("unknown filter 'upper'", problems[3].Message);
     }
 
+    [Fact]
+    public void Environment_variables_stay_in_headers_even_with_raw()
+    {
+        var (_, problems) = WorkflowFileParser.Parse("""
+            - http: {url: "http://x.test/{{ env.TOKEN | raw }}"}
+            - http: {url: "http://x.test/?t={{ env.TOKEN }}"}
+            - http: {url: "http://x.test/", body: {t: "{{ env.TOKEN }}"}}
+            """, "e.yaml", "e");
+        Assert.Equal([1, 2, 3], problems.Select(p => p.At.Line));
+        Assert.All(problems, p => Assert.Contains("environment variables can only be read in http headers", p.Message));
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
