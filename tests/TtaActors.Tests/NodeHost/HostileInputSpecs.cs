@@ -38,6 +38,7 @@ public sealed class HostileNodeFixture : IAsyncLifetime
         ("http-timeout.yaml", 3, "'timeout_seconds' must be a number from 0.001 to 86400; found '5000000'"),
         ("openai-no-key.yaml", 1, "LLM provider 'openai' needs OPENAI_API_KEY"),
         ("host-from-input.yaml", 1, "'{{ input.host }}' is in the URL's scheme, host or port"),
+        ("dev-copilot-demo.yaml", 1, "Workflow 'dev-copilot-demo' is already registered from code"),
     ];
 
     public static readonly string[] GoodFiles = ["ticket-header.yaml", "ticket-path.yaml", "wrap.yaml"];
@@ -54,6 +55,7 @@ public sealed class HostileNodeFixture : IAsyncLifetime
         Write("http-timeout.yaml", $"- http:\n    url: \"{Upstream.BaseUrl}/slow\"\n    timeout_seconds: 5000000\n");
         Write("openai-no-key.yaml", "- llm: {provider: openai, model: gpt-4o-mini, prompt: \"hi\"}\n");
         Write("host-from-input.yaml", "- http: {url: \"https://{{ input.host }}/x\"}\n");
+        Write("dev-copilot-demo.yaml", "- template: x\n");
         Write("ticket-header.yaml", $$$"""
             - name: tag-ticket
               http:
