@@ -1,9 +1,14 @@
 using System.CommandLine;
+using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Cli;
 
-/// <summary><c>tta validate FILE...</c>: checks workflow files and reports every problem with its line and column.</summary>
+/// <summary>
+/// <c>tta validate FILE...</c>: checks workflow files and reports every problem with its line and column. A file is
+/// checked the way <c>tta run</c> and a node load it (read, checked, built against this environment's LLM settings),
+/// so validate accepts exactly the files they accept.
+/// </summary>
 public static class ValidateCommand
 {
     public static Command Create()
@@ -19,16 +24,49 @@ public static class ValidateCommand
 
     public static int Validate(IReadOnlyList<string> files)
     {
-        var problems = 0;
-        foreach (var file in files)
+        LlmSettings settings;
+        try
         {
-            var (document, found) = WorkflowFileParser.ParseFile(file);
-            foreach (var problem in found) Console.WriteLine($"{problem.At}: error: {problem.Message}");
-            problems += found.Count;
-            if (document is not null) Console.WriteLine($"{file}: ok (workflow '{document.Name}', {CountSteps(document.Root)} steps)");
+            settings = LlmSettings.FromEnvironment();
         }
-        if (problems > 0) Console.WriteLine($"{problems} problem(s) in {files.Count} file(s).");
-        return problems == 0 ? CommandErrors.Success : CommandErrors.Failure;
+        catch (LlmConfigurationException error)
+        {
+            Console.Error.WriteLine($"tta: {error.Message}");
+            return CommandErrors.Failure;
+        }
+        using (settings)
+        using (var http = new HttpClient())
+        {
+            var services = new WorkflowStepServices(http, Environment.GetEnvironmentVariable,
+                (_, name) => throw new InvalidOperationException($"tta validate builds workflow '{name}' but never runs it."),
+                new LlmFileSteps(settings));
+            // Names the node and tta run already hold, so a file that would clash there is refused here too.
+            var names = new Dictionary<string, string>(StringComparer.Ordinal) { [Demo.DemoWorkflow.Name] = WorkflowRegistry.CodeSource };
+            var problems = 0;
+            foreach (var file in files)
+            {
+                IReadOnlyList<WorkflowProblem> found;
+                WorkflowDocument? document = null;
+                try
+                {
+                    (document, _) = WorkflowFileBuilder.Load(file, services);
+                    found = names.TryGetValue(document.Name, out var existing)
+                        ? [WorkflowRegistry.AlreadyRegistered(file, document.Name, existing)]
+                        : [];
+                    names.TryAdd(document.Name, Path.GetFullPath(file));
+                }
+                catch (WorkflowFileException invalid)
+                {
+                    found = invalid.Problems;
+                }
+                foreach (var problem in found) Console.WriteLine($"{problem.At}: error: {problem.Message}");
+                problems += found.Count;
+                if (document is not null && found.Count == 0)
+                    Console.WriteLine($"{file}: ok (workflow '{document.Name}', {CountSteps(document.Root)} steps)");
+            }
+            if (problems > 0) Console.WriteLine($"{problems} problem(s) in {files.Count} file(s).");
+            return problems == 0 ? CommandErrors.Success : CommandErrors.Failure;
+        }
     }
 
     private static int CountSteps(StepSpec step) => step switch

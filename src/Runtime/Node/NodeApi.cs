@@ -44,7 +44,7 @@ public static partial class NodeApi
 
         app.MapPost("/runs", PostRunAsync);
         app.MapGet("/runs/{id}", (string id, RunService runs) =>
-            runs.Get(id) is { } run ? Results.Json(RunJson(run)) : Problem(404, "run-not-found", "Run not found",
+            runs.Get(id) is { } run ? Results.Json(RunJson(run), JsonData.OutputDocument) : Problem(404, "run-not-found", "Run not found",
                 $"No run '{id}' on this node (runs are kept for the latest {RunService.RetainedRuns} runs)."));
         app.MapGet("/sessions", (SessionDirectory directory) => Results.Json(new JsonObject
         {
@@ -87,9 +87,9 @@ public static partial class NodeApi
             return Problem(400, "invalid-request", "Invalid request", invalid.Message);
         }
         if (body.Session is not null) directory.Seen(body.Session);
-        if (body.Wait == false) return Results.Json(RunJson(started), statusCode: 202);
+        if (body.Wait == false) return Results.Json(RunJson(started), JsonData.OutputDocument, statusCode: 202);
         var finished = await completion;
-        return Results.Json(RunJson(finished));
+        return Results.Json(RunJson(finished), JsonData.OutputDocument);
     }
 
     private static async Task<IResult> GetSessionAsync(string id, IPersonaSessions sessions, CancellationToken cancellation)

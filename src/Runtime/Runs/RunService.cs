@@ -81,11 +81,12 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
         // which is not exported and, unsampled, would keep the run from being recorded. The change stays in this method.
         Activity.Current = null;
         var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping });
+        var (output, failure) = OutputOf(workflow.Name, result);
         var finished = started with
         {
-            Status = result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed,
-            Output = result.Output,
-            Error = result.Failure,
+            Status = failure is null ? RunStatus.Succeeded : RunStatus.Failed,
+            Output = output,
+            Error = failure,
             TraceId = result.TraceId,
             FinishedAt = DateTimeOffset.UtcNow,
         };
@@ -95,10 +96,24 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
             var calls = result.Context.LlmCalls;
             var cost = calls.Any(c => c.CostUsd is not null) ? calls.Sum(c => c.CostUsd ?? 0m) : (decimal?)null;
             await sessions.CompleteRunAsync(session,
-                new SessionRunOutcome(runId, result.Succeeded, calls.Sum(c => c.InputTokens), calls.Sum(c => c.OutputTokens), cost),
+                new SessionRunOutcome(runId, failure is null, calls.Sum(c => c.InputTokens), calls.Sum(c => c.OutputTokens), cost),
                 CancellationToken.None);
         }
         return finished;
+    }
+
+    /// <summary>The output as the JSON every reader gets (one conversion, see <see cref="JsonData.ToOutput"/>), or why there is none.</summary>
+    private static (JsonNode? Output, WorkflowFailure? Failure) OutputOf(string workflow, WorkflowRunResult result)
+    {
+        if (result.Failure is { } failed) return (null, failed);
+        try
+        {
+            return (JsonData.ToOutput(result.Output), null);
+        }
+        catch (RunOutputException error)
+        {
+            return (null, WorkflowFailure.From(workflow, error));
+        }
     }
 
     private void Remember(RunRecord record)

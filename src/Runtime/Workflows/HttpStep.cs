@@ -23,9 +23,7 @@ internal sealed class HttpStep(HttpSpec spec, HttpClient http, Func<string, stri
     public async ValueTask<StepOutcome> ExecuteAsync(object? input, WorkflowContext context, CancellationToken cancellation)
     {
         var scope = new TemplateScope(JsonData.ToNode(input), context);
-        var url = spec.Url.RenderText(scope, _describe);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new InvalidOperationException($"The {_describe} rendered the URL '{url}', which is not an absolute http or https URL.");
+        var uri = spec.Url.Render(scope, _describe);
 
         using var request = new HttpRequestMessage(spec.Method, uri);
         if (spec.Body is { } body)
@@ -40,6 +38,7 @@ internal sealed class HttpStep(HttpSpec spec, HttpClient http, Func<string, stri
         foreach (var header in spec.Headers)
         {
             var value = header.Value.RenderText(headerScope, $"header '{header.Name}' of the {_describe}");
+            RefuseControlCharacters(header.Name, value);
             if (request.Headers.TryAddWithoutValidation(header.Name, value)) continue;
             if (request.Content is null || !request.Content.Headers.TryAddWithoutValidation(header.Name, value))
             {
@@ -76,6 +75,32 @@ internal sealed class HttpStep(HttpSpec spec, HttpClient http, Func<string, stri
             return new StepOutcome(Parse(content, response.Content.Headers.ContentType?.MediaType));
         }
     }
+
+    /// <summary>
+    /// CR or LF in a header value would end the header and start another one (or another request); no control character
+    /// belongs in a header value (RFC 9110 allows tab), so such a value fails the step and nothing is sent. The value
+    /// itself is not repeated: it may come from a secret.
+    /// </summary>
+    private void RefuseControlCharacters(string header, string value)
+    {
+        var bad = value.AsSpan().IndexOfAny(ControlCharacters);
+        if (bad < 0) return;
+        var character = value[bad] switch
+        {
+            '\r' => "CR",
+            '\n' => "LF",
+            '\0' => "NUL",
+            var other => $"U+{(int)other:X4}",
+        };
+        throw new InvalidOperationException(
+            $"Header '{header}' of the {_describe} rendered a value with a control character ({character} at position {bad + 1}), " +
+            "which could inject headers or a second request; the request was not sent. Remove line breaks and control characters " +
+            "from the value (the input, context or environment variable it reads).");
+    }
+
+    /// <summary>C0 controls except tab, DEL, and the C1 controls (NEL among them).</summary>
+    private static readonly System.Buffers.SearchValues<char> ControlCharacters = System.Buffers.SearchValues.Create(
+        Enumerable.Range(0, 0x20).Where(c => c != '\t').Append(0x7f).Concat(Enumerable.Range(0x80, 0x20)).Select(c => (char)c).ToArray());
 
     private static JsonNode? Parse(string content, string? mediaType)
     {

@@ -53,7 +53,7 @@ public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, 
 
 public sealed record HttpHeaderSpec(string Name, Template Value, SourceLocation At);
 
-public sealed record HttpSpec(SourceLocation At, string? Name, HttpMethod Method, Template Url, IReadOnlyList<HttpHeaderSpec> Headers,
+public sealed record HttpSpec(SourceLocation At, string? Name, HttpMethod Method, UrlTemplate Url, IReadOnlyList<HttpHeaderSpec> Headers,
     JsonTemplate? Body, IReadOnlyList<int>? Expect, double TimeoutSeconds) : StepSpec(At, Name)
 {
     public override string Kind => "http";

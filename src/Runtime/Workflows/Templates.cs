@@ -168,12 +168,20 @@ public sealed class ValuePath
 }
 
 /// <summary>
+/// One <c>{{ path }}</c> of a template. <see cref="Raw"/> (<c>{{ path | raw }}</c>, allowed only in an http step's
+/// URL) inserts the value as URL text instead of percent-encoding it.
+/// </summary>
+public sealed record Placeholder(ValuePath Path, bool Raw);
+
+/// <summary>
 /// Text with <c>{{ path }}</c> placeholders, the one template syntax of workflow files. A template that is exactly
 /// one placeholder yields the value itself (an object stays an object); otherwise values are written into the text
 /// (strings as they are, other values as JSON, missing values as nothing).
 /// </summary>
 public sealed class Template
 {
+    public const string RawFilter = "raw";
+
     private readonly IReadOnlyList<object> _parts;
 
     private Template(string source, IReadOnlyList<object> parts)
@@ -184,9 +192,14 @@ public sealed class Template
 
     public string Source { get; }
 
-    public IEnumerable<ValuePath> Paths => _parts.OfType<ValuePath>();
+    /// <summary>Literal text (string) and <see cref="Placeholder"/>s, in order.</summary>
+    public IReadOnlyList<object> Parts => _parts;
 
-    public bool IsSinglePath => _parts is [ValuePath];
+    public IEnumerable<ValuePath> Paths => _parts.OfType<Placeholder>().Select(p => p.Path);
+
+    public bool HasRawPlaceholder => _parts.OfType<Placeholder>().Any(p => p.Raw);
+
+    public bool IsSinglePath => _parts is [Placeholder];
 
     public static Template Parse(string source)
     {
@@ -203,23 +216,36 @@ public sealed class Template
             if (open > position) parts.Add(source[position..open]);
             var close = source.IndexOf("}}", open + 2, StringComparison.Ordinal);
             if (close < 0) throw new FormatException($"'{{{{' at position {open + 1} has no closing '}}}}'.");
-            parts.Add(ValuePath.Parse(source[(open + 2)..close]));
+            parts.Add(ParsePlaceholder(source[(open + 2)..close]));
             position = close + 2;
         }
         return new Template(source, parts);
     }
 
-    public JsonNode? RenderValue(TemplateScope scope, string usedBy) =>
-        IsSinglePath ? JsonData.Clone(((ValuePath)_parts[0]).Resolve(scope, usedBy)) : JsonValue.Create(RenderText(scope, usedBy));
+    private static Placeholder ParsePlaceholder(string text)
+    {
+        var pipe = text.IndexOf('|');
+        if (pipe < 0) return new Placeholder(ValuePath.Parse(text), false);
+        var filter = text[(pipe + 1)..].Trim();
+        if (filter != RawFilter)
+            throw new FormatException($"'{text.Trim()}': unknown filter '{filter}'; the only filter is '| {RawFilter}' (in an http step's url).");
+        return new Placeholder(ValuePath.Parse(text[..pipe]), true);
+    }
 
-    public string RenderText(TemplateScope scope, string usedBy)
+    public JsonNode? RenderValue(TemplateScope scope, string usedBy) =>
+        IsSinglePath ? JsonData.Clone(((Placeholder)_parts[0]).Path.Resolve(scope, usedBy)) : JsonValue.Create(RenderText(scope, usedBy));
+
+    public string RenderText(TemplateScope scope, string usedBy) => RenderText(scope, usedBy, (_, value) => value);
+
+    /// <summary>Renders the text, passing each placeholder's value through <paramref name="insert"/> (the URL encodes it).</summary>
+    public string RenderText(TemplateScope scope, string usedBy, Func<Placeholder, string, string> insert)
     {
         if (_parts is [string only]) return only;
         var text = new StringBuilder();
         foreach (var part in _parts)
         {
-            if (part is string literal) text.Append(literal);
-            else text.Append(JsonData.ToText(((ValuePath)part).Resolve(scope, usedBy)));
+            if (part is Placeholder placeholder) text.Append(insert(placeholder, JsonData.ToText(placeholder.Path.Resolve(scope, usedBy))));
+            else text.Append((string)part);
         }
         return text.ToString();
     }

@@ -17,7 +17,10 @@ public sealed record WorkflowStepServices(
     HttpClient Http,
     Func<string, string?> Environment,
     Func<Primitive, string, WorkflowGraph> Materialize,
-    ILlmStepFactory? Llm = null);
+    ILlmStepFactory? Llm = null)
+{
+    public WorkflowFileLimits Limits { get; init; } = WorkflowFileLimits.Default;
+}
 
 /// <summary>
 /// Turns a parsed workflow file into the same primitive definitions code builds (Sequential, Parallel, Router,
@@ -35,6 +38,28 @@ public sealed class WorkflowFileBuilder
         _workflow = workflow;
     }
 
+    /// <summary>
+    /// Reads, checks and builds one workflow file: the one path by which <c>tta validate</c>, <c>tta run</c> and a node
+    /// accept a file, so they accept and refuse the same files. Throws <see cref="WorkflowFileException"/> with every problem.
+    /// </summary>
+    public static (WorkflowDocument Document, Primitive Root) Load(string path, WorkflowStepServices services)
+    {
+        WorkflowDocument? document;
+        IReadOnlyList<WorkflowProblem> problems;
+        try
+        {
+            (document, problems) = WorkflowFileParser.ParseFile(path, services.Limits);
+        }
+        catch (Exception error) when (error is not (OutOfMemoryException or WorkflowFileException))
+        {
+            // Whatever a file does to the reader, it is this file's problem, never the end of the node loading it.
+            throw new WorkflowFileException(path, [new WorkflowProblem(new SourceLocation(path, 1, 1),
+                $"The file could not be read ({error.GetType().Name}: {error.Message}); simplify it, and report the file if it looks valid.")]);
+        }
+        if (document is null) throw new WorkflowFileException(path, problems);
+        return (document, Build(document, services));
+    }
+
     /// <summary>The workflow's root primitive; throws <see cref="WorkflowFileException"/> listing every step that cannot be built.</summary>
     public static Primitive Build(WorkflowDocument document, WorkflowStepServices services)
     {
@@ -44,7 +69,21 @@ public sealed class WorkflowFileBuilder
         return root;
     }
 
-    private Primitive? Step(StepSpec spec) => spec switch
+    private Primitive? Step(StepSpec spec)
+    {
+        try
+        {
+            return StepOf(spec);
+        }
+        catch (Exception error) when (error is ArgumentException or ArithmeticException)
+        {
+            // The parser bounds every value; a primitive that still refuses one is reported where the step is written.
+            _problems.Add(new WorkflowProblem(spec.At, $"The {spec.Describe()} cannot be built: {error.Message}"));
+            return null;
+        }
+    }
+
+    private Primitive? StepOf(StepSpec spec) => spec switch
     {
         SequenceSpec s => All(s.Steps) is { } steps ? new SequentialPrimitive(steps, s.Name) : null,
         ParallelSpec p => All(p.Branches) is { } branches ? new ParallelPrimitive(branches, p.Name) : null,

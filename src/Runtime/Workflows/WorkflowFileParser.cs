@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TtaActors.Actors.Primitives;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace TtaActors.Runtime.Workflows;
@@ -19,21 +20,51 @@ public sealed partial class WorkflowFileParser
 
     private static readonly string[] HttpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
+    // The bounds of the schema's numbers (docs/workflow-files.md). Durations stay within a day, which every timer
+    // and cancellation source takes (CancelAfter refuses more than about 24.8 days).
+    public const double MinSeconds = 0.001;
+    public const double MaxSeconds = 86_400;
+    public const int MaxRetries = 100;
+    public const double MaxBackoffBase = 3_600;
+    public const double MaxTemperature = 2;
+    public const int MaxTokens = 1_000_000;
+
     private readonly string _file;
+    private readonly WorkflowFileLimits _limits;
     private readonly List<WorkflowProblem> _problems = [];
 
-    private WorkflowFileParser(string file) => _file = file;
-
-    /// <summary>Parses a file from disk; the workflow's name defaults to the file name without its extension.</summary>
-    public static (WorkflowDocument? Document, IReadOnlyList<WorkflowProblem> Problems) ParseFile(string path)
+    private WorkflowFileParser(string file, WorkflowFileLimits limits)
     {
-        if (!File.Exists(path)) return (null, [new WorkflowProblem(new SourceLocation(path, 1, 1), "The file does not exist.")]);
-        return Parse(File.ReadAllText(path), path, Path.GetFileNameWithoutExtension(path));
+        _file = file;
+        _limits = limits;
     }
 
-    public static (WorkflowDocument? Document, IReadOnlyList<WorkflowProblem> Problems) Parse(string text, string file, string defaultName)
+    /// <summary>Parses a file from disk; the workflow's name defaults to the file name without its extension.</summary>
+    public static (WorkflowDocument? Document, IReadOnlyList<WorkflowProblem> Problems) ParseFile(string path, WorkflowFileLimits? limits = null)
     {
-        var parser = new WorkflowFileParser(file);
+        limits ??= WorkflowFileLimits.Default;
+        var start = new SourceLocation(path, 1, 1);
+        if (!File.Exists(path)) return (null, [new WorkflowProblem(start, "The file does not exist.")]);
+        string text;
+        try
+        {
+            var size = new FileInfo(path).Length;
+            if (size > limits.MaxFileBytes)
+                return (null, [new WorkflowProblem(start,
+                    $"The file is {size} bytes, more than the limit of {limits.MaxFileBytes} bytes for a workflow file (MaxFileBytes); split it into several workflows.")]);
+            text = File.ReadAllText(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return (null, [new WorkflowProblem(start, $"The file cannot be read: {error.Message}")]);
+        }
+        return Parse(text, path, Path.GetFileNameWithoutExtension(path), limits);
+    }
+
+    public static (WorkflowDocument? Document, IReadOnlyList<WorkflowProblem> Problems) Parse(string text, string file, string defaultName,
+        WorkflowFileLimits? limits = null)
+    {
+        var parser = new WorkflowFileParser(file, limits ?? WorkflowFileLimits.Default);
         var document = parser.ParseDocument(text, defaultName);
         return (parser._problems.Count == 0 ? document : null,
             parser._problems.OrderBy(p => p.At.Line).ThenBy(p => p.At.Column).ToList());
@@ -41,7 +72,13 @@ public sealed partial class WorkflowFileParser
 
     private WorkflowDocument? ParseDocument(string text, string defaultName)
     {
-        if (!IsWellFormed(text)) return null;
+        if (text.Length > _limits.MaxFileBytes)
+        {
+            Problem(new SourceLocation(_file, 1, 1),
+                $"The file has {text.Length} characters, more than the limit of {_limits.MaxFileBytes} for a workflow file (MaxFileBytes); split it into several workflows.");
+            return null;
+        }
+        if (!IsWellFormedAndWithinLimits(text)) return null;
         var stream = new YamlStream();
         try
         {
@@ -89,23 +126,94 @@ public sealed partial class WorkflowFileParser
         return steps is null ? null : new WorkflowDocument(name, description, steps, _file);
     }
 
+    /// <summary>What an anchor stands for wherever an alias repeats it: its nodes and the levels of nesting it adds.</summary>
+    private readonly record struct AnchorSize(long Nodes, int Levels);
+
+    /// <summary>A mapping or list whose end has not been read yet.</summary>
+    private sealed class OpenCollection(string? anchor)
+    {
+        public string? Anchor { get; } = anchor;
+        public long Nodes { get; set; } = 1;
+        public int Levels { get; set; } = 1;
+    }
+
     /// <summary>
-    /// Reads the YAML event by event first, so that even where the YAML library fails without a location (it throws
-    /// plain exceptions on some unclosed flow collections) the problem is reported where reading stopped.
+    /// Reads the YAML event by event before any tree is built, and stops at the first limit a file exceeds
+    /// (<see cref="WorkflowFileLimits"/>): nesting depth and node count are counted as if every alias were written out,
+    /// so an alias bomb is refused after reading it once, and an alias used inside its own anchor (which would never end)
+    /// is refused where it is used. Where the YAML library fails without a location (it throws plain exceptions on some
+    /// unclosed flow collections) the problem is reported where reading stopped.
     /// </summary>
-    private bool IsWellFormed(string text)
+    private bool IsWellFormedAndWithinLimits(string text)
     {
         var parser = new Parser(new StringReader(text));
         var line = 1;
         var column = 1;
+        var open = new Stack<OpenCollection>();
+        // null while the anchor's collection is still open: an alias to it then is recursive.
+        var anchors = new Dictionary<string, AnchorSize?>(StringComparer.Ordinal);
+        long nodes = 0;
+        var aliases = 0;
         try
         {
             while (parser.MoveNext())
             {
-                if (parser.Current is { } current)
+                if (parser.Current is not { } current) continue;
+                line = (int)current.End.Line;
+                column = (int)current.End.Column;
+                var at = new SourceLocation(_file, (int)current.Start.Line, (int)current.Start.Column);
+                long added = 0;
+                var levels = 0;
+                switch (current)
                 {
-                    line = (int)current.End.Line;
-                    column = (int)current.End.Column;
+                    case MappingStart or SequenceStart:
+                    {
+                        var start = (NodeEvent)current;
+                        var anchor = start.Anchor.IsEmpty ? null : start.Anchor.Value;
+                        if (anchor is not null) anchors[anchor] = null;
+                        open.Push(new OpenCollection(anchor));
+                        nodes++;
+                        break;
+                    }
+                    case MappingEnd or SequenceEnd:
+                    {
+                        var closed = open.Pop();
+                        if (closed.Anchor is not null) anchors[closed.Anchor] = new AnchorSize(closed.Nodes, closed.Levels);
+                        if (open.TryPeek(out var parent))
+                        {
+                            parent.Nodes += closed.Nodes;
+                            parent.Levels = Math.Max(parent.Levels, closed.Levels + 1);
+                        }
+                        continue;
+                    }
+                    case Scalar scalar:
+                        if (!scalar.Anchor.IsEmpty) anchors[scalar.Anchor.Value] = new AnchorSize(1, 0);
+                        added = 1;
+                        break;
+                    case AnchorAlias alias:
+                    {
+                        var name = alias.Value.Value;
+                        if (!anchors.TryGetValue(name, out var size))
+                            return LimitProblem(at, $"Alias '*{name}' refers to no anchor '&{name}' defined before it.");
+                        if (size is not { } known)
+                            return LimitProblem(at,
+                                $"Alias '*{name}' is used inside the anchor '&{name}' it refers to, so it would repeat itself without end; write that part out instead of referring to it.");
+                        if (++aliases > _limits.MaxAliases)
+                            return LimitProblem(at, $"The file uses more than {_limits.MaxAliases} aliases (MaxAliases); write the repeated parts out or split the workflow.");
+                        added = known.Nodes;
+                        levels = known.Levels;
+                        break;
+                    }
+                }
+                if (open.Count + levels > _limits.MaxDepth) return LimitProblem(at, DepthMessage);
+                nodes += added;
+                if (nodes > _limits.MaxNodes)
+                    return LimitProblem(at,
+                        $"The file has more than {_limits.MaxNodes} YAML nodes, counting every node an alias repeats (MaxNodes); an alias that repeats another alias many times multiplies quickly. Write a smaller workflow or split it.");
+                if (open.TryPeek(out var into))
+                {
+                    into.Nodes += added;
+                    into.Levels = Math.Max(into.Levels, levels + 1);
                 }
             }
             return true;
@@ -118,6 +226,15 @@ public sealed partial class WorkflowFileParser
         {
             YamlProblem(text, line, column, "the YAML parser stopped here; look for an unclosed [ or { or a missing quote");
         }
+        return false;
+    }
+
+    private string DepthMessage =>
+        $"The YAML is nested more than {_limits.MaxDepth} levels deep (MaxDepth), counting what aliases stand for; steps nest a few levels each, so flatten the workflow (a list of steps runs them one after the other).";
+
+    private bool LimitProblem(SourceLocation at, string message)
+    {
+        Problem(at, message);
         return false;
     }
 
@@ -253,12 +370,25 @@ public sealed partial class WorkflowFileParser
         var keys = Keys(body, "retry", ["max_retries", "backoff_base", "max_backoff", "jitter", "do"]);
         if (keys is null) return null;
         var policy = new RetryPolicy();
-        if (keys.TryGetValue("max_retries", out var n) && Int(n, "max_retries", 0) is { } maxRetries) policy = policy with { MaxRetries = maxRetries };
-        if (keys.TryGetValue("backoff_base", out var b) && Number(b, "backoff_base", 0) is { } backoffBase) policy = policy with { BackoffBase = backoffBase };
-        if (keys.TryGetValue("max_backoff", out var m) && Number(m, "max_backoff", 0) is { } maxBackoff) policy = policy with { MaxBackoff = maxBackoff };
+        var ok = true;
+        if (keys.TryGetValue("max_retries", out var n))
+        {
+            if (Int(n, "max_retries", 0, MaxRetries) is { } maxRetries) policy = policy with { MaxRetries = maxRetries };
+            else ok = false;
+        }
+        if (keys.TryGetValue("backoff_base", out var b))
+        {
+            if (Number(b, "backoff_base", 0, MaxBackoffBase) is { } backoffBase) policy = policy with { BackoffBase = backoffBase };
+            else ok = false;
+        }
+        if (keys.TryGetValue("max_backoff", out var m))
+        {
+            if (Number(m, "max_backoff", 0, MaxSeconds) is { } maxBackoff) policy = policy with { MaxBackoff = maxBackoff };
+            else ok = false;
+        }
         if (keys.TryGetValue("jitter", out var j) && Bool(j, "jitter") is { } jitter) policy = policy with { Jitter = jitter };
         var inner = Required(keys, at, "do", "retry", "the step to retry");
-        return inner is null ? null : new RetrySpec(at, name, policy, inner);
+        return inner is null || !ok ? null : new RetrySpec(at, name, policy, inner);
     }
 
     private StepSpec? Fallback(SourceLocation at, string? name, YamlNode body)
@@ -276,11 +406,7 @@ public sealed partial class WorkflowFileParser
         if (keys is null) return null;
         double? seconds = null;
         if (!keys.TryGetValue("seconds", out var s)) Problem(at, "The timeout step has no 'seconds:'.");
-        else if (Number(s, "seconds", 0) is { } value)
-        {
-            if (value > 0) seconds = value;
-            else Problem(At(s), "'seconds:' must be more than 0.");
-        }
+        else seconds = Number(s, "seconds", MinSeconds, MaxSeconds);
         var inner = Required(keys, at, "do", "timeout", "the step to time");
         StepSpec? otherwise = null;
         var otherwiseOk = true;
@@ -311,13 +437,19 @@ public sealed partial class WorkflowFileParser
             ? TemplateOf(sy, systemText, allowEnv: false)
             : null;
         double? temperature = null;
-        if (keys.TryGetValue("temperature", out var t) && Number(t, "temperature", 0) is { } temp)
+        var numbersOk = true;
+        if (keys.TryGetValue("temperature", out var t))
         {
-            if (temp <= 2) temperature = temp;
-            else Problem(At(t), "'temperature:' must be between 0 and 2.");
+            temperature = Number(t, "temperature", 0, MaxTemperature);
+            numbersOk = temperature is not null;
         }
-        int? maxTokens = keys.TryGetValue("max_tokens", out var mt) ? Int(mt, "max_tokens", 1) : null;
-        return !modelOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens);
+        int? maxTokens = null;
+        if (keys.TryGetValue("max_tokens", out var mt))
+        {
+            maxTokens = Int(mt, "max_tokens", 1, MaxTokens);
+            numbersOk &= maxTokens is not null;
+        }
+        return !modelOk || !numbersOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens);
     }
 
     private StepSpec? Http(SourceLocation at, string? name, YamlNode body)
@@ -336,9 +468,19 @@ public sealed partial class WorkflowFileParser
             }
         }
 
-        Template? url = null;
+        UrlTemplate? url = null;
         if (!keys.TryGetValue("url", out var urlNode)) Problem(at, "The http step has no 'url:'.");
-        else if (String(urlNode, "url") is { } urlText) url = TemplateOf(urlNode, urlText, allowEnv: false);
+        else if (String(urlNode, "url") is { } urlText && TemplateOf(urlNode, urlText, allowEnv: false, allowRaw: true) is { } urlTemplate)
+        {
+            try
+            {
+                url = UrlTemplate.Create(urlTemplate);
+            }
+            catch (FormatException error)
+            {
+                Problem(At(urlNode), error.Message);
+            }
+        }
 
         var headers = new List<HttpHeaderSpec>();
         if (keys.TryGetValue("headers", out var headersNode))
@@ -353,6 +495,11 @@ public sealed partial class WorkflowFileParser
                 foreach (var (keyNode, valueNode) in headerMap.Children)
                 {
                     var header = String(keyNode, "header name");
+                    if (header is not null && !HeaderName().IsMatch(header))
+                    {
+                        Problem(At(keyNode), $"'{header}' is not a valid HTTP header name: use letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ only.");
+                        header = null;
+                    }
                     var value = String(valueNode, "header value");
                     var template = value is null ? null : TemplateOf(valueNode, value, allowEnv: true);
                     if (header is null || template is null) ok = false;
@@ -375,24 +522,16 @@ public sealed partial class WorkflowFileParser
             expect = [];
             foreach (var item in items)
             {
-                if (Int(item, "expect", 100) is { } status && status <= 599) expect.Add(status);
-                else
-                {
-                    if (item is YamlScalarNode) Problem(At(item), "'expect:' takes HTTP status codes (100-599), one or a list.");
-                    ok = false;
-                }
+                if (Int(item, "expect", 100, 599) is { } status) expect.Add(status);
+                else ok = false;
             }
         }
 
         var timeout = 30.0;
         if (keys.TryGetValue("timeout_seconds", out var timeoutNode))
         {
-            if (Number(timeoutNode, "timeout_seconds", 0) is { } value and > 0) timeout = value;
-            else
-            {
-                Problem(At(timeoutNode), "'timeout_seconds:' must be more than 0.");
-                ok = false;
-            }
+            if (Number(timeoutNode, "timeout_seconds", MinSeconds, MaxSeconds) is { } value) timeout = value;
+            else ok = false;
         }
         return ok && url is not null ? new HttpSpec(at, name, method, url, headers, requestBody, expect, timeout) : null;
     }
@@ -420,11 +559,16 @@ public sealed partial class WorkflowFileParser
         return keys;
     }
 
-    private Template? TemplateOf(YamlNode node, string text, bool allowEnv)
+    private Template? TemplateOf(YamlNode node, string text, bool allowEnv, bool allowRaw = false)
     {
         try
         {
             var template = Template.Parse(text);
+            if (!allowRaw && template.HasRawPlaceholder)
+            {
+                Problem(At(node), $"'| {Template.RawFilter}' only applies in an http step's url, where values are otherwise percent-encoded.");
+                return null;
+            }
             if (!allowEnv && template.Paths.FirstOrDefault(p => p.UsesEnvironment) is { } envPath)
             {
                 Problem(At(node), $"'{{{{ {envPath} }}}}': environment variables can only be read in http headers, so secrets never end up in outputs.");
@@ -507,20 +651,21 @@ public sealed partial class WorkflowFileParser
         return null;
     }
 
-    private int? Int(YamlNode node, string what, int min)
+    private int? Int(YamlNode node, string what, int min, int max)
     {
-        if (node is YamlScalarNode { Value: { } text } && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min)
+        if (node is YamlScalarNode { Value: { } text } && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            && value >= min && value <= max)
             return value;
-        Problem(At(node), $"'{what}' must be a whole number of at least {min}; found {Describe(node)}.");
+        Problem(At(node), $"'{what}' must be a whole number from {min} to {max}; found {Describe(node)}.");
         return null;
     }
 
-    private double? Number(YamlNode node, string what, double min)
+    private double? Number(YamlNode node, string what, double min, double max)
     {
         if (node is YamlScalarNode { Value: { } text } && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            && double.IsFinite(value) && value >= min)
+            && double.IsFinite(value) && value >= min && value <= max)
             return value;
-        Problem(At(node), $"'{what}' must be a number of at least {min.ToString(CultureInfo.InvariantCulture)}; found {Describe(node)}.");
+        Problem(At(node), $"'{what}' must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}; found {Describe(node)}.");
         return null;
     }
 
@@ -567,4 +712,8 @@ public sealed partial class WorkflowFileParser
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex ValidName();
+
+    /// <summary>An RFC 9110 token.</summary>
+    [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    private static partial Regex HeaderName();
 }

@@ -35,13 +35,19 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
     public RegisteredWorkflow LoadFile(string path)
     {
         var full = Path.GetFullPath(path);
-        var (document, problems) = WorkflowFileParser.ParseFile(full);
-        if (document is null) throw new WorkflowFileException(full, problems);
+        var (document, root) = WorkflowFileBuilder.Load(full, services);
         if (_workflows.TryGetValue(document.Name, out var existing))
-            throw new WorkflowFileException(full, [new WorkflowProblem(new SourceLocation(full, 1, 1),
-                $"Workflow '{document.Name}' is already registered from {existing.Source}; give this one another name.")]);
-        var root = WorkflowFileBuilder.Build(document, services);
-        var workflow = new RegisteredWorkflow(document.Name, full, document.Description, services.Materialize(root, document.Name), input => input);
+            throw new WorkflowFileException(full, [AlreadyRegistered(full, document.Name, existing.Source)]);
+        WorkflowGraph graph;
+        try
+        {
+            graph = services.Materialize(root, document.Name);
+        }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException or Akka.Actor.InvalidActorNameException)
+        {
+            throw new WorkflowFileException(full, [new WorkflowProblem(new SourceLocation(full, 1, 1), $"The workflow cannot be started: {error.Message}")]);
+        }
+        var workflow = new RegisteredWorkflow(document.Name, full, document.Description, graph, input => input);
         _workflows[document.Name] = workflow;
         _invalid.TryRemove(full, out _);
         return workflow;
@@ -79,6 +85,10 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
 
     public IReadOnlyList<WorkflowSummary> List() =>
         _workflows.Values.Select(Summary).Concat(_invalid.Values).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>The problem of a second workflow of the same name; <c>tta validate</c> reports it the same way.</summary>
+    public static WorkflowProblem AlreadyRegistered(string file, string name, string existingSource) =>
+        new(new SourceLocation(file, 1, 1), $"Workflow '{name}' is already registered from {existingSource}; give this one another name.");
 
     public static bool IsWorkflowFile(string path) =>
         Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" or ".json";

@@ -4,7 +4,8 @@ using System.Net;
 namespace TtaActors.Tests.Support;
 
 /// <summary>A request a <see cref="CapturingHttpServer"/> received.</summary>
-public sealed record CapturedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body);
+/// <remarks><see cref="Target"/> is the request target as sent (path and query, still percent-encoded).</remarks>
+public sealed record CapturedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, string Target = "");
 
 /// <summary>An HTTP server on a free loopback port that records every request and answers with a status of the test's choosing.</summary>
 public sealed class CapturingHttpServer : IDisposable
@@ -41,7 +42,7 @@ public sealed class CapturingHttpServer : IDisposable
             await context.Request.InputStream.CopyToAsync(body);
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null)
                 .ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            var request = new CapturedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body.ToArray());
+            var request = new CapturedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body.ToArray(), context.Request.RawUrl ?? "");
             Requests.Enqueue(request);
             context.Response.StatusCode = respond(request);
             context.Response.Close();

@@ -46,7 +46,7 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
         var result = await RunAsync("""
             - fallback:
                 do: {router: {by: $.k, routes: {a: {template: "a"}}}}
-                otherwise: {http: {url: "{{ input.nowhere }}"}}
+                otherwise: {http: {url: "{{ input.nowhere | raw }}"}}
             """, """{"k": "zz"}""");
         Assert.False(result.Succeeded);
         Assert.Equal(typeof(RouteNotFoundException).FullName, result.Failure!.ErrorType);
@@ -59,7 +59,7 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
         var result = await RunAsync("""
             - fallback:
                 do: {template: "primary {{ input.k }}"}
-                otherwise: {http: {url: "{{ input.nowhere }}"}}
+                otherwise: {http: {url: "{{ input.nowhere | raw }}"}}
             """, """{"k": "ok"}""");
         Assert.True(result.Succeeded, result.Failure?.ToString());
         Assert.Equal("primary ok", JsonData.ToText((JsonNode?)result.Output));
