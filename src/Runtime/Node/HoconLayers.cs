@@ -140,8 +140,11 @@ public sealed partial class HoconLayers
         }
     }
 
-    private static Config Parse(string source, string text)
+    /// <summary>Parses one layer; a malformed layer stops start-up naming the layer, the line and the problem.</summary>
+    public static Config Parse(string source, string text)
     {
+        if (HoconSyntax.Problem(text) is { } problem)
+            throw new TtaConfigurationException($"HOCON from {source} is malformed at {problem} Fix it; nothing was started.");
         try
         {
             return ConfigurationFactory.ParseString(text);
