@@ -118,6 +118,7 @@ public sealed partial class HoconLayers
             tta.node.service-name = "{{Escape(options.Runtime.ServiceName)}}"
             tta.node.http = "{{options.Http}}"
             tta.node.metrics-port = {{options.Runtime.MetricsPort}}
+            tta.node.metrics-host = "{{Escape(options.Runtime.MetricsHost)}}"
             tta.node.data = "{{Escape(options.DataDirectory)}}"
             tta.node.workflows = "{{Escape(options.WorkflowsDirectory ?? "")}}"
             """;
