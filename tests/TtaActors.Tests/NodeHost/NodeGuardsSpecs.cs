@@ -75,10 +75,11 @@ public sealed class NodeGuardsSpecs
     {
         const string label = "spec_label_bound";
         long folded = 0;
+        var counter = TtaInstrumentation.LabelValuesFolded;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument == TtaInstrumentation.LabelValuesFolded) l.EnableMeasurementEvents(instrument);
+            if (ReferenceEquals(instrument, counter)) l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
@@ -186,7 +187,8 @@ public sealed class NodeGuardsSpecs
     public void Malformed_hocon_names_the_layer_the_line_and_the_problem(string text, string problem)
     {
         var error = Assert.Throws<TtaConfigurationException>(() => HoconLayers.Parse("TTA_HOCON", text));
-        Assert.Equal($"HOCON from TTA_HOCON is malformed at {problem} Fix it; nothing was started.", error.Message);
+        Assert.StartsWith($"HOCON from TTA_HOCON is malformed at {problem}", error.Message);
+        Assert.EndsWith("Fix it; nothing was started.", error.Message);
     }
 
     [Theory]
