@@ -42,7 +42,8 @@ public static class TtaHostingExtensions
             .WithMetrics(builder =>
             {
                 builder.AddTtaActorsInstrumentation();
-                if (options.MetricsPort != 0) builder.AddPrometheusExporter();
+                // No response cache: a scrape right after a run shows that run.
+                if (options.MetricsPort != 0) builder.AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
             });
         if (options.MetricsPort != 0)
             services.AddHostedService(sp => new MetricsEndpoint(options, sp.GetRequiredService<MeterProvider>()));
