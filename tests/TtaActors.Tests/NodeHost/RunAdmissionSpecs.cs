@@ -21,12 +21,12 @@ public sealed class RunAdmissionSpecs() : TestKit("akka.loglevel = WARNING")
         using var caller = new CancellationTokenSource();
 
         var starting = runs.StartAsync(new RunRequest("echo", null, Session: "s"), caller.Token);
-        await sessions.Admitting.Task;
+        await sessions.Admitting.Task.WaitAsync(Guard);
         await caller.CancelAsync();
         sessions.Answer.SetResult();
 
-        var (_, completion) = await starting;
-        var finished = await completion;
+        var (_, completion) = await starting.WaitAsync(Guard);
+        var finished = await completion.WaitAsync(Guard);
         Assert.Equal(RunStatus.Succeeded, finished.Status);
         Assert.Equal([(finished.RunId, true)], sessions.Completed.Select(c => (c.RunId.ToString(), c.Succeeded)));
     }
@@ -38,10 +38,13 @@ public sealed class RunAdmissionSpecs() : TestKit("akka.loglevel = WARNING")
         var runs = Service(sessions);
 
         await Assert.ThrowsAsync<TimeoutException>(() => runs.StartAsync(new RunRequest("echo", null, Session: "s")));
-        var closed = await sessions.CompletedOnce.Task;
+        var closed = await sessions.CompletedOnce.Task.WaitAsync(Guard);
         Assert.Equal(sessions.BegunRunId, closed.RunId);
         Assert.False(closed.Succeeded);
     }
+
+    /// <summary>Only keeps a broken build from hanging the suite; nothing here is timed.</summary>
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
 
     private RunService Service(IPersonaSessions sessions)
     {
