@@ -263,6 +263,31 @@ public sealed class HostileInputSpecs(GuardedNodeFixture node) : IClassFixture<G
         Assert.Contains("HOCON from TTA_HOCON is malformed at line 1, column 17: the '{' opened here is never closed", fromEnv.Stderr);
     }
 
+    [Fact]
+    public async Task Tta_run_refuses_a_malformed_persona_or_chat_mode_naming_the_field()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"tta-echo-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "- template: \"{{ input.text }}\"\n");
+        try
+        {
+            var persona = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "x"}""", "--persona", "bad persona!"]);
+            Assert.Equal(1, persona.ExitCode);
+            Assert.Contains("tta: persona: The persona name 'bad persona!' is malformed", persona.Stderr);
+
+            var chatMode = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "x"}""", "--persona", "backend-engineer", "--chatmode", "Bad Mode"]);
+            Assert.Equal(1, chatMode.ExitCode);
+            Assert.Contains("tta: chatmode: The chat mode name 'Bad Mode' is malformed", chatMode.Stderr);
+
+            var good = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "fine"}""", "--persona", "backend-engineer"]);
+            Assert.True(good.ExitCode == 0, good.Output);
+            Assert.Contains("\"fine\"", good.Stdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>A body that cancels its request once it has been written to the connection.</summary>
