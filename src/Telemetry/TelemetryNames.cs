@@ -60,6 +60,13 @@ public static class TelemetryNames
         public const string PrimitiveDispatchesPending = "primitive_dispatches_pending";
     }
 
+    /// <summary>The node's store of recent runs (for <c>GET /runs/{id}</c>).</summary>
+    public static class RunStoreMetrics
+    {
+        /// <summary>Runs evicted from the store, by <c>reason</c> (<c>bytes</c> or <c>count</c>).</summary>
+        public const string Evicted = "run_store_evicted_total";
+    }
+
     /// <summary>Persona sessions (sharded, persistent entities): metrics and their labels.</summary>
     public static class Sessions
     {
@@ -84,6 +91,9 @@ public static class TelemetryNames
         public const string ToPersona = "to_persona";
         public const string ChatMode = "chatmode";
         public const string Workflow = "workflow";
+
+        /// <summary>The label whose values were folded, on <c>telemetry_label_values_folded_total</c>.</summary>
+        public const string Label = "label";
     }
 
     /// <summary>The telemetry pipeline's own metrics (spans exported and dropped per exporter, queue, export latency).</summary>
@@ -97,6 +107,9 @@ public static class TelemetryNames
         public const string ExporterBacklogBytes = "telemetry_exporter_backlog_bytes";
         public const string ExportRetries = "telemetry_export_retries_total";
         public const string ExportDuration = "telemetry_export_duration_seconds";
+
+        /// <summary>Label values beyond a label's bound that were written as the overflow value instead.</summary>
+        public const string LabelValuesFolded = "telemetry_label_values_folded_total";
     }
 
     /// <summary>Actor-system metrics, labelled by actor type (never by actor path, which is unbounded).</summary>
@@ -236,4 +249,7 @@ public static class TelemetryNames
 
     /// <summary>Label value used when a run carries no persona, so the label is never missing.</summary>
     public const string NoPersona = "none";
+
+    /// <summary>The value a caller-supplied label takes once its bound of distinct values is reached.</summary>
+    public const string Overflow = "_other";
 }

@@ -45,6 +45,16 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    public static readonly Counter<long> LabelValuesFolded = Meter.CreateCounter<long>(
+        TelemetryNames.PipelineMetrics.LabelValuesFolded,
+        unit: null,
+        description: "Measurements whose caller-supplied label value was beyond the label's bound and was written as _other, by label.");
+
+    public static readonly Counter<long> RunsEvicted = Meter.CreateCounter<long>(
+        TelemetryNames.RunStoreMetrics.Evicted,
+        unit: null,
+        description: "Runs evicted from the node's run store to stay within its byte or count bound, by reason.");
+
     // The pipeline and actor counters live in plain fields written with atomic adds; these callbacks read them at
     // collection time, so the span and message paths never pay for tag lists.
     public static readonly ObservableCounter<long> TelemetrySpansExported = Meter.CreateObservableCounter(

@@ -75,7 +75,7 @@ internal static class PrimitiveTelemetry
             { TelemetryNames.Labels.PrimitiveName, node.Name },
             { TelemetryNames.Labels.PrimitiveType, node.TypeName },
             { TelemetryNames.Labels.Status, status },
-            { TelemetryNames.Labels.Persona, context.Persona ?? TelemetryNames.NoPersona },
+            { TelemetryNames.Labels.Persona, context.Persona is { } persona ? LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, persona) : TelemetryNames.NoPersona },
             { TelemetryNames.Labels.ServiceName, context.Workspace ?? UnknownService },
         };
         duration.Record(seconds, tags);

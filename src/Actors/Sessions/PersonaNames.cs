@@ -17,14 +17,29 @@ public static partial class PersonaNames
     public static string? Problem(string kind, string? name)
     {
         if (string.IsNullOrEmpty(name)) return $"The {kind} name is empty; give one such as 'backend-engineer'.";
-        if (name.Length > MaxLength) return $"The {kind} name '{name[..20]}...' is {name.Length} characters long; at most {MaxLength} are allowed.";
+        if (name.Length > MaxLength) return $"The {kind} name '{Printable(name[..20])}...' is {name.Length} characters long; at most {MaxLength} are allowed.";
         if (!Shape().IsMatch(name))
-            return $"The {kind} name '{name}' is malformed: use lower-case letters and digits in words joined by single hyphens, " +
+            return $"The {kind} name '{Printable(name)}' is malformed: use lower-case letters and digits in words joined by single hyphens, " +
                    "starting with a letter (for example 'backend-engineer' or 'feature-implementation').";
         return null;
     }
 
     public const int MaxSessionIdLength = 128;
+
+    /// <summary>
+    /// A caller's text as it can be shown in a message, a log line or a terminal: control characters, quotes and
+    /// everything beyond printable ASCII are written as <c>\uXXXX</c>, so a name cannot forge lines or escape sequences.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        var shown = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is >= ' ' and <= '~' and not '\'' and not '\\') shown.Append(c);
+            else shown.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return shown.ToString();
+    }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex SessionIdShape();
@@ -36,6 +51,6 @@ public static partial class PersonaNames
         if (sessionId.Length > MaxSessionIdLength) return $"The session id is {sessionId.Length} characters long; at most {MaxSessionIdLength} are allowed.";
         return SessionIdShape().IsMatch(sessionId)
             ? null
-            : $"The session id '{sessionId}' is malformed: use letters, digits, '.', '_', ':' and '-', starting with a letter or digit.";
+            : $"The session id '{Printable(sessionId)}' is malformed: use letters, digits, '.', '_', ':' and '-', starting with a letter or digit.";
     }
 }

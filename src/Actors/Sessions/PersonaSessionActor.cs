@@ -153,9 +153,10 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
         if (!counter.Enabled) return;
         counter.Add(1, new TagList
         {
-            { TelemetryNames.Labels.FromPersona, switched.From },
-            { TelemetryNames.Labels.ToPersona, switched.To },
-            { TelemetryNames.Labels.ChatMode, switched.ChatMode ?? TelemetryNames.NoPersona },
+            { TelemetryNames.Labels.FromPersona, LabelValueBound.Personas.Bound(TelemetryNames.Labels.FromPersona, switched.From) },
+            { TelemetryNames.Labels.ToPersona, LabelValueBound.Personas.Bound(TelemetryNames.Labels.ToPersona, switched.To) },
+            { TelemetryNames.Labels.ChatMode, switched.ChatMode is { } chatMode
+                ? LabelValueBound.ChatModes.Bound(TelemetryNames.Labels.ChatMode, chatMode) : TelemetryNames.NoPersona },
         });
     }
 

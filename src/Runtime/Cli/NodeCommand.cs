@@ -15,7 +15,8 @@ public static class NodeCommand
         var host = new Option<string?>("--host") { Description = "Remoting host other nodes reach this one at (TTA_HOST; default 127.0.0.1)." };
         var port = new Option<int?>("--port") { Description = $"Remoting port (TTA_PORT; default {NodeOptions.DefaultRemotingPort})." };
         var http = new Option<string?>("--http") { Description = $"HTTP API address HOST:PORT (TTA_HTTP; default {NodeOptions.DefaultHttp}). A non-loopback address requires TTA_API_TOKEN." };
-        var metricsPort = new Option<int?>("--metrics-port") { Description = $"Prometheus endpoint port on loopback (TTA_METRICS_PORT; default {TtaRuntimeOptions.DefaultMetricsPort}; 0 = off)." };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = $"Prometheus endpoint port (TTA_METRICS_PORT; default {TtaRuntimeOptions.DefaultMetricsPort}; 0 = off)." };
+        var metricsHost = new Option<string?>("--metrics-host") { Description = $"Address the Prometheus endpoint binds (TTA_METRICS_HOST; default {TtaRuntimeOptions.DefaultMetricsHost}; 0.0.0.0 = every interface)." };
         var seed = new Option<string[]>("--seed") { Description = "Seed node akka.tcp://tta@HOST:PORT, repeatable (TTA_SEED_NODES, comma-separated; none = join itself).", AllowMultipleArgumentsPerToken = false };
         var dbProvider = new Option<string?>("--db-provider") { Description = "Persistence: sqlite or postgres (TTA_DB_PROVIDER; default sqlite)." };
         var db = new Option<string?>("--db") { Description = "Database connection string (TTA_DB; SQLite default: a file in --data)." };
@@ -27,7 +28,7 @@ public static class NodeCommand
 
         var command = new Command("node", "Run a node: HTTP API, Prometheus metrics, persona sessions and workflow files.")
         {
-            host, port, http, metricsPort, seed, dbProvider, db, data, workflows, serviceName, config, printConfig,
+            host, port, http, metricsPort, metricsHost, seed, dbProvider, db, data, workflows, serviceName, config, printConfig,
         };
         command.SetAction((parse, cancellation) => CommandErrors.Guard(async () =>
         {
@@ -35,7 +36,7 @@ public static class NodeCommand
             var options = Resolve(env,
                 parse.GetValue(host), parse.GetValue(port), parse.GetValue(http), parse.GetValue(metricsPort), parse.GetValue(seed),
                 parse.GetValue(dbProvider), parse.GetValue(db), parse.GetValue(data), parse.GetValue(workflows), parse.GetValue(serviceName),
-                parse.GetValue(config));
+                parse.GetValue(config), parse.GetValue(metricsHost));
             var hocon = HoconLayers.Build(options, env);
             if (parse.GetValue(printConfig))
             {
@@ -50,10 +51,11 @@ public static class NodeCommand
     /// <summary>Options win over their <c>TTA_*</c> twins, which win over defaults; errors name the option or variable.</summary>
     public static NodeOptions Resolve(Func<string, string?> env, string? host = null, int? port = null, string? http = null,
         int? metricsPort = null, string[]? seeds = null, string? dbProvider = null, string? db = null, string? data = null,
-        string? workflows = null, string? serviceName = null, string? config = null)
+        string? workflows = null, string? serviceName = null, string? config = null, string? metricsHost = null)
     {
         var runtime = TtaRuntimeOptions.FromEnvironment(env);
         if (metricsPort is { } mp) runtime = runtime with { MetricsPort = TtaRuntimeOptions.ParsePort("--metrics-port", mp.ToString()) };
+        if (NonEmpty(metricsHost) is { } mh) runtime = runtime with { MetricsHost = TtaRuntimeOptions.ParseHost("--metrics-host", mh) };
         if (NonEmpty(serviceName) is { } name) runtime = runtime with { ServiceName = name };
 
         var options = new NodeOptions { Runtime = runtime };
@@ -76,6 +78,11 @@ public static class NodeCommand
         if (Pick(config, "--config", env, "TTA_CONFIG") is { } file) options = options with { ConfigFile = Path.GetFullPath(file.Value) };
         if (NonEmpty(env("TTA_API_TOKEN")) is { } token) options = options with { ApiToken = token };
         if (NonEmpty(env("TTA_MAX_BODY_BYTES")) is { } max) options = options with { MaxBodyBytes = NodeOptions.ParsePositive("TTA_MAX_BODY_BYTES", max) };
+        var store = options.RunStore;
+        if (NonEmpty(env("TTA_RUN_STORE_MAX_BYTES")) is { } storeBytes) store = store with { MaxBytes = NodeOptions.ParsePositive("TTA_RUN_STORE_MAX_BYTES", storeBytes) };
+        if (NonEmpty(env("TTA_RUN_STORE_MAX_RUNS")) is { } storeRuns) store = store with { MaxRuns = TtaRuntimeOptions.ParseCount("TTA_RUN_STORE_MAX_RUNS", storeRuns) };
+        if (NonEmpty(env("TTA_RUN_OUTPUT_MAX_BYTES")) is { } outputBytes) store = store with { MaxOutputBytes = NodeOptions.ParsePositive("TTA_RUN_OUTPUT_MAX_BYTES", outputBytes) };
+        options = options with { RunStore = store };
         if (NonEmpty(env("TTA_RUN_TIMEOUT")) is { } timeout)
             options = options with { RunTimeoutSeconds = (int)Math.Min(int.MaxValue, NodeOptions.ParsePositive("TTA_RUN_TIMEOUT", timeout)) };
         return options.Validate();
@@ -92,6 +99,8 @@ public static class NodeCommand
             throw new TtaConfigurationException($"--data: cannot create data directory '{options.DataDirectory}': {error.Message}", error);
         }
 
+        using var dataLock = NodeStartupGuards.LockDataDirectory(options.DataDirectory);
+        NodeStartupGuards.EnsureRemotingPortFree(options);
         await using var app = NodeHost.Build(options, hocon);
         try
         {
@@ -116,7 +125,7 @@ public static class NodeCommand
                 foreach (var problem in workflow.Problems) Console.WriteLine($"  {problem}");
             }
         }
-        if (options.Runtime.MetricsPort != 0) Console.WriteLine($"tta node: metrics at {MetricsEndpoint.Url(options.Runtime.MetricsPort)}");
+        if (options.Runtime.MetricsPort != 0) Console.WriteLine($"tta node: metrics at {MetricsEndpoint.Url(options.Runtime.MetricsHost, options.Runtime.MetricsPort)}");
         Console.WriteLine($"tta node ready: API at {options.Http.Url}{(options.Http.IsLoopback ? "" : " (bearer token required)")}");
 
         await app.WaitForShutdownAsync(CancellationToken.None);

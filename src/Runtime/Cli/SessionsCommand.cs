@@ -41,15 +41,36 @@ public static class SessionsCommand
         }
         using (response)
         {
-            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellation));
+            var text = await response.Content.ReadAsStringAsync(cancellation);
+            var body = ParseOrNull(text);
             if (!response.IsSuccessStatusCode)
             {
-                await Console.Error.WriteLineAsync($"tta: {(int)response.StatusCode} {body?["title"]}: {body?["detail"]}");
+                var reason = body is JsonObject problem && problem["detail"] is { } detail
+                    ? $"{problem["title"]}: {detail}"
+                    : $"{response.ReasonPhrase}{(text.Length == 0 ? "" : ": " + (text.Length > 200 ? text[..200] + "..." : text))}";
+                await Console.Error.WriteLineAsync($"tta: {(int)response.StatusCode} {reason}");
+                return CommandErrors.Failure;
+            }
+            if (body is null)
+            {
+                await Console.Error.WriteLineAsync($"tta: the node at {baseUri} answered {path} with something that is not JSON; is it a tta node?");
                 return CommandErrors.Failure;
             }
             if (id is null) PrintList(body!["sessions"]!.AsArray());
             else PrintSession(body!.AsObject());
             return CommandErrors.Success;
+        }
+    }
+
+    private static JsonNode? ParseOrNull(string text)
+    {
+        try
+        {
+            return text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

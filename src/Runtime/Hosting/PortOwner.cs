@@ -4,7 +4,7 @@ namespace TtaActors.Runtime.Hosting;
 
 /// <summary>
 /// Finds which process listens on a TCP port, from <c>/proc/net/tcp*</c> (the socket's inode) and <c>/proc/*/fd</c>
-/// (who holds that inode). Linux only; elsewhere, or without permission to look, the owner is unknown.
+/// (who holds that inode), and which process has a file open. Linux only; elsewhere, or without permission to look, the owner is unknown.
 /// </summary>
 public static class PortOwner
 {
@@ -16,19 +16,56 @@ public static class PortOwner
         try
         {
             var inodes = ListeningInodes(port);
-            if (inodes.Count == 0) return null;
-            foreach (var process in Directory.EnumerateDirectories("/proc"))
-            {
-                if (!int.TryParse(Path.GetFileName(process), out var pid)) continue;
-                if (!HoldsAny(process, inodes)) continue;
-                return $"process {pid} ({CommandLine(process)})";
-            }
-            return null;
+            return inodes.Count == 0 ? null : FindHolder(target => target.StartsWith("socket:[") && inodes.Contains(target[8..^1]));
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// True when a socket listens on <paramref name="port"/> (any address), from the kernel's socket tables; null where
+    /// they cannot be read (not Linux). Unlike a trial bind, connections in TIME_WAIT do not count.
+    /// </summary>
+    public static bool? IsListening(int port)
+    {
+        try
+        {
+            if (!File.Exists("/proc/net/tcp")) return null;
+            return ListeningInodes(port).Count > 0;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>"process 1234 (command line)" of a process that has <paramref name="path"/> open, or null.</summary>
+    public static string? DescribeFileHolder(string path)
+    {
+        try
+        {
+            var full = Path.GetFullPath(path);
+            return FindHolder(target => target == full, skipSelf: true);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string? FindHolder(Func<string, bool> holds, bool skipSelf = false)
+    {
+        if (!Directory.Exists("/proc")) return null;
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(process), out var pid)) continue;
+            if (skipSelf && pid == Environment.ProcessId) continue;
+            if (!HoldsAny(process, holds)) continue;
+            return $"process {pid} ({CommandLine(process)})";
+        }
+        return null;
     }
 
     private static HashSet<string> ListeningInodes(int port)
@@ -49,14 +86,14 @@ public static class PortOwner
         return inodes;
     }
 
-    private static bool HoldsAny(string process, HashSet<string> inodes)
+    private static bool HoldsAny(string process, Func<string, bool> holds)
     {
         try
         {
             foreach (var fd in Directory.EnumerateFiles(Path.Combine(process, "fd")))
             {
                 var target = new FileInfo(fd).LinkTarget;
-                if (target is not null && target.StartsWith("socket:[") && inodes.Contains(target[8..^1])) return true;
+                if (target is not null && holds(target)) return true;
             }
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)

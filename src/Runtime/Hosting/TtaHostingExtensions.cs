@@ -22,7 +22,8 @@ public static class TtaHostingExtensions
     public static IServiceCollection AddTtaActors(this IServiceCollection services, TtaRuntimeOptions options,
         Action<TracerProviderBuilder>? tracing = null, Action<AkkaConfigurationBuilder>? akka = null)
     {
-        MetricsEndpoint.EnsurePortFree(options.MetricsPort);
+        MetricsEndpoint.EnsurePortFree(options.MetricsHost, options.MetricsPort);
+        LabelValueBound.SetLimitForAll(options.MetricLabelValues);
         services.AddSingleton(options);
         services.AddTtaTelemetryPipeline(options);
         services.AddAkka(ActorSystemName, (builder, sp) =>
@@ -41,15 +42,11 @@ public static class TtaHostingExtensions
             .WithMetrics(builder =>
             {
                 builder.AddTtaActorsInstrumentation();
-                if (options.MetricsPort != 0)
-                {
-                    builder.AddPrometheusHttpListener(listener =>
-                    {
-                        listener.Host = "localhost";
-                        listener.Port = options.MetricsPort;
-                    });
-                }
+                // No response cache: a scrape right after a run shows that run.
+                if (options.MetricsPort != 0) builder.AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
             });
+        if (options.MetricsPort != 0)
+            services.AddHostedService(sp => new MetricsEndpoint(options, sp.GetRequiredService<MeterProvider>()));
 
         services.AddTtaLlm(options);
         services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options));

@@ -118,6 +118,7 @@ public sealed partial class HoconLayers
             tta.node.service-name = "{{Escape(options.Runtime.ServiceName)}}"
             tta.node.http = "{{options.Http}}"
             tta.node.metrics-port = {{options.Runtime.MetricsPort}}
+            tta.node.metrics-host = "{{Escape(options.Runtime.MetricsHost)}}"
             tta.node.data = "{{Escape(options.DataDirectory)}}"
             tta.node.workflows = "{{Escape(options.WorkflowsDirectory ?? "")}}"
             """;
@@ -140,8 +141,11 @@ public sealed partial class HoconLayers
         }
     }
 
-    private static Config Parse(string source, string text)
+    /// <summary>Parses one layer; a malformed layer stops start-up naming the layer, the line and the problem.</summary>
+    public static Config Parse(string source, string text)
     {
+        if (HoconSyntax.Problem(text) is { } problem)
+            throw new TtaConfigurationException($"HOCON from {source} is malformed at {problem} Fix it; nothing was started.");
         try
         {
             return ConfigurationFactory.ParseString(text);

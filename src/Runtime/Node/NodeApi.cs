@@ -27,7 +27,7 @@ public sealed class SessionDirectory
 /// <summary>
 /// The node's HTTP API (JSON; errors as RFC 9457 Problem Details): runs, sessions, workflows, health and readiness.
 /// </summary>
-public static partial class NodeApi
+public static class NodeApi
 {
     public const string ProblemTypeBase = "https://tta.dev/problems/";
 
@@ -44,8 +44,9 @@ public static partial class NodeApi
 
         app.MapPost("/runs", PostRunAsync);
         app.MapGet("/runs/{id}", (string id, RunService runs) =>
-            runs.Get(id) is { } run ? Results.Json(RunJson(run), JsonData.OutputDocument) : Problem(404, "run-not-found", "Run not found",
-                $"No run '{id}' on this node (runs are kept for the latest {RunService.RetainedRuns} runs)."));
+            runs.Get(id) is { } run ? Results.Json(RunJson(run.Record, run.Output), JsonData.OutputDocument) : Problem(404, "run-not-found", "Run not found",
+                $"No run '{PersonaNames.Printable(id.Length > 64 ? id[..64] + "..." : id)}' on this node: runs are kept while they fit in " +
+                $"{runs.Store.Limits.MaxRuns} runs and {runs.Store.Limits.MaxBytes} bytes (TTA_RUN_STORE_MAX_RUNS, TTA_RUN_STORE_MAX_BYTES), the oldest go first."));
         app.MapGet("/sessions", (SessionDirectory directory) => Results.Json(new JsonObject
         {
             ["sessions"] = new JsonArray(directory.Ids.Select(id => (JsonNode?)JsonValue.Create(id)).ToArray()),
@@ -61,67 +62,37 @@ public static partial class NodeApi
         return app;
     }
 
+    // Endpoints only say what succeeds: every refusal is an exception that NodeProblems turns into Problem Details.
     private static async Task<IResult> PostRunAsync(HttpContext http, RunService runs, SessionDirectory directory)
     {
-        var (body, problem) = await ReadAsync<RunBody>(http);
-        if (problem is not null) return problem;
-        RunRecord started;
-        Task<RunRecord> completion;
-        try
-        {
-            (started, completion) = await runs.StartAsync(
-                new RunRequest(body!.Workflow, body.Input, body.Session, body.Persona, body.ChatMode), http.RequestAborted);
-        }
-        catch (WorkflowNotFoundException missing)
-        {
-            var status = missing.Invalid is null ? 404 : 422;
-            var result = Problem(status, missing.Invalid is null ? "workflow-not-found" : "workflow-invalid",
-                missing.Invalid is null ? "Workflow not found" : "Workflow file is invalid", missing.Message);
-            if (missing.Invalid is not null)
-                result = Problem(status, "workflow-invalid", "Workflow file is invalid", missing.Message,
-                    new() { ["problems"] = ProblemsJson(missing.Invalid.Problems) });
-            return result;
-        }
-        catch (ArgumentException invalid)
-        {
-            return Problem(400, "invalid-request", "Invalid request", invalid.Message);
-        }
+        var body = await ReadAsync<RunBody>(http);
+        var (started, completion) = await runs.StartAsync(
+            new RunRequest(body.Workflow, body.Input, body.Session, body.Persona, body.ChatMode), http.RequestAborted);
         if (body.Session is not null) directory.Seen(body.Session);
         if (body.Wait == false) return Results.Json(RunJson(started), JsonData.OutputDocument, statusCode: 202);
-        var finished = await completion;
+        // The run goes on if the caller leaves; only the wait for its answer ends.
+        var finished = await completion.WaitAsync(http.RequestAborted);
         return Results.Json(RunJson(finished), JsonData.OutputDocument);
     }
 
     private static async Task<IResult> GetSessionAsync(string id, IPersonaSessions sessions, CancellationToken cancellation)
     {
-        try
-        {
-            var view = await sessions.GetAsync(id, cancellation);
-            if (view.Persona is null && view.RunsStarted == 0 && view.Switches.Count == 0)
-                return Problem(404, "session-not-found", "Session not found",
-                    $"Session '{id}' has no persona and no runs yet. Start it with POST /sessions/{id}/persona or a run with \"session\": \"{id}\".");
-            return Results.Json(SessionJson(view));
-        }
-        catch (ArgumentException invalid)
-        {
-            return Problem(400, "invalid-session-id", "Invalid session id", invalid.Message);
-        }
+        InvalidFieldException.CheckNames(id, null, null);
+        var view = await sessions.GetAsync(id, cancellation);
+        if (view.Persona is null && view.RunsStarted == 0 && view.Switches.Count == 0)
+            return Problem(404, "session-not-found", "Session not found",
+                $"Session '{id}' has no persona and no runs yet. Start it with POST /sessions/{id}/persona or a run with \"session\": \"{id}\".");
+        return Results.Json(SessionJson(view));
     }
 
     private static async Task<IResult> SwitchPersonaAsync(string id, HttpContext http, IPersonaSessions sessions, SessionDirectory directory)
     {
-        var (body, problem) = await ReadAsync<PersonaBody>(http);
-        if (problem is not null) return problem;
-        try
-        {
-            var view = await sessions.SwitchPersonaAsync(id, body!.Persona, body.ChatMode, http.RequestAborted);
-            directory.Seen(id);
-            return Results.Json(SessionJson(view));
-        }
-        catch (ArgumentException invalid)
-        {
-            return Problem(400, "invalid-persona", "Invalid persona switch", invalid.Message);
-        }
+        InvalidFieldException.CheckNames(id, null, null);
+        var body = await ReadAsync<PersonaBody>(http);
+        InvalidFieldException.CheckNames(null, body.Persona, body.ChatMode);
+        var view = await sessions.SwitchPersonaAsync(id, body.Persona, body.ChatMode, http.RequestAborted);
+        directory.Seen(id);
+        return Results.Json(SessionJson(view));
     }
 
     private static async Task<IResult> ReadyAsync(IEnumerable<INodeReadinessCheck> checks, CancellationToken cancellation)
@@ -139,50 +110,39 @@ public static partial class NodeApi
     }
 
     /// <summary>
-    /// Reads a JSON body: a body over the size limit is 413, malformed JSON or a wrong field is 400 with the JSON path
-    /// of the problem.
+    /// Reads a JSON body; a body over the size limit throws Kestrel's 413, malformed JSON or a wrong field a
+    /// <see cref="MalformedBodyException"/> with the JSON path of the problem.
     /// </summary>
-    private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpContext http) where T : class
+    private static async Task<T> ReadAsync<T>(HttpContext http) where T : class
     {
         try
         {
-            var body = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, RequestJson, http.RequestAborted);
-            return body is null
-                ? (null, Problem(400, "malformed-body", "Malformed request body", "The body is JSON null; send a JSON object.", new() { ["path"] = "$" }))
-                : (body, null);
-        }
-        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            var limit = http.RequestServices.GetRequiredService<NodeOptions>().MaxBodyBytes;
-            return (null, Problem(413, "body-too-large", "Request body too large",
-                $"The request body is larger than the limit of {limit} bytes (TTA_MAX_BODY_BYTES)."));
+            return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, RequestJson, http.RequestAborted)
+                   ?? throw new MalformedBodyException("The body is JSON null; send a JSON object.", "$", null, null);
         }
         catch (JsonException malformed)
         {
-            var detail = ClrTypeName().Replace(malformed.Message.Split(" Path:", 2)[0], m => m.Groups[1].Value switch
-            {
-                "Boolean" => "true or false",
-                "String" => "a string",
-                "Int32" or "Int64" or "Double" or "Decimal" => "a number",
-                var other => other,
-            });
-            var path = malformed.Path ?? "$";
-            var extensions = new Dictionary<string, object?> { ["path"] = path };
-            if (malformed.LineNumber is { } line) extensions["line"] = line + 1;
-            if (malformed.BytePositionInLine is { } position) extensions["position"] = position + 1;
-            return (null, Problem(400, "malformed-body", "Malformed request body", $"{detail} (at {path})", extensions));
+            throw NodeProblems.Describe(malformed, FieldsOf<T>());
         }
     }
 
+    private static IReadOnlyList<string> FieldsOf<T>() =>
+        RequestJson.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToList();
+
+    /// <summary>
+    /// Every request but the health probes must carry <c>Authorization: Bearer TOKEN</c>. The scheme is matched in any
+    /// case (RFC 9110 section 11.1); the token exactly, in constant time (both sides are hashed first, so not even its
+    /// length shows in the timing).
+    /// </summary>
     private static Func<HttpContext, RequestDelegate, Task> BearerCheck(string token)
     {
-        var expected = Encoding.UTF8.GetBytes(token);
+        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(token));
         return (http, next) =>
         {
             if (http.Request.Path.StartsWithSegments("/healthz") || http.Request.Path.StartsWithSegments("/readyz")) return next(http);
             var header = http.Request.Headers.Authorization.ToString();
-            var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? Encoding.UTF8.GetBytes(header[7..].Trim()) : [];
-            if (CryptographicOperations.FixedTimeEquals(given, expected)) return next(http);
+            if (BearerToken(header) is { } given && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected))
+                return next(http);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problem(401, "unauthorized", "Unauthorized",
                     header.Length == 0 ? "This node requires 'Authorization: Bearer <TTA_API_TOKEN>'." : "The bearer token is not this node's TTA_API_TOKEN.")
@@ -190,17 +150,28 @@ public static partial class NodeApi
         };
     }
 
+    /// <summary>The token of an <c>Authorization</c> header with the Bearer scheme (any case), else null.</summary>
+    public static string? BearerToken(string header)
+    {
+        var text = header.Trim(' ', '\t');
+        var space = text.IndexOfAny([' ', '\t']);
+        if (space <= 0 || !text[..space].Equals("Bearer", StringComparison.OrdinalIgnoreCase)) return null;
+        var token = text[(space + 1)..].Trim(' ', '\t');
+        return token.Length == 0 ? null : token;
+    }
+
     public static IResult Problem(int status, string type, string title, string detail, Dictionary<string, object?>? extensions = null) =>
         Results.Problem(detail: detail, statusCode: status, title: title, type: ProblemTypeBase + type, extensions: extensions);
 
-    public static JsonObject RunJson(RunRecord run)
+    /// <param name="output">The output as stored; null takes the record's own output.</param>
+    public static JsonObject RunJson(RunRecord run, JsonNode? output = null)
     {
         var json = new JsonObject
         {
             ["runId"] = run.RunId,
             ["workflow"] = run.Workflow,
             ["status"] = run.Status.ToString().ToLowerInvariant(),
-            ["output"] = JsonData.ToNode(run.Output),
+            ["output"] = output ?? JsonData.ToNode(run.Output),
             ["traceId"] = run.TraceId,
         };
         if (run.Error is { } error)
@@ -240,7 +211,7 @@ public static partial class NodeApi
         ["problems"] = ProblemsJson(workflow.Problems),
     };
 
-    private static JsonArray ProblemsJson(IReadOnlyList<WorkflowProblem> problems) =>
+    internal static JsonArray ProblemsJson(IReadOnlyList<WorkflowProblem> problems) =>
         new(problems.Select(p => (JsonNode?)new JsonObject
         {
             ["file"] = p.At.File,
@@ -248,9 +219,6 @@ public static partial class NodeApi
             ["column"] = p.At.Column,
             ["message"] = p.Message,
         }).ToArray());
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"System\.(?:Nullable`1\[System\.)?(\w+)\]?")]
-    private static partial System.Text.RegularExpressions.Regex ClrTypeName();
 
     internal sealed class RunBody
     {

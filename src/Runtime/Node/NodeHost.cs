@@ -43,7 +43,9 @@ public static class NodeHost
         });
 
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.RunStore);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         var cluster = options.ToClusterOptions();
         builder.Services.AddTtaActors(options.Runtime, akka: akka =>
         {

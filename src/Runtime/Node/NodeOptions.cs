@@ -65,6 +65,12 @@ public sealed partial record NodeOptions
     /// <summary><c>TTA_MAX_BODY_BYTES</c>: the largest request body the API reads.</summary>
     public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
 
+    /// <summary>
+    /// <c>TTA_RUN_STORE_MAX_BYTES</c>, <c>TTA_RUN_STORE_MAX_RUNS</c>, <c>TTA_RUN_OUTPUT_MAX_BYTES</c>: what the node keeps
+    /// of recent runs for <c>GET /runs/{id}</c>.
+    /// </summary>
+    public Runs.RunStoreLimits RunStore { get; init; } = new();
+
     /// <summary><c>TTA_RUN_TIMEOUT</c> (seconds): the deadline of a run started through the API.</summary>
     public int RunTimeoutSeconds { get; init; } = DefaultRunTimeoutSeconds;
 
@@ -88,6 +94,10 @@ public sealed partial record NodeOptions
             throw new TtaConfigurationException("--db-provider postgres needs a connection string: pass --db or set TTA_DB.");
         if (Runtime.MetricsPort != 0 && Runtime.MetricsPort == Http.Port)
             throw new TtaConfigurationException($"--metrics-port {Runtime.MetricsPort} is the same port as --http {Http}; choose two different ports.");
+        if (RunStore.MaxOutputBytes > RunStore.MaxBytes)
+            throw new TtaConfigurationException(
+                $"TTA_RUN_OUTPUT_MAX_BYTES ({RunStore.MaxOutputBytes}) is larger than TTA_RUN_STORE_MAX_BYTES ({RunStore.MaxBytes}): " +
+                "a run's output must fit in the run store; lower the first or raise the second.");
         if (WorkflowsDirectory is not null && !Directory.Exists(WorkflowsDirectory))
             throw new TtaConfigurationException($"--workflows: directory '{WorkflowsDirectory}' does not exist.");
         if (ConfigFile is not null && !File.Exists(ConfigFile))

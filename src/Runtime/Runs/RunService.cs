@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using TtaActors.Actors.Context;
@@ -26,54 +25,112 @@ public sealed record RunRecord(string RunId, string Workflow, RunStatus Status, 
 /// <summary>The named workflow is not registered (or its file is invalid).</summary>
 public sealed class WorkflowNotFoundException(string name, IReadOnlyList<string> registered, WorkflowSummary? invalid)
     : KeyNotFoundException(invalid is null
-        ? $"No workflow named '{name}' is registered. Registered workflows: {(registered.Count == 0 ? "none" : string.Join(", ", registered))}."
+        ? $"No workflow named '{PersonaNames.Printable(name.Length > 200 ? name[..200] + "..." : name)}' is registered. Registered workflows: {(registered.Count == 0 ? "none" : string.Join(", ", registered))}."
         : $"Workflow '{name}' from {invalid.Source} cannot run: its file has {invalid.Problems.Count} problem(s). Fix them and restart the node.")
 {
     public string Name { get; } = name;
     public WorkflowSummary? Invalid { get; } = invalid;
 }
 
+/// <summary>A field of a request (a JSON field, or the session id in a path) has a value the node refuses.</summary>
+public sealed class InvalidFieldException(string field, string message) : ArgumentException($"{field}: {message}")
+{
+    /// <summary>The JSON field (<c>persona</c>, <c>chatmode</c>, <c>session</c>, <c>input</c>) or path parameter.</summary>
+    public string Field { get; } = field;
+
+    /// <summary>Refuses malformed session ids, personas and chat modes with the session rules of <see cref="PersonaNames"/>.</summary>
+    public static void CheckNames(string? session, string? persona, string? chatMode, string sessionField = "session")
+    {
+        if (session is not null && PersonaNames.SessionIdProblem(session) is { } sessionProblem)
+            throw new InvalidFieldException(sessionField, sessionProblem);
+        if (persona is not null && PersonaNames.Problem("persona", persona) is { } personaProblem)
+            throw new InvalidFieldException("persona", personaProblem);
+        if (chatMode is not null && PersonaNames.Problem("chat mode", chatMode) is { } chatModeProblem)
+            throw new InvalidFieldException("chatmode", chatModeProblem);
+    }
+}
+
 /// <summary>
 /// Starts runs of registered workflows, in a session when asked, and keeps the latest runs for
-/// <c>GET /runs/{id}</c> (a bounded number, so memory stays flat on a busy node).
+/// <c>GET /runs/{id}</c> in a <see cref="RunStore"/> bounded by count and bytes, so memory stays flat on a busy node.
 /// </summary>
 public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessions, TtaRuntimeOptions runtime)
 {
-    public const int RetainedRuns = 10_000;
-
-    private readonly ConcurrentDictionary<string, RunRecord> _runs = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _order = new();
-
     /// <summary>The deadline of each run; null lets runs take as long as they take.</summary>
     public TimeSpan? RunTimeout { get; init; }
 
     /// <summary>Cancels every run when the process stops.</summary>
     public CancellationToken Stopping { get; init; }
 
-    /// <summary>Starts a run and returns its record (still running) and the task that completes with its final record.</summary>
+    public RunStore Store { get; init; } = new(new RunStoreLimits());
+
+    /// <summary>
+    /// Starts a run and returns its record (still running) and the task that completes with its final record.
+    /// <paramref name="cancellation"/> (the caller going away) can stop the request before the session admits the run;
+    /// once admitted, the run and its completion in the session go on whatever the caller does.
+    /// </summary>
     public async Task<(RunRecord Started, Task<RunRecord> Completion)> StartAsync(RunRequest request, CancellationToken cancellation = default)
     {
+        InvalidFieldException.CheckNames(request.Session, request.Persona, request.ChatMode);
         if (!registry.TryGet(request.Workflow, out var workflow))
             throw new WorkflowNotFoundException(request.Workflow,
                 registry.List().Where(w => w.Valid).Select(w => w.Name).ToList(), registry.FindInvalid(request.Workflow));
 
-        var input = workflow.AdaptInput(request.Input);
+        object? input;
+        try
+        {
+            input = workflow.AdaptInput(request.Input);
+        }
+        catch (ArgumentException invalid) when (invalid is not InvalidFieldException)
+        {
+            throw new InvalidFieldException("input", invalid.Message);
+        }
         var runId = RunId.New();
         var context = WorkflowContext.Create(workflowId: workflow.Name, persona: request.Persona, chatMode: request.ChatMode,
             workspace: runtime.ServiceName);
         if (request.Session is { } session)
         {
             if (request.Persona is { } persona) await sessions.SwitchPersonaAsync(session, persona, request.ChatMode, cancellation);
-            context = await sessions.BeginRunAsync(session, workflow.Name, runId, context, cancellation);
+            context = await AdmitAsync(session, workflow.Name, runId, context);
         }
 
         var started = new RunRecord(runId.ToString(), workflow.Name, RunStatus.Running, null, null, null, request.Session, context.Persona,
             context.ChatMode, DateTimeOffset.UtcNow, null);
-        Remember(started);
+        Store.Started(started, RunStore.JsonBytes(request.Input));
         return (started, CompleteAsync(workflow, input, context, started, runId));
     }
 
-    public RunRecord? Get(string runId) => _runs.TryGetValue(runId, out var record) ? record : null;
+    public StoredRun? Get(string runId) => Store.Get(runId);
+
+    /// <summary>
+    /// Begins the run in its session without the caller's cancellation: an admission the caller stopped waiting for
+    /// would leave a run begun and never finished. When the session does not answer, it may still have admitted the
+    /// run, so the run is closed there as failed before the error goes back.
+    /// </summary>
+    private async Task<WorkflowContext> AdmitAsync(string session, string workflow, RunId runId, WorkflowContext context)
+    {
+        try
+        {
+            return await sessions.BeginRunAsync(session, workflow, runId, context, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            _ = CloseUnansweredAsync(session, runId);
+            throw;
+        }
+    }
+
+    private async Task CloseUnansweredAsync(string session, RunId runId)
+    {
+        try
+        {
+            await sessions.CompleteRunAsync(session, new SessionRunOutcome(runId, false, 0, 0, null), CancellationToken.None);
+        }
+        catch (Exception error) when (error is PersonaSessionRefusedException or TimeoutException)
+        {
+            // Refused: the session never admitted it. Timeout: the session is unreachable; it has no open run to close.
+        }
+    }
 
     private async Task<RunRecord> CompleteAsync(RegisteredWorkflow workflow, object? input, WorkflowContext context, RunRecord started, RunId runId)
     {
@@ -90,7 +147,7 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
             TraceId = result.TraceId,
             FinishedAt = DateTimeOffset.UtcNow,
         };
-        _runs[finished.RunId] = finished;
+        Store.Finished(finished);
         if (started.Session is { } session)
         {
             var calls = result.Context.LlmCalls;
@@ -116,10 +173,4 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
         }
     }
 
-    private void Remember(RunRecord record)
-    {
-        _runs[record.RunId] = record;
-        _order.Enqueue(record.RunId);
-        while (_order.Count > RetainedRuns && _order.TryDequeue(out var oldest)) _runs.TryRemove(oldest, out _);
-    }
 }

@@ -1,8 +1,8 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Runs;
 using TtaActors.Telemetry;
 
 namespace TtaActors.Runtime.Sessions;
@@ -12,7 +12,7 @@ namespace TtaActors.Runtime.Sessions;
 /// in memory only (a restart forgets every session). A node uses it when no other <see cref="IPersonaSessions"/>
 /// (the sharded, persistent one) is registered.
 /// </summary>
-public sealed partial class InMemoryPersonaSessions : IPersonaSessions
+public sealed class InMemoryPersonaSessions : IPersonaSessions
 {
     public const string ActorName = "persona-sessions-in-memory";
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -24,8 +24,7 @@ public sealed partial class InMemoryPersonaSessions : IPersonaSessions
         Ask<SessionView>(new InMemorySessionCommands.Get(CheckId(sessionId)), cancellation);
 
     public Task<SessionView> SwitchPersonaAsync(string sessionId, string persona, string? chatMode, CancellationToken cancellation = default) =>
-        Ask<SessionView>(new InMemorySessionCommands.SwitchPersona(CheckId(sessionId), CheckName(persona, "persona"),
-            chatMode is null ? null : CheckName(chatMode, "chatmode")), cancellation);
+        Ask<SessionView>(new InMemorySessionCommands.SwitchPersona(CheckId(sessionId), CheckNames(persona, chatMode), chatMode), cancellation);
 
     public Task<WorkflowContext> BeginRunAsync(string sessionId, string workflow, RunId runId, WorkflowContext context,
         CancellationToken cancellation = default) =>
@@ -45,17 +44,18 @@ public sealed partial class InMemoryPersonaSessions : IPersonaSessions
         };
     }
 
-    /// <summary>Session ids, personas and chat modes are names: letters, digits, '.', '_', '-', at most 128 characters.</summary>
-    public static string CheckName(string value, string what)
+    /// <summary>The same rules as the sharded sessions (<see cref="PersonaNames"/>), refused as <see cref="InvalidFieldException"/>.</summary>
+    private static string CheckId(string sessionId)
     {
-        if (value is not null && ValidName().IsMatch(value)) return value;
-        throw new ArgumentException($"{what} '{value}' is not a valid name: use 1-128 letters, digits, '.', '_' or '-'.");
+        InvalidFieldException.CheckNames(sessionId, null, null);
+        return sessionId;
     }
 
-    private static string CheckId(string sessionId) => CheckName(sessionId, "Session id");
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
-    private static partial Regex ValidName();
+    private static string CheckNames(string persona, string? chatMode)
+    {
+        InvalidFieldException.CheckNames(null, persona, chatMode);
+        return persona;
+    }
 }
 
 /// <summary>The messages of the in-memory session actors; they never leave the process.</summary>

@@ -46,6 +46,7 @@ public static class WorkflowHostingExtensions
         {
             RunTimeout = runTimeout,
             Stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            Store = new RunStore(sp.GetService<RunStoreLimits>() ?? new RunStoreLimits()),
         });
         return services;
     }

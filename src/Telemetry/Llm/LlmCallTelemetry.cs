@@ -107,8 +107,8 @@ public static class LlmCallTelemetry
     /// <summary>Records the call in <c>llm_*</c> and <c>gen_ai.client.*</c> metrics.</summary>
     public static void RecordMetrics(LlmCallOutcome outcome, string? persona, string? serviceName)
     {
-        var model = outcome.Model;
-        var personaLabel = persona ?? TelemetryNames.NoPersona;
+        var model = LabelValueBound.Models.Bound(TelemetryNames.LlmLabels.Model, outcome.Model);
+        var personaLabel = persona is null ? TelemetryNames.NoPersona : LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, persona);
         var service = serviceName ?? UnknownService;
 
         if (TtaInstrumentation.LlmRequestDuration.Enabled || TtaInstrumentation.LlmCostUsd.Enabled || TtaInstrumentation.LlmCostUnknown.Enabled
@@ -172,9 +172,10 @@ public static class LlmCallTelemetry
         {
             { TelemetryNames.GenAi.OperationName, TelemetryNames.GenAi.ChatOperation },
             { TelemetryNames.GenAi.ProviderName, outcome.Provider },
-            { TelemetryNames.GenAi.RequestModel, outcome.RequestModel },
+            { TelemetryNames.GenAi.RequestModel, LabelValueBound.Models.Bound(TelemetryNames.GenAi.RequestModel, outcome.RequestModel) },
         };
-        if (outcome.ResponseModel is not null) tags.Add(TelemetryNames.GenAi.ResponseModel, outcome.ResponseModel);
+        if (outcome.ResponseModel is not null)
+            tags.Add(TelemetryNames.GenAi.ResponseModel, LabelValueBound.Models.Bound(TelemetryNames.GenAi.ResponseModel, outcome.ResponseModel));
         return tags;
     }
 }

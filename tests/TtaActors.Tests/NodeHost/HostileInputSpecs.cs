@@ -1,207 +1,317 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using TtaActors.Tests.Support;
+using Xunit;
 
 namespace TtaActors.Tests.NodeHost;
 
-/// <summary>
-/// One node whose workflows directory holds hostile files beside good ones, and an upstream that records what it
-/// receives: the node starts, lists every bad file with where and why, never sends an injected header or path, and
-/// answers every run; <c>tta validate</c> and <c>tta run</c> agree with it.
-/// </summary>
-public sealed class HostileNodeFixture : IAsyncLifetime
+/// <summary>Issue 11 items 3, 8-13 through the real <c>tta node</c> process and its HTTP API.</summary>
+[Collection(TtaProcessCollection.Name)]
+public sealed class HostileInputSpecs(GuardedNodeFixture node) : IClassFixture<GuardedNodeFixture>
 {
-    public const string UpstreamToken = "upstream-secret-token-7";
-
-    public CapturingHttpServer Upstream { get; } = new();
-    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("tta-hostile-").FullName;
-    private readonly string _data = System.IO.Directory.CreateTempSubdirectory("tta-hostile-data-").FullName;
-    public TtaProcess Node { get; private set; } = null!;
-    public HttpClient Api { get; private set; } = null!;
-
-    /// <summary>No provider key and no TTA_* settings: the same environment for the node, validate and run.</summary>
-    public static readonly IReadOnlyDictionary<string, string?> Environment = new Dictionary<string, string?>
+    public static TheoryData<string, string, string> BadNames => new()
     {
-        ["OPENAI_API_KEY"] = "",
-        ["OPENAI_BASE_URL"] = "",
-        ["ANTHROPIC_API_KEY"] = "",
-        ["UPSTREAM_TOKEN"] = UpstreamToken,
+        // field, value as JSON, what the message says
+        { "persona", "\"bad persona!\"", "is malformed" },
+        { "persona", "\"a/b\"", "is malformed" },
+        { "persona", $"\"{new string('p', 5000)}\"", "5000 characters long" },
+        { "persona", "\"caf\u00e9\"", "caf\\u00e9" },
+        { "persona", "\"x\\r\\nX-Injected: 1\"", "x\\u000d\\u000aX-Injected: 1" },
+        { "chatmode", "\"Bad Mode\"", "The chat mode name 'Bad Mode' is malformed" },
+        { "session", "\"a/b\"", "The session id 'a/b' is malformed" },
+        { "session", $"\"{new string('s', 5000)}\"", "5000 characters long" },
+        { "session", "\"\\u0007bell\"", "\\u0007bell" },
     };
 
-    /// <summary>File name, and for a bad file the line and the start of its problem.</summary>
-    public static readonly (string File, int Line, string Problem)[] BadFiles =
-    [
-        ("self-alias.yaml", 1, "Alias '*s' is used inside the anchor '&s'"),
-        ("laughs.yaml", 6, "more than 10000 YAML nodes"),
-        ("deep.yaml", 1, "nested more than 64 levels deep"),
-        ("huge-timeout.yaml", 1, "'seconds' must be a number from 0.001 to 86400; found '1e12'"),
-        ("http-timeout.yaml", 3, "'timeout_seconds' must be a number from 0.001 to 86400; found '5000000'"),
-        ("openai-no-key.yaml", 1, "LLM provider 'openai' needs OPENAI_API_KEY"),
-        ("host-from-input.yaml", 1, "'{{ input.host }}' is in the URL's scheme, host or port"),
-        ("dev-copilot-demo.yaml", 1, "Workflow 'dev-copilot-demo' is already registered from code"),
-    ];
-
-    public static readonly string[] GoodFiles = ["ticket-header.yaml", "ticket-path.yaml", "wrap.yaml"];
-
-    public async Task InitializeAsync()
+    [Theory]
+    [MemberData(nameof(BadNames))]
+    public async Task Bad_names_in_a_run_are_422_problem_details_naming_the_field_with_or_without_a_session(string field, string value, string says)
     {
-        var laughs = new StringBuilder("- set:\n    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
-        foreach (var (name, previous) in "bcdefghi".Select((c, i) => (c.ToString(), i == 0 ? "a" : "bcdefghi"[i - 1].ToString())))
-            laughs.Append($"    {name}: &{name} [{string.Join(",", Enumerable.Repeat("*" + previous, 9))}]\n");
-        Write("self-alias.yaml", "steps: &s [ {template: x}, {parallel: [*s]} ]\n");
-        Write("laughs.yaml", laughs.ToString());
-        Write("deep.yaml", "- set: " + new string('[', 10_000) + "1" + new string(']', 10_000) + "\n");
-        Write("huge-timeout.yaml", "- timeout: {seconds: 1e12, do: {template: x}}\n");
-        Write("http-timeout.yaml", $"- http:\n    url: \"{Upstream.BaseUrl}/slow\"\n    timeout_seconds: 5000000\n");
-        Write("openai-no-key.yaml", "- llm: {provider: openai, model: gpt-4o-mini, prompt: \"hi\"}\n");
-        Write("host-from-input.yaml", "- http: {url: \"https://{{ input.host }}/x\"}\n");
-        Write("dev-copilot-demo.yaml", "- template: x\n");
-        Write("ticket-header.yaml", $$$"""
-            - name: tag-ticket
-              http:
-                url: "{{{Upstream.BaseUrl}}}/api/tickets"
-                headers:
-                  Authorization: "Bearer {{ env.UPSTREAM_TOKEN }}"
-                  X-Ticket: "{{ input.text }}"
-            """);
-        Write("ticket-path.yaml", $$$"""
-            - name: get-ticket
-              http:
-                url: "{{{Upstream.BaseUrl}}}/api/tickets/{{ input.text }}?expand={{ input.expand }}"
-                headers: {Authorization: "Bearer {{ env.UPSTREAM_TOKEN }}"}
-            """);
-        Write("wrap.yaml", """
-            - set: {a: {b: {c: {d: {e: {f: {g: {h: {i: {j: "{{ input }}"}}}}}}}}}}
-            """);
-
-        var httpPort = FreePort.Next();
-        Node = await TtaProcess.StartAsync(
-            ["node", "--http", $"127.0.0.1:{httpPort}", "--metrics-port", "0", "--workflows", Directory, "--data", _data,
-             "--port", FreePort.Next().ToString()],
-            Environment, "tta node ready");
-        Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
-    }
-
-    private void Write(string name, string text) => File.WriteAllText(Path.Combine(Directory, name), text);
-
-    public async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await Api.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 512 }));
-    }
-
-    public async Task AssertStillServingAsync()
-    {
-        var (status, _) = await SendAsync(HttpMethod.Get, "/healthz");
-        Assert.Equal(200, status);
-        Assert.False(Node.HasExited, Node.Output);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Api?.Dispose();
-        if (Node is not null) await Node.DisposeAsync();
-        Upstream.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
-        System.IO.Directory.Delete(_data, recursive: true);
-    }
-}
-
-[Collection(TtaProcessCollection.Name)]
-public sealed class HostileInputSpecs(HostileNodeFixture node) : IClassFixture<HostileNodeFixture>
-{
-    private static string Nested(int depth) => new string('[', depth) + "1" + new string(']', depth);
-
-    [Fact]
-    public async Task The_node_starts_with_hostile_files_and_lists_each_with_its_location_and_problem()
-    {
-        var (status, list) = await node.SendAsync(HttpMethod.Get, "/workflows");
-        Assert.Equal(200, status);
-        var bySource = list!["workflows"]!.AsArray().ToDictionary(w => Path.GetFileName((string)w!["source"]!));
-        foreach (var (file, line, problem) in HostileNodeFixture.BadFiles)
+        foreach (var session in new[] { "", """, "session": "hostile-run" """ })
         {
-            var listed = bySource[file]!;
-            Assert.False((bool)listed["valid"]!, file);
-            var first = listed["problems"]![0]!;
-            Assert.Equal(line, (int)first["line"]!);
-            Assert.True((int)first["column"]! >= 1);
-            Assert.Contains(problem, (string?)first["message"]);
-            // The start-up log names the file and the problem with FILE:LINE:COLUMN.
-            Assert.Contains($"{Path.Combine(node.Directory, file)}:{line}:", node.Node.Stdout);
+            if (field == "session" && session.Length > 0) continue;
+            var (status, problem) = await node.PostAsync("/runs",
+                $$"""{"workflow": "echo", "input": {"text": "x"}, "{{field}}": {{value}}{{session}}}""");
+            Assert.True(status == 422, problem?.ToJsonString());
+            Assert.Equal(field, (string?)problem!["field"]);
+            Assert.Equal("https://tta.dev/problems/invalid-field", (string?)problem["type"]);
+            Assert.Contains(says, (string?)problem["detail"]);
+            Assert.StartsWith(field + ": ", (string?)problem["detail"]);
         }
-        foreach (var file in HostileNodeFixture.GoodFiles) Assert.True((bool)bySource[file]!["valid"]!, file);
-
-        var (runStatus, refused) = await node.SendAsync(HttpMethod.Post, "/runs", """{"workflow": "huge-timeout"}""");
-        Assert.Equal(422, runStatus);
-        Assert.Contains("'seconds' must be a number", (string?)refused!["problems"]![0]!["message"]);
         await node.AssertStillServingAsync();
     }
 
     [Fact]
-    public async Task Injected_headers_and_paths_never_reach_the_upstream_and_encoded_values_do()
+    public async Task Bad_session_ids_and_personas_on_the_session_endpoints_are_refusals_not_faults()
     {
-        var (status, run) = await node.SendAsync(HttpMethod.Post, "/runs",
-            """{"workflow": "ticket-header", "input": {"text": "x\r\n\r\nGET /smuggled HTTP/1.1\r\nX-Injected: 1"}}""");
-        Assert.Equal(200, status);
-        Assert.Equal("failed", (string?)run!["status"]);
-        Assert.Contains("Header 'X-Ticket' of the http step 'tag-ticket'", (string?)run["error"]!["message"]);
-        Assert.Contains("CR at position 2", (string?)run["error"]!["message"]);
+        var (switchStatus, switchProblem) = await node.PostAsync("/sessions/hostile-switch/persona", """{"persona": "frontend-dev", "chatmode": "Bad Mode"}""");
+        Assert.Equal(422, switchStatus);
+        Assert.Equal("chatmode", (string?)switchProblem!["field"]);
+        Assert.Contains("'Bad Mode' is malformed", (string?)switchProblem["detail"]);
 
-        (status, run) = await node.SendAsync(HttpMethod.Post, "/runs",
-            """{"workflow": "ticket-path", "input": {"text": "../../admin/delete-all?confirm=yes#", "expand": "all"}}""");
-        Assert.Equal(200, status);
-        Assert.Equal("failed", (string?)run!["status"]);
-        Assert.Contains("holds a '.' or '..' segment", (string?)run["error"]!["message"]);
-        Assert.Empty(node.Upstream.Requests);
+        foreach (var id in new[] { Uri.EscapeDataString("a b"), new string('s', 5000), Uri.EscapeDataString("\u00e9t\u00e9"), "a%2Fb", "%07" })
+        {
+            var (status, problem) = await node.GetAsync($"/sessions/{id}");
+            Assert.True(status == 422, $"{id[..Math.Min(20, id.Length)]}: {status} {problem?.ToJsonString()}");
+            Assert.Equal("session", (string?)problem!["field"]);
+            Assert.Contains("session id", (string?)problem["detail"]);
+            var (postStatus, _) = await node.PostAsync($"/sessions/{id}/persona", """{"persona": "frontend-dev"}""");
+            Assert.Equal(422, postStatus);
+        }
+        var (slash, _) = await node.GetAsync("/sessions/a/b");
+        Assert.Equal(404, slash);
 
-        (status, run) = await node.SendAsync(HttpMethod.Post, "/runs",
-            """{"workflow": "ticket-path", "input": {"text": "7/comments?all=1", "expand": "a&admin=true"}}""");
-        Assert.Equal(200, status);
-        Assert.True("succeeded" == (string?)run!["status"], run.ToJsonString());
-        var request = Assert.Single(node.Upstream.Requests);
-        Assert.Equal("/api/tickets/7%2Fcomments%3Fall%3D1?expand=a%26admin%3Dtrue", request.Target);
-        Assert.Equal($"Bearer {HostileNodeFixture.UpstreamToken}", request.Headers["Authorization"]);
-        Assert.False(request.Headers.ContainsKey("X-Injected"));
+        var cli = await TtaProcess.RunAsync(["sessions", "Bad Session", "--node", node.ApiUrl],
+            new Dictionary<string, string?> { ["TTA_API_TOKEN"] = GuardedNodeFixture.ApiToken });
+        Assert.Equal(1, cli.ExitCode);
+        Assert.Contains("tta: 422 Invalid field: session: The session id 'Bad Session' is malformed", cli.Stderr);
+        await node.AssertStillServingAsync();
+    }
+
+    [Theory]
+    [InlineData("""{"workflow": "echo", "input": {}, "surprise": 1}""", "unknown field 'surprise'; its fields are workflow, input, session, persona, chatmode, wait")]
+    [InlineData("""{"input": {}}""", "lacks the required field \"workflow\"")]
+    [InlineData("""{"workflow": 5}""", "a string")]
+    [InlineData("""{"workflow": "echo", "wait": "yes"}""", "true or false")]
+    [InlineData("""[1, 2]""", "(at $)")]
+    public async Task Malformed_bodies_name_json_fields_never_clr_types(string body, string says)
+    {
+        var (status, problem) = await node.PostAsync("/runs", body);
+        Assert.Equal(400, status);
+        var detail = (string?)problem!["detail"];
+        Assert.Contains(says, detail);
+        Assert.DoesNotContain("TtaActors", detail);
+        Assert.DoesNotContain("System.", detail);
+        Assert.DoesNotContain("+RunBody", detail);
         await node.AssertStillServingAsync();
     }
 
     [Fact]
-    public async Task Output_nested_deeper_than_64_levels_is_answered_by_post_and_get()
+    public async Task A_body_over_the_limit_is_413_problem_details_naming_the_limit()
     {
-        var (status, run) = await node.SendAsync(HttpMethod.Post, "/runs", $$"""{"workflow": "wrap", "input": {{Nested(60)}}}""");
-        Assert.True(status == 200, run?.ToJsonString());
-        Assert.Equal("succeeded", (string?)run!["status"]);
-        var expected = run["output"]!.ToJsonString();
-        Assert.Contains(Nested(60), expected);
+        var text = new string('b', (int)GuardedNodeFixture.MaxBodyBytes);
+        var (status, problem) = await node.PostAsync("/runs", $$$"""{"workflow": "echo", "input": {"text": "{{{text}}}"}}""");
+        Assert.Equal(413, status);
+        Assert.Contains($"limit of {GuardedNodeFixture.MaxBodyBytes} bytes (TTA_MAX_BODY_BYTES)", (string?)problem!["detail"]);
+        await node.AssertStillServingAsync();
+    }
 
-        var (readStatus, read) = await node.SendAsync(HttpMethod.Get, $"/runs/{run["runId"]}");
-        Assert.Equal(200, readStatus);
-        Assert.Equal(expected, read!["output"]!.ToJsonString());
+    [Theory]
+    [InlineData("bearer")]
+    [InlineData("BEARER")]
+    [InlineData("Bearer")]
+    public async Task The_bearer_scheme_is_matched_in_any_case_and_the_token_exactly(string scheme)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(node.ApiUrl) };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"{scheme} {GuardedNodeFixture.ApiToken}");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/workflows")).StatusCode);
+
+        client.DefaultRequestHeaders.Remove("Authorization");
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"{scheme} {GuardedNodeFixture.ApiToken.ToUpperInvariant()}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/workflows")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Distinct_personas_beyond_the_label_bound_fold_into_other_and_are_counted()
+    {
+        const int personas = 3 * GuardedNodeFixture.LabelValues;
+        for (var i = 0; i < personas; i++)
+        {
+            var (status, run) = await node.PostAsync("/runs", $$"""{"workflow": "echo", "input": {"text": "p"}, "persona": "label-persona-{{i}}"}""");
+            Assert.True(status == 200, run?.ToJsonString());
+        }
+
+        var metrics = await node.ScrapeAsync();
+        var personaValues = Regex.Matches(metrics, "^primitive_executions_total\\{[^}]*persona=\"([^\"]*)\"", RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToHashSet();
+        // The bound, plus the overflow value, plus "none" for runs without a persona.
+        Assert.True(personaValues.Count <= GuardedNodeFixture.LabelValues + 2, string.Join(", ", personaValues));
+        Assert.Contains("_other", personaValues);
+        var folded = Regex.Match(metrics, "^telemetry_label_values_folded_total\\{[^}]*label=\"persona\"[^}]*\\} (\\d+)", RegexOptions.Multiline);
+        Assert.True(folded.Success, metrics);
+        Assert.True(long.Parse(folded.Groups[1].Value) >= personas - GuardedNodeFixture.LabelValues);
         await node.AssertStillServingAsync();
     }
 
     [Fact]
-    public async Task Validate_accepts_and_refuses_exactly_the_files_the_node_does_and_run_prints_deep_output()
+    public async Task The_metrics_endpoint_answers_on_every_address_whatever_the_host_header()
     {
-        var files = HostileNodeFixture.BadFiles.Select(b => b.File).Concat(HostileNodeFixture.GoodFiles)
-            .Select(f => Path.Combine(node.Directory, f)).ToList();
-        var validate = await TtaProcess.RunAsync(["validate", .. files], HostileNodeFixture.Environment);
-        Assert.True(validate.ExitCode == 1, validate.Output);
-        foreach (var (file, line, problem) in HostileNodeFixture.BadFiles)
-            Assert.Contains($"{Path.Combine(node.Directory, file)}:{line}:", validate.Stdout);
-        Assert.Contains("LLM provider 'openai' needs OPENAI_API_KEY", validate.Stdout);
+        foreach (var host in new[] { "127.0.0.1", "localhost", "metrics.example.com", "10.1.2.3:9464" })
+        {
+            using var scraper = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{node.MetricsPort}/metrics");
+            request.Headers.Host = host;
+            using var response = await scraper.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"Host: {host} answered {(int)response.StatusCode}");
+            Assert.Contains("# TYPE", await response.Content.ReadAsStringAsync());
+        }
+    }
 
-        var (_, list) = await node.SendAsync(HttpMethod.Get, "/workflows");
-        var validOnNode = list!["workflows"]!.AsArray().Where(w => (string)w!["source"]! != "code" && (bool)w["valid"]!)
-            .Select(w => Path.GetFileName((string)w!["source"]!)!).Order().ToList();
-        var validByValidate = files.Where(f => validate.Stdout.Contains($"{f}: ok")).Select(f => Path.GetFileName(f)!).Order().ToList();
-        Assert.Equal(validOnNode, validByValidate);
+    [Fact]
+    public async Task The_run_store_stays_within_its_byte_bound_evicts_the_oldest_and_marks_outputs_too_large()
+    {
+        var big = new string('r', (int)(GuardedNodeFixture.RunOutputMaxBytes * 9 / 10));
+        var ids = new List<string>();
+        var runs = (int)(2 * GuardedNodeFixture.RunStoreMaxBytes / big.Length);
+        for (var i = 0; i < runs; i++)
+        {
+            var (status, run) = await node.PostAsync("/runs", $$$"""{"workflow": "echo", "input": {"text": "{{{big}}}"}}""");
+            Assert.Equal(200, status);
+            Assert.Equal(big, (string?)run!["output"]);
+            ids.Add((string)run["runId"]!);
+        }
+        var (oldest, evicted) = await node.GetAsync($"/runs/{ids[0]}");
+        Assert.Equal(404, oldest);
+        Assert.Contains("TTA_RUN_STORE_MAX_BYTES", (string?)evicted!["detail"]);
+        var (latest, kept) = await node.GetAsync($"/runs/{ids[^1]}");
+        Assert.Equal(200, latest);
+        Assert.Equal(big, (string?)kept!["output"]);
+        Assert.Matches("^run_store_evicted_total\\{[^}]*reason=\"bytes\"", (await node.ScrapeAsync()).Split('\n').First(l => l.StartsWith("run_store_evicted_total{")));
 
-        var run = await TtaProcess.RunAsync(["run", Path.Combine(node.Directory, "wrap.yaml"), "--input", Nested(60)], HostileNodeFixture.Environment);
-        Assert.True(run.ExitCode == 0, run.Output);
-        Assert.Contains("\"j\": [", run.Stdout);
+        var tooLarge = new string('o', (int)GuardedNodeFixture.RunOutputMaxBytes + 1);
+        var (answered, full) = await node.PostAsync("/runs", $$$"""{"workflow": "echo", "input": {"text": "{{{tooLarge}}}"}}""");
+        Assert.Equal(200, answered);
+        Assert.Equal(tooLarge.Length, ((string?)full!["output"])!.Length);
+        var (read, marked) = await node.GetAsync($"/runs/{full["runId"]}");
+        Assert.Equal(200, read);
+        Assert.True((bool)marked!["output"]!["truncated"]!);
+        Assert.Contains("TTA_RUN_OUTPUT_MAX_BYTES", (string?)marked["output"]!["message"]);
+        await node.AssertStillServingAsync();
+    }
+
+    [Fact]
+    public async Task Every_run_a_session_admitted_finishes_in_it_when_its_clients_disconnect()
+    {
+        const string session = "hostile-disconnect";
+        // A client that leaves while its run is running (the run holds at the upstream).
+        using (var leaving = new CancellationTokenSource())
+        {
+            var posted = node.Api.PostAsync("/runs", Json("""{"workflow": "held", "session": "hostile-disconnect"}"""), leaving.Token);
+            await node.Upstream.ArrivedAsync();
+            await leaving.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => posted);
+            node.Upstream.Release();
+        }
+        // Clients that leave as soon as their request is sent, whatever the node is doing then.
+        var burst = Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var leaving = new CancellationTokenSource();
+            var content = new SignallingContent("""{"workflow": "echo", "input": {"text": "gone"}, "session": "hostile-disconnect"}""", leaving).Typed();
+            try
+            {
+                using var response = await node.Api.PostAsync("/runs", content, leaving.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await Task.WhenAll(burst);
+
+        var (status, view) = await node.GetAsync($"/sessions/{session}");
+        Assert.Equal(200, status);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((int)view!["runsFinished"]! != (int)view["runs"]! && DateTime.UtcNow < deadline)
+            (_, view) = await node.GetAsync($"/sessions/{session}");
+        Assert.True((int)view["runs"]! >= 1, view.ToJsonString());
+        Assert.Equal((int)view["runs"]!, (int)view["runsFinished"]!);
+        await node.AssertStillServingAsync();
+    }
+
+    [Fact]
+    public async Task A_second_node_on_the_same_data_directory_or_remoting_port_is_refused_naming_it_and_its_holder()
+    {
+        var sameData = await TtaProcess.RunAsync(
+            ["node", "--http", $"127.0.0.1:{FreePort.Next()}", "--metrics-port", "0", "--port", FreePort.Next().ToString(), "--data", node.DataDirectory]);
+        Assert.Equal(1, sameData.ExitCode);
+        Assert.Contains($"--data {node.DataDirectory}: the data directory is in use by process {node.Node.Id} (", sameData.Stderr);
+
+        var otherData = Directory.CreateTempSubdirectory("tta-guarded-second-").FullName;
+        try
+        {
+            var samePort = await TtaProcess.RunAsync(
+                ["node", "--http", $"127.0.0.1:{FreePort.Next()}", "--metrics-port", "0", "--port", node.RemotingPort.ToString(), "--data", otherData]);
+            Assert.Equal(1, samePort.ExitCode);
+            Assert.Contains($"--port {node.RemotingPort}: the remoting port is already in use by process {node.Node.Id} (", samePort.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(otherData, recursive: true);
+        }
+        await node.AssertStillServingAsync();
+    }
+
+    [Fact]
+    public async Task Malformed_hocon_stops_start_up_naming_the_layer_the_line_and_the_problem()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"tta-bad-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(file, "akka.loglevel = INFO\nbad = [1, 2\n");
+        try
+        {
+            var fromFile = await TtaProcess.RunAsync(["node", "--metrics-port", "0", "--config", file]);
+            Assert.Equal(1, fromFile.ExitCode);
+            Assert.Contains($"HOCON from {file} is malformed at line 2, column 7: the '[' opened here is never closed", fromFile.Stderr);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var fromEnv = await TtaProcess.RunAsync(["node", "--metrics-port", "0"], new Dictionary<string, string?> { ["TTA_HOCON"] = "akka.loglevel = {" });
+        Assert.Equal(1, fromEnv.ExitCode);
+        Assert.Contains("HOCON from TTA_HOCON is malformed at line 1, column 17: the '{' opened here is never closed", fromEnv.Stderr);
+    }
+
+    [Fact]
+    public async Task Tta_run_refuses_a_malformed_persona_or_chat_mode_naming_the_field()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"tta-echo-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "- template: \"{{ input.text }}\"\n");
+        try
+        {
+            var persona = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "x"}""", "--persona", "bad persona!"]);
+            Assert.Equal(1, persona.ExitCode);
+            Assert.Contains("tta: persona: The persona name 'bad persona!' is malformed", persona.Stderr);
+
+            var chatMode = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "x"}""", "--persona", "backend-engineer", "--chatmode", "Bad Mode"]);
+            Assert.Equal(1, chatMode.ExitCode);
+            Assert.Contains("tta: chatmode: The chat mode name 'Bad Mode' is malformed", chatMode.Stderr);
+
+            var good = await TtaProcess.RunAsync(["run", file, "--input", """{"text": "fine"}""", "--persona", "backend-engineer"]);
+            Assert.True(good.ExitCode == 0, good.Output);
+            Assert.Contains("\"fine\"", good.Stdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>A body that cancels its request once it has been written to the connection.</summary>
+    private sealed class SignallingContent(string json, CancellationTokenSource sent) : HttpContent
+    {
+        private readonly byte[] _bytes = Encoding.UTF8.GetBytes(json);
+
+        public SignallingContent Typed()
+        {
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            return this;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(_bytes);
+            await stream.FlushAsync();
+            await sent.CancelAsync();
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
     }
 }

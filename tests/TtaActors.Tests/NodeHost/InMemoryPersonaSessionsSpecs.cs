@@ -44,7 +44,8 @@ public class InMemoryPersonaSessionsSpecs() : TestKit("akka.loglevel = WARNING")
         var sessions = new InMemoryPersonaSessions(Sys);
         await sessions.SwitchPersonaAsync("a", "backend-engineer", null);
         Assert.Null((await sessions.GetAsync("b")).Persona);
-        await Assert.ThrowsAsync<ArgumentException>(() => sessions.SwitchPersonaAsync("a", "back end", null));
-        await Assert.ThrowsAsync<ArgumentException>(() => sessions.GetAsync("no/slashes"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => sessions.SwitchPersonaAsync("a", "back end", null));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => sessions.GetAsync("no/slashes"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => sessions.SwitchPersonaAsync("a", "backend-engineer", "Bad Mode"));
     }
 }
