@@ -70,8 +70,21 @@ public sealed partial class NodeApiAuthSpecs(NodeApiServer server) : IClassFixtu
         using var raw = server.Client(null);
         raw.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", NodeApiServer.ApiToken);
 
+        using var lookalike = server.Client(NodeApiServer.ApiToken, "Beaver");
+
         Assert.Equal(401, (await server.GetAsync("/workflows", basic)).Status);
         Assert.Equal(401, (await server.GetAsync("/workflows", raw)).Status);
+        Assert.Equal(401, (await server.GetAsync("/workflows", lookalike)).Status);
+    }
+
+    [Fact]
+    public async Task The_token_may_follow_the_scheme_after_more_than_one_space()
+    {
+        // RFC 9110 section 11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
+        using var spaced = server.Client(null);
+        spaced.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer   " + NodeApiServer.ApiToken);
+
+        Assert.Equal(200, (await server.GetAsync("/workflows", spaced)).Status);
     }
 
     [Fact]

@@ -194,6 +194,33 @@ public sealed class NodeApiSpecs(NodeApiServer server) : IClassFixture<NodeApiSe
     }
 
     [Fact]
+    public async Task A_session_with_a_persona_and_no_runs_yet_is_found()
+    {
+        var id = $"api-persona-only-{Guid.NewGuid():N}";
+        Assert.Equal(200, (await server.PostAsync($"/sessions/{id}/persona", """{"persona": "reviewer"}""")).Status);
+
+        var (status, view, _) = await server.GetAsync($"/sessions/{id}");
+
+        Assert.Equal(200, status);
+        Assert.Equal("reviewer", (string?)view!["persona"]);
+        Assert.Equal(0, (int)view["runs"]!);
+    }
+
+    [Fact]
+    public async Task A_session_with_runs_and_no_persona_is_found()
+    {
+        var id = $"api-runs-only-{Guid.NewGuid():N}";
+        Assert.Equal(200, (await server.PostAsync("/runs", $$"""{"workflow": "{{NodeApiServer.EchoWorkflow}}", "session": "{{id}}"}""")).Status);
+
+        var (status, view, _) = await server.GetAsync($"/sessions/{id}");
+
+        Assert.Equal(200, status);
+        Assert.Null((string?)view!["persona"]);
+        Assert.Empty(view["switches"]!.AsArray());
+        Assert.Equal(1, (int)view["runs"]!);
+    }
+
+    [Fact]
     public async Task A_session_with_no_persona_and_no_runs_is_404_saying_how_to_start_it()
     {
         var id = $"api-unseen-{Guid.NewGuid():N}";
