@@ -48,6 +48,7 @@ public sealed partial class NodeApiAuthSpecs(NodeApiServer server) : IClassFixtu
             Assert.True(status == 401, $"{method} {pattern} with {what} answered {status}, not 401");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(401, (int?)body?["status"]);
+            Assert.Equal("https://tta.dev/problems/unauthorized", (string?)body?["type"]);
             Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.OrdinalIgnoreCase);
             Assert.False(text.Contains(NodeApiServer.ApiToken, StringComparison.OrdinalIgnoreCase), $"{method} {pattern}: the refusal shows the node's token");
         }

@@ -304,6 +304,7 @@ public sealed class NodeApiSpecs(NodeApiServer server) : IClassFixture<NodeApiSe
         Assert.Equal(path, (string?)problem!["path"]);
         Assert.Contains(detail, (string?)problem["detail"]);
         Assert.DoesNotContain("System.", (string?)problem["detail"]);
+        Assert.DoesNotContain("LineNumber", (string?)problem["detail"]);
     }
 
     [Fact]
