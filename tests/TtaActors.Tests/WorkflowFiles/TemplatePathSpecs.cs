@@ -8,12 +8,13 @@ namespace TtaActors.Tests.WorkflowFiles;
 public class TemplatePathSpecs
 {
     private static readonly TemplateScope Scope = new(JsonNode.Parse("""
-        {"a": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "ten"], "": "empty key", "x": "v"}
+        {"a": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "ten", "eleven"], "": "empty key", "x": "v"}
         """), WorkflowContext.Create("wf"));
 
     [Theory]
     [InlineData("{{ input.a[10] }}", "ten")]
-    [InlineData("{{ input.a[11] }}", "")]
+    [InlineData("{{ input.a[11] }}", "eleven")]
+    [InlineData("{{ input.a[12] }}", "")]
     [InlineData("{{ input.a[99] }}", "")]
     [InlineData("{{ input[''] }}", "empty key")]
     [InlineData("{{ input.x }} tail", "v tail")]
