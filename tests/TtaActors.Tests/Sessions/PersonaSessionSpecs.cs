@@ -184,10 +184,14 @@ public abstract class PersonaSessionSpecs(Config config, ITestOutputHelper outpu
         session.Tell(new GetSession(id));
         var before = ExpectMsg<PersonaSessionState>();
 
+        // The snapshot store saves asynchronously: wait for the last snapshot (event 12 of 13) rather than reading
+        // the table right away.
+        var snapshot = await AwaitSnapshotAsync(id, expectedSequenceNr: 12);
+        Assert.True(await CountSnapshotsAsync(PersonaSessionActor.PersistenceIdPrefix + id) > 0, "no snapshot is in the snapshot table");
+        Assert.Equal(12, snapshot.Switches.Count + snapshot.RunsStarted + snapshot.RunsFinished);
         Watch(session);
         session.Tell(PoisonPill.Instance);
         ExpectTerminated(session);
-        Assert.True(await CountSnapshotsAsync(PersonaSessionActor.PersistenceIdPrefix + id) > 0, "no snapshot was saved");
 
         var recovered = Session(id, snapshotEvery: 3);
         recovered.Tell(new GetSession(id));
@@ -196,6 +200,57 @@ public abstract class PersonaSessionSpecs(Config config, ITestOutputHelper outpu
         var serializer = Sys.Serialization.FindSerializerFor(before);
         Assert.Equal(serializer.ToBinary(before), serializer.ToBinary(after));
         Assert.Equal(13, before.Switches.Count + before.RunsStarted + before.RunsFinished);
+    }
+
+    [SkippableTheory]
+    [InlineData(3, 4)]
+    [InlineData(3, 7)]
+    [InlineData(5, 5)]
+    public async Task A_snapshot_should_be_saved_at_exactly_every_nth_event_with_the_state_after_that_event(int every, int events)
+    {
+        Skip.If(Unavailable is not null, Unavailable);
+        var id = NewSessionId();
+        var session = Session(id, snapshotEvery: every);
+        string[] personas = ["p-a", "p-b"];
+        for (var i = 0; i < events; i++)
+        {
+            session.Tell(new SwitchPersona(id, personas[i % 2], $"mode-{i}"));
+            ExpectMsg<PersonaSessionState>();
+        }
+
+        var expected = events / every * every;
+        var snapshot = await AwaitSnapshotAsync(id, expected);
+
+        Assert.Equal(expected, snapshot.Switches.Count);
+        Assert.Equal($"mode-{expected - 1}", snapshot.ChatMode);
+        Assert.Equal(personas[(expected - 1) % 2], snapshot.Persona);
+    }
+
+    /// <summary>The latest snapshot of the session in the snapshot store, with its sequence number, or null.</summary>
+    private async Task<(long SequenceNr, PersonaSessionState State)?> LatestSnapshotAsync(string sessionId)
+    {
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        var result = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(
+            PersonaSessionActor.PersistenceIdPrefix + sessionId, Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue),
+            TimeSpan.FromSeconds(10));
+        return result.Snapshot is { } offer ? (offer.Metadata.SequenceNr, (PersonaSessionState)offer.Snapshot) : null;
+    }
+
+    /// <summary>
+    /// Waits until the store's latest snapshot of the session is the one at <paramref name="expectedSequenceNr"/>
+    /// (saving is asynchronous, so it is polled), and returns its state.
+    /// </summary>
+    private async Task<PersonaSessionState> AwaitSnapshotAsync(string sessionId, long expectedSequenceNr)
+    {
+        PersonaSessionState? state = null;
+        await AwaitAssertAsync(async () =>
+        {
+            var latest = await LatestSnapshotAsync(sessionId);
+            Assert.True(latest is not null, $"no snapshot of the session yet (expected one at event {expectedSequenceNr})");
+            Assert.Equal(expectedSequenceNr, latest.Value.SequenceNr);
+            state = latest.Value.State;
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        return state!;
     }
 
     [SkippableFact]
