@@ -50,7 +50,7 @@ public sealed class NodeGuardsSpecs
     [InlineData("Bearerabc", null)]
     [InlineData("", null)]
     public void The_bearer_scheme_is_case_insensitive_and_the_token_is_kept_as_sent(string header, string? token) =>
-        Assert.Equal(token, NodeApi.BearerToken(header));
+        Assert.Equal(token, global::TtaActors.Runtime.Node.NodeApi.BearerToken(header));
 
     [Fact]
     public void Json_errors_name_the_field_and_never_a_clr_type()
