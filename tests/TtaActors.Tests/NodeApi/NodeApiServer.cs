@@ -60,7 +60,9 @@ public sealed class NodeApiServer : IAsyncLifetime
         });
         var options = new NodeOptions { MaxBodyBytes = MaxBodyBytes, ApiToken = ApiToken, Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-node-api-specs" } };
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.RunStore);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         builder.Services.AddTtaActors(options.Runtime);
         builder.Services.AddTtaWorkflows();
         builder.Services.AddSingleton<SessionDirectory>();

@@ -39,13 +39,14 @@ public sealed class NodeApiSpecs(NodeApiServer server) : IClassFixture<NodeApiSe
     }
 
     [Fact]
-    public async Task An_input_the_workflow_does_not_take_is_400_with_the_workflows_message()
+    public async Task An_input_the_workflow_does_not_take_is_422_with_the_workflows_message()
     {
         var (status, problem, response) = await server.PostAsync("/runs", $$$"""{"workflow": "{{{NodeApiServer.StringOnlyWorkflow}}}", "input": {"not": "a string"}}""");
 
-        Assert.Equal(400, status);
-        AssertProblem(problem, response, 400, "invalid-request", "Invalid request");
-        Assert.Equal(NodeApiServer.StringOnlyMessage, (string?)problem!["detail"]);
+        Assert.Equal(422, status);
+        AssertProblem(problem, response, 422, "invalid-field", "Invalid field");
+        Assert.Equal("input", (string?)problem!["field"]);
+        Assert.Contains(NodeApiServer.StringOnlyMessage, (string?)problem["detail"]);
     }
 
     [Fact]
@@ -233,24 +234,24 @@ public sealed class NodeApiSpecs(NodeApiServer server) : IClassFixture<NodeApiSe
     }
 
     [Fact]
-    public async Task A_malformed_session_id_is_400()
+    public async Task A_malformed_session_id_is_422()
     {
         var (status, problem, response) = await server.GetAsync("/sessions/bad%20id");
 
-        Assert.Equal(400, status);
-        AssertProblem(problem, response, 400, "invalid-session-id", "Invalid session id");
+        Assert.Equal(422, status);
+        AssertProblem(problem, response, 422, "invalid-field", "Invalid field");
         Assert.Contains("'bad id'", (string?)problem!["detail"]);
     }
 
     [Fact]
-    public async Task A_malformed_persona_is_400_and_the_session_stays_unlisted()
+    public async Task A_malformed_persona_is_422_and_the_session_stays_unlisted()
     {
         var id = $"api-refused-{Guid.NewGuid():N}";
 
         var (status, problem, response) = await server.PostAsync($"/sessions/{id}/persona", """{"persona": "Back End!"}""");
 
-        Assert.Equal(400, status);
-        AssertProblem(problem, response, 400, "invalid-persona", "Invalid persona switch");
+        Assert.Equal(422, status);
+        AssertProblem(problem, response, 422, "invalid-field", "Invalid field");
         Assert.Contains("'Back End!'", (string?)problem!["detail"]);
         var (_, list, _) = await server.GetAsync("/sessions");
         Assert.DoesNotContain(id, list!["sessions"]!.AsArray().Select(s => (string?)s));
