@@ -37,9 +37,10 @@ public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
     /// <summary>
     /// Heap a run may leave behind on average, over 10,000 runs that all end at their deadline. Measured: 130-180 B, the
     /// tables of the actors and of the clock grown to hold 10,000 runs at once; a retained run would cost several KB, and
-    /// its state is checked exactly by the weak references to its input.
+    /// its state is checked exactly by the weak references to its input. The bound is loose (a batch once read above
+    /// 1,000 B per run with every input collected: the actor system's own buffers grow in steps).
     /// </summary>
-    private const long HeapBytesPerRunBound = 1_000;
+    private const long HeapBytesPerRunBound = 4_000;
 
     private readonly FakeTimeProvider _clock = new();
 
@@ -148,18 +149,27 @@ public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
 
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var inputs = await RunAllStuck(graph, steps, runs);
+        var alive = -1;
         AwaitCondition(() => Gauges.RunsActive(workflow) == 0 && Gauges.DispatchesPending() == 0, Patience);
 
         // The callers have their answers before the actors have read the deadline notices still in their mailboxes, so
         // both checks are read until those are processed; a leak never passes them.
         // Nothing of a run may stay reachable: every input it carried is collected.
-        AwaitCondition(() =>
+        try
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-            return inputs.All(input => !input.IsAlive);
-        }, Patience);
+            AwaitCondition(() =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                alive = inputs.Count(input => input.IsAlive);
+                return alive == 0;
+            }, Patience);
+        }
+        finally
+        {
+            _output.WriteLine($"inputs still reachable: {alive}");
+        }
         long after = 0;
         AwaitCondition(() => (after = GC.GetTotalMemory(forceFullCollection: true)) - before < HeapBytesPerRunBound * runs
                              || TtaInstrumentation.ActivitySource.HasListeners(), Patience);
