@@ -6,7 +6,7 @@
 #   tests/Mutation/run-stryker-telemetry.sh --mutate '**/Export/ExporterActor.cs'   # one file (repeatable)
 #
 # Only the fast in-process specs run against each mutant (TelemetryPipelineSpecs, ExporterFailureSpecs,
-# PipelineConfigSpecs: virtual time, no process, no Prometheus, no PostgreSQL), one at a time, each mutant against the
+# PipelineConfigSpecs, PipelineAccountingSpecs: virtual time, no process, no Prometheus, no PostgreSQL), one at a time, each mutant against the
 # specs that cover it. The report lands in tests/Mutation/telemetry/StrykerOutput/<date>/reports/ (html and json).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

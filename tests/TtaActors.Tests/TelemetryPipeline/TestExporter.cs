@@ -11,6 +11,7 @@ namespace TtaActors.Tests.TelemetryPipeline;
 public sealed class TestExporter : BaseExporter<Activity>
 {
     private readonly ManualResetEventSlim _open = new(true);
+    private readonly ManualResetEventSlim _flushOpen = new(true);
     private int _failuresLeft;
     private Exception? _throw;
 
@@ -18,6 +19,10 @@ public sealed class TestExporter : BaseExporter<Activity>
     public ConcurrentQueue<int> BatchSizes { get; } = new();
     public int Calls;
     public int BatchesExported;
+    public int FlushCalls;
+
+    /// <summary>What ForceFlush answers (true unless a test says otherwise).</summary>
+    public bool FlushSucceeds { get; set; } = true;
 
     /// <summary>Set while a call is blocked inside Export.</summary>
     public ManualResetEventSlim Hanging { get; } = new(false);
@@ -26,6 +31,24 @@ public sealed class TestExporter : BaseExporter<Activity>
     public void ThrowAlways(Exception error) => _throw = error;
     public void Hang() => _open.Reset();
     public void Release() => _open.Set();
+
+    /// <summary>Set while a call is blocked inside ForceFlush.</summary>
+    public ManualResetEventSlim FlushHanging { get; } = new(false);
+
+    public void HangFlush() => _flushOpen.Reset();
+    public void ReleaseFlush() => _flushOpen.Set();
+
+    protected override bool OnForceFlush(int timeoutMilliseconds)
+    {
+        Interlocked.Increment(ref FlushCalls);
+        if (!_flushOpen.IsSet)
+        {
+            FlushHanging.Set();
+            _flushOpen.Wait();
+            FlushHanging.Reset();
+        }
+        return FlushSucceeds;
+    }
 
     public override ExportResult Export(in Batch<Activity> batch)
     {
@@ -47,6 +70,7 @@ public sealed class TestExporter : BaseExporter<Activity>
     protected override void Dispose(bool disposing)
     {
         Release();
+        ReleaseFlush();
         base.Dispose(disposing);
     }
 }
