@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using TtaActors.Actors.Context;
+using TtaActors.Actors.Primitives;
 
 namespace TtaActors.Actors.Execution;
 
@@ -15,6 +17,29 @@ internal abstract class CompositeRun(PrimitiveNode node, WorkflowEnvelope inboun
 
     /// <summary>The dispatches of a fan-out this run waits for (those already answered included), or null.</summary>
     internal long[]? AwaitedCalls;
+}
+
+/// <summary>
+/// A child of a composite primitive: its own actor, or a leaf step the composite runs inside its own turn (see
+/// <see cref="WorkflowGraphOptions.InlineLeafSteps"/>). Either way the child has its own span, metrics and answer.
+/// </summary>
+internal sealed class ChildStep
+{
+    internal ChildStep(IActorRef actor) => Actor = actor;
+
+    internal ChildStep(PrimitiveNode node, StepFunction function)
+    {
+        Node = node;
+        Function = function;
+    }
+
+    /// <summary>The child's actor; null for a leaf run inline.</summary>
+    public IActorRef? Actor { get; }
+
+    /// <summary>The node of a leaf run inline.</summary>
+    public PrimitiveNode? Node { get; }
+
+    public StepFunction? Function { get; }
 }
 
 /// <summary>
@@ -44,6 +69,9 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
     private readonly Dictionary<long, (TRun Run, int Child)> _dispatches = new();
     private readonly DispatchCounter _held = new();
     private ILoggingAdapter? _log;
+
+    /// <summary>Answers of leaf steps run inline in this turn, handled as if they were the next messages.</summary>
+    private Queue<PrimitiveResult>? _inlineAnswers;
 
     protected CompositeActor(PrimitiveNode node) => Node = node;
 
@@ -104,20 +132,10 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
                 Start(envelope);
                 break;
             case PrimitiveResult answer:
-                if (!_dispatches.Remove(answer.CallId, out var dispatch))
-                {
-                    OnLateAnswer(answer);
-                    break;
-                }
-                if (dispatch.Run.AwaitedCall == answer.CallId) dispatch.Run.AwaitedCall = 0;
-                try
-                {
-                    StepCompleted(dispatch.Run, dispatch.Child, answer);
-                }
-                catch (Exception error)
-                {
-                    Crashed(dispatch.Run, error);
-                }
+                Answered(answer);
+                break;
+            case InlineStepFinished finished:
+                if (!finished.Execution.IsFinished) Deliver(LeafStep.Finish(finished.Execution, finished.Outcome, finished.Error));
                 break;
             case RunSignal { Run: TRun run } signal:
                 if (run.IsFinished) break; // a timer or a lookup of a run that has already finished
@@ -133,10 +151,173 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
             case RunEnded { Execution: TRun run }:
                 if (!run.IsFinished) Fail(run, run.EndFailure());
                 break;
+            case RunEnded { Execution: not CompositeRun } ended:
+                // An inline leaf step still runs (it may ignore its token); its run's answer and span do not wait for it.
+                if (!ended.Execution.IsFinished) Deliver(ended.Execution.Failed(ended.Execution.EndFailure()));
+                break;
             default:
                 OnCommand(message);
                 break;
         }
+        // Inline leaf steps answered: their answers lead to further dispatches, handled here one after another (a loop,
+        // not a recursion, however long the Sequential) before the next message.
+        if (_inlineAnswers is { Count: > 0 } answers)
+            while (answers.TryDequeue(out var inline)) Answered(inline);
+    }
+
+    private void Answered(PrimitiveResult answer)
+    {
+        if (!_dispatches.Remove(answer.CallId, out var dispatch))
+        {
+            OnLateAnswer(answer);
+            return;
+        }
+        if (dispatch.Run.AwaitedCall == answer.CallId) dispatch.Run.AwaitedCall = 0;
+        try
+        {
+            StepCompleted(dispatch.Run, dispatch.Child, answer);
+        }
+        catch (Exception error)
+        {
+            Crashed(dispatch.Run, error);
+        }
+    }
+
+    /// <summary>
+    /// The child for <paramref name="definition"/> at <paramref name="node"/>: a leaf step of user code is run inside this
+    /// actor's turn when the graph allows it (<see cref="WorkflowGraphOptions.InlineLeafSteps"/>), saving the two messages
+    /// of a dispatch; anything else gets its own child actor named <paramref name="actorName"/>.
+    /// </summary>
+    /// <remarks>Only for composites where a leaf that runs long may hold up the composite's other runs; Parallel (whose
+    /// branches must run side by side) and Timeout (whose timer must fire while its inner step runs) spawn actors.</remarks>
+    protected ChildStep SpawnChild(Primitive definition, PrimitiveNode node, string actorName) =>
+        node.InlinesLeaves && definition.InlineStep is { } function
+            ? new ChildStep(node, function)
+            : new ChildStep(Context.ActorOf(definition.CreateProps(node), actorName));
+
+    /// <summary>Sends <paramref name="input"/> to a child and waits for its answer, matched by a new CallId.</summary>
+    protected void Dispatch(TRun run, int child, ChildStep target, object? input, WorkflowContext context)
+    {
+        if (target.Actor is { } actor) actor.Tell(Register(run, child, input, context));
+        else if (run.HasEnded || run.RecordsCheckpoints) RunInline(target.Node!, target.Function!, Register(run, child, input, context));
+        else RunInline(run, child, target.Node!, target.Function!, input, context);
+    }
+
+    /// <summary>Sends a registered envelope to a child, or runs the child's leaf step with it here.</summary>
+    protected void Send(ChildStep target, WorkflowEnvelope envelope)
+    {
+        if (target.Actor is { } actor) actor.Tell(envelope);
+        else RunInline(target.Node!, target.Function!, envelope);
+    }
+
+    /// <summary>
+    /// Runs a leaf step inside this turn, under its own span and with its own metrics, exactly as its actor would: its
+    /// answer is handled after the current message, through <see cref="StepCompleted"/> like any other; an asynchronous
+    /// step answers with a message to this actor when it completes.
+    /// </summary>
+    private void RunInline(PrimitiveNode node, StepFunction function, WorkflowEnvelope envelope)
+    {
+        var previous = Activity.Current;
+        PrimitiveExecution? execution = null;
+        try
+        {
+            execution = new PrimitiveExecution(node, envelope, leaveSpanCurrent: true);
+            if (execution.HasEnded)
+            {
+                Deliver(execution.Failed(execution.EndFailure()));
+                return;
+            }
+            var pending = function(envelope.Payload, envelope.Context, envelope.Cancellation);
+            if (pending.IsCompletedSuccessfully)
+            {
+                Deliver(LeafStep.Finish(execution, pending.Result, null));
+                return;
+            }
+            execution.WatchEnd(Self);
+            pending.AsTask().ContinueWith(
+                static (task, state) =>
+                {
+                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
+                    actor.Tell(task.IsCompletedSuccessfully
+                        ? new InlineStepFinished(exec, task.Result, null)
+                        : new InlineStepFinished(exec, default, LeafStep.ErrorOf(task)));
+                },
+                (execution, Self),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+        catch (Exception error)
+        {
+            Deliver(execution is null ? UnregisteredDispatch.Answer(envelope, node, error) : LeafStep.Finish(execution, default, error));
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
+    /// The common case of <see cref="RunInline(PrimitiveNode, StepFunction, WorkflowEnvelope)"/> without its allocations: a
+    /// run that records no checkpoints and has not ended. The step gets its span, metrics and place in the run as there;
+    /// only a step that does not complete synchronously gets an envelope and an execution, made when it turns out so.
+    /// </summary>
+    private void RunInline(TRun run, int child, PrimitiveNode node, StepFunction function, object? input, WorkflowContext context)
+    {
+        var callId = WorkflowEnvelope.NextCallId();
+        _dispatches.Add(callId, (run, child));
+        run.AwaitedCall = callId;
+        var lifetime = run.Inbound.Lifetime;
+        var previous = Activity.Current;
+        var startedAt = Stopwatch.GetTimestamp();
+        var span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, run.ChildTraceParent, leaveCurrent: true);
+        try
+        {
+            if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, node, context);
+            lifetime?.Enter(node);
+            ValueTask<StepOutcome> pending;
+            try
+            {
+                pending = function(input, context, run.Inbound.Cancellation);
+            }
+            catch (Exception error)
+            {
+                var failure = WorkflowFailure.From(node.Path, error);
+                PrimitiveExecution.Finished(node, lifetime, span, startedAt, context, failure.Exception, failure.Message);
+                Deliver(new PrimitiveFailed(run.RunId, callId, failure));
+                return;
+            }
+            if (pending.IsCompletedSuccessfully)
+            {
+                var outcome = pending.Result;
+                PrimitiveExecution.Finished(node, lifetime, span, startedAt, context, null, null);
+                Deliver(new PrimitiveSucceeded(run.RunId, callId, outcome.Output, outcome.Context ?? context));
+                return;
+            }
+            var execution = new PrimitiveExecution(node, run.ChildEnvelope(callId, input, context, Self), span, startedAt);
+            execution.WatchEnd(Self);
+            pending.AsTask().ContinueWith(
+                static (task, state) =>
+                {
+                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
+                    actor.Tell(task.IsCompletedSuccessfully
+                        ? new InlineStepFinished(exec, task.Result, null)
+                        : new InlineStepFinished(exec, default, LeafStep.ErrorOf(task)));
+                },
+                (execution, Self),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private void Deliver(PrimitiveResult? answer)
+    {
+        if (answer is not null) (_inlineAnswers ??= new Queue<PrimitiveResult>()).Enqueue(answer);
     }
 
     /// <summary>Sends <paramref name="input"/> to a child and waits for its answer, matched by a new CallId.</summary>
@@ -251,4 +432,29 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         }
         return true;
     }
+}
+
+/// <summary>An asynchronous leaf step run inline completed; a local message from its continuation to the composite.</summary>
+internal sealed record InlineStepFinished(PrimitiveExecution Execution, StepOutcome Outcome, Exception? Error);
+
+/// <summary>How a leaf step's outcome becomes its answer, the same for a leaf actor and for a leaf run inline.</summary>
+internal static class LeafStep
+{
+    /// <summary>Finishes <paramref name="execution"/> with the step's outcome, or with <paramref name="error"/> when it threw.</summary>
+    public static PrimitiveResult? Finish(PrimitiveExecution execution, StepOutcome outcome, Exception? error)
+    {
+        if (error is null) return execution.Succeeded(outcome.Output, outcome.Context ?? execution.Context);
+        error = Unwrap(error);
+        // A step that gave up because its run ended answers the run's one deadline (or cancellation) error.
+        return error is OperationCanceledException && execution.HasEnded
+            ? execution.Failed(execution.EndFailure())
+            : execution.Failed(WorkflowFailure.From(execution.Node.Path, error));
+    }
+
+    /// <summary>The error of a faulted or cancelled step task.</summary>
+    public static Exception ErrorOf(Task task) =>
+        (Exception?)task.Exception ?? new OperationCanceledException("The step was cancelled.");
+
+    private static Exception Unwrap(Exception error) =>
+        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
 }

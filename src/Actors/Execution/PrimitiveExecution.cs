@@ -38,6 +38,20 @@ public class PrimitiveExecution
         }
     }
 
+    /// <summary>
+    /// Takes over a leaf step that a composite started inline (span, start time and position already set) and that did
+    /// not complete synchronously, so it finishes like any other execution when its task does.
+    /// </summary>
+    internal PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound, Activity? span, long startedAt)
+    {
+        Node = node;
+        Inbound = inbound;
+        Context = inbound.Context;
+        _startedAt = startedAt;
+        Span = span;
+        ChildTraceParent = span is null ? inbound.TraceParent : TraceParent.From(span.Context);
+    }
+
     public PrimitiveNode Node { get; }
     public WorkflowEnvelope Inbound { get; }
     public Activity? Span { get; }
@@ -114,18 +128,28 @@ public class PrimitiveExecution
 
     public void Succeed(object? output, WorkflowContext context, IActorRef self)
     {
-        if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
-            context = context.WithCheckpoint(Node.EndCheckpoint, lifetime.Clock.GetUtcNow());
-        if (!Finish(null, null)) return;
-        Inbound.ReplyTo.Tell(new PrimitiveSucceeded(Inbound.RunId, Inbound.CallId, output, context), self);
+        if (Succeeded(output, context) is { } answer) Inbound.ReplyTo.Tell(answer, self);
     }
 
     public void Fail(WorkflowFailure failure, IActorRef self)
     {
+        if (Failed(failure) is { } answer) Inbound.ReplyTo.Tell(answer, self);
+    }
+
+    /// <summary>Finishes with success and returns the answer instead of sending it; null if already finished.</summary>
+    internal PrimitiveSucceeded? Succeeded(object? output, WorkflowContext context)
+    {
+        if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
+            context = context.WithCheckpoint(Node.EndCheckpoint, lifetime.Clock.GetUtcNow());
+        return Finish(null, null) ? new PrimitiveSucceeded(Inbound.RunId, Inbound.CallId, output, context) : null;
+    }
+
+    /// <summary>Finishes with a failure and returns the answer instead of sending it; null if already finished.</summary>
+    internal PrimitiveFailed? Failed(WorkflowFailure failure)
+    {
         if (Inbound.Lifetime is { RecordsCheckpoints: true } lifetime)
             failure = failure with { Context = (failure.Context ?? Context).WithCheckpoint(Node.EndCheckpoint, lifetime.Clock.GetUtcNow()) };
-        if (!Finish(failure.Exception, failure.Message)) return;
-        Inbound.ReplyTo.Tell(new PrimitiveFailed(Inbound.RunId, Inbound.CallId, failure), self);
+        return Finish(failure.Exception, failure.Message) ? new PrimitiveFailed(Inbound.RunId, Inbound.CallId, failure) : null;
     }
 
     /// <summary>Fails with an error raised by this primitive itself (not by a nested one).</summary>
@@ -136,15 +160,18 @@ public class PrimitiveExecution
         if (_finished) return false;
         _finished = true;
         _endWatch?.Registration.Dispose();
-        Inbound.Lifetime?.Leave(Node);
-        var ok = errorMessage is null;
-        var status = ok ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
-        if (Span is not null)
-        {
-            PrimitiveTelemetry.EndSpan(Span, status, error, errorMessage);
-        }
-        PrimitiveTelemetry.RecordExecution(Node, Context, status, Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
+        Finished(Node, Inbound.Lifetime, Span, _startedAt, Context, error, errorMessage);
         return true;
+    }
+
+    /// <summary>What every execution does once when it finishes: leaves its place in the run, ends its span, records its metrics.</summary>
+    internal static void Finished(PrimitiveNode node, RunLifetime? lifetime, Activity? span, long startedAt, WorkflowContext context,
+        Exception? error, string? errorMessage)
+    {
+        lifetime?.Leave(node);
+        var status = errorMessage is null ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
+        if (span is not null) PrimitiveTelemetry.EndSpan(span, status, error, errorMessage);
+        PrimitiveTelemetry.RecordExecution(node, context, status, Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
     }
 }
 
@@ -165,11 +192,14 @@ internal sealed record RunEnded(PrimitiveExecution Execution);
 /// </summary>
 internal static class UnregisteredDispatch
 {
-    public static void Fail(WorkflowEnvelope envelope, PrimitiveNode node, Exception error, IActorRef self)
+    public static void Fail(WorkflowEnvelope envelope, PrimitiveNode node, Exception error, IActorRef self) =>
+        envelope.ReplyTo?.Tell(Answer(envelope, node, error), self);
+
+    public static PrimitiveFailed Answer(WorkflowEnvelope envelope, PrimitiveNode node, Exception error)
     {
         var failure = WorkflowFailure.From(node.Path, new InvalidOperationException(
             $"'{node.Path}' could not start a run from the envelope it was sent ({error.GetType().Name}: {error.Message}); " +
             "envelopes must carry a context and a reply address.", error));
-        envelope.ReplyTo?.Tell(new PrimitiveFailed(envelope.RunId, envelope.CallId, failure), self);
+        return new PrimitiveFailed(envelope.RunId, envelope.CallId, failure);
     }
 }

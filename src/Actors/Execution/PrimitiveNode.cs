@@ -9,10 +9,11 @@ namespace TtaActors.Actors.Execution;
 public sealed class PrimitiveNode
 {
     internal PrimitiveNode(string name, string typeName, string path, int? stepIndex = null, int? branchIndex = null,
-        string? workflowName = null, PrimitiveNode? parent = null)
+        string? workflowName = null, PrimitiveNode? parent = null, bool inlinesLeaves = false)
     {
         Name = name;
         Parent = parent;
+        InlinesLeaves = parent?.InlinesLeaves ?? inlinesLeaves;
         StartCheckpoint = name + ".start";
         EndCheckpoint = name + ".end";
         WorkflowName = workflowName ?? path.Split('/', 2)[0];
@@ -20,6 +21,8 @@ public sealed class PrimitiveNode
         Path = path;
         StepIndex = stepIndex;
         BranchIndex = branchIndex;
+        StepIndexTag = stepIndex;
+        BranchIndexTag = branchIndex;
         SpanName = TelemetryNames.Spans.PrimitivePrefix + name;
     }
 
@@ -45,14 +48,26 @@ public sealed class PrimitiveNode
 
     public string EndCheckpoint { get; }
 
+    /// <summary>
+    /// Whether composites of this graph run their synchronous leaf steps inside their own turn (see
+    /// <see cref="WorkflowGraphOptions.InlineLeafSteps"/>); the same for every node of a graph.
+    /// </summary>
+    public bool InlinesLeaves { get; }
+
     /// <summary>Position in the parent Sequential, if the parent is one.</summary>
     public int? StepIndex { get; }
 
     /// <summary>Position in the parent Parallel, if the parent is one.</summary>
     public int? BranchIndex { get; }
 
-    internal static PrimitiveNode Root(Primitives.Primitive definition, string workflowName) =>
-        new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}", workflowName: workflowName);
+    /// <summary><see cref="StepIndex"/> and <see cref="BranchIndex"/> boxed once, as span attribute values.</summary>
+    internal object? StepIndexTag { get; }
+
+    internal object? BranchIndexTag { get; }
+
+    internal static PrimitiveNode Root(Primitives.Primitive definition, string workflowName, bool inlineLeaves = false) =>
+        new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}", workflowName: workflowName,
+            inlinesLeaves: inlineLeaves);
 
     internal PrimitiveNode Child(Primitives.Primitive definition, string label, int? stepIndex = null, int? branchIndex = null) =>
         new(definition.DisplayName, definition.TypeName, $"{Path}/{definition.DisplayName}{label}", stepIndex, branchIndex, WorkflowName, this);

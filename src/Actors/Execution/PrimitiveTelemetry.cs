@@ -29,18 +29,22 @@ internal static class PrimitiveTelemetry
         return activity;
     }
 
+    /// <remarks>
+    /// On a span just started: the Langfuse fields go first (each <c>SetTag</c> scans the tags already there), the rest are
+    /// appended without a scan, since a new span holds none of them; positions are boxed once per node, not per span.
+    /// </remarks>
     public static void TagPrimitiveSpan(Activity span, PrimitiveNode node, WorkflowContext context)
     {
-        span.SetTag(TelemetryNames.Attributes.PrimitiveName, node.Name);
-        span.SetTag(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
-        span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
-        span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
-        if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
-        if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
-        if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-        if (node.StepIndex is { } step) span.SetTag(TelemetryNames.Attributes.StepIndex, step);
-        if (node.BranchIndex is { } branch) span.SetTag(TelemetryNames.Attributes.BranchIndex, branch);
         TagLangfuseTrace(span, node.WorkflowName, context);
+        span.AddTag(TelemetryNames.Attributes.PrimitiveName, node.Name);
+        span.AddTag(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
+        span.AddTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
+        span.AddTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
+        if (context.SessionId is not null) span.AddTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
+        if (context.Persona is not null) span.AddTag(TelemetryNames.Attributes.Persona, context.Persona);
+        if (context.ChatMode is not null) span.AddTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
+        if (node.StepIndexTag is { } step) span.AddTag(TelemetryNames.Attributes.StepIndex, step);
+        if (node.BranchIndexTag is { } branch) span.AddTag(TelemetryNames.Attributes.BranchIndex, branch);
     }
 
     /// <summary>The run's Langfuse trace fields, repeated on every span of the run (Langfuse reads them from any span).</summary>

@@ -72,6 +72,8 @@ public sealed class CachePrimitive : Primitive
         if (expired) Interlocked.Increment(ref _expirations);
     }
 
+    internal override bool SharesStateAcrossRuns => true;
+
     internal override Props CreateProps(PrimitiveNode node) => CacheActor.Props(this, node);
 
     // The type is part of the key so that equal-looking inputs of different types never share an entry.

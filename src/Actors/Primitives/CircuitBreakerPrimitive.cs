@@ -230,6 +230,8 @@ public sealed class CircuitBreakerPrimitive : Primitive
         }
     }
 
+    internal override bool SharesStateAcrossRuns => true;
+
     internal override Props CreateProps(PrimitiveNode node) => CircuitBreakerActor.Props(this, node);
 
     private static readonly TimeSpan DefaultAskTimeout = TimeSpan.FromSeconds(10);

@@ -20,6 +20,8 @@ public sealed class LambdaPrimitive : Primitive
     public override IReadOnlyList<Primitive> Children => [];
     public override string TypeName => "LambdaPrimitive";
 
+    internal override StepFunction? InlineStep => Function;
+
     internal override Props CreateProps(PrimitiveNode node) => LambdaActor.Props(this, node);
 }
 
@@ -82,11 +84,7 @@ internal sealed class LambdaActor : UntypedActor
                 Complete(completed.Execution, completed.Outcome);
                 break;
             case StepFaulted faulted:
-                var execution = faulted.Execution;
-                var error = Unwrap(faulted.Error);
-                // A step that gave up because its run ended answers the run's one deadline (or cancellation) error.
-                if (error is OperationCanceledException && execution.HasEnded) execution.Fail(execution.EndFailure(), Self);
-                else execution.Fail(error, Self);
+                Answer(faulted.Execution, LeafStep.Finish(faulted.Execution, default, faulted.Error));
                 break;
             case RunEnded ended:
                 // The step still runs (it may ignore its token); the run's answer and span do not wait for it.
@@ -126,7 +124,7 @@ internal sealed class LambdaActor : UntypedActor
                     var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
                     actor.Tell(task.IsCompletedSuccessfully
                         ? new StepCompleted(exec, task.Result)
-                        : new StepFaulted(exec, (Exception?)task.Exception ?? new OperationCanceledException("The step was cancelled.")));
+                        : new StepFaulted(exec, LeafStep.ErrorOf(task)));
                 },
                 (execution, Self),
                 CancellationToken.None,
@@ -144,11 +142,12 @@ internal sealed class LambdaActor : UntypedActor
         }
     }
 
-    private void Complete(PrimitiveExecution execution, StepOutcome outcome) =>
-        execution.Succeed(outcome.Output, outcome.Context ?? execution.Context, Self);
+    private void Complete(PrimitiveExecution execution, StepOutcome outcome) => Answer(execution, LeafStep.Finish(execution, outcome, null));
 
-    private static Exception Unwrap(Exception error) =>
-        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+    private void Answer(PrimitiveExecution execution, PrimitiveResult? answer)
+    {
+        if (answer is not null) execution.Inbound.ReplyTo.Tell(answer, Self);
+    }
 
     private sealed record StepCompleted(PrimitiveExecution Execution, StepOutcome Outcome);
 

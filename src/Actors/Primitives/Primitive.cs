@@ -29,6 +29,18 @@ public abstract class Primitive
     /// <summary>The primitives nested directly inside this one.</summary>
     public abstract IReadOnlyList<Primitive> Children { get; }
 
+    /// <summary>
+    /// The step function of a leaf that a composite may run inside its own turn instead of sending it a message
+    /// (<see cref="WorkflowGraphOptions.InlineLeafSteps"/>); null for a primitive that needs its own actor.
+    /// </summary>
+    internal virtual StepFunction? InlineStep => null;
+
+    /// <summary>
+    /// Whether the primitive's actor keeps state shared by all runs (a breaker's state, a cache), so the graph must not be
+    /// materialised more than once (<see cref="WorkflowGraphOptions.RootInstances"/>).
+    /// </summary>
+    internal virtual bool SharesStateAcrossRuns => false;
+
     /// <summary>The props of the actor that executes this primitive at <paramref name="node"/>.</summary>
     internal abstract Props CreateProps(PrimitiveNode node);
 

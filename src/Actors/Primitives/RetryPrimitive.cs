@@ -77,12 +77,12 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
     private const string RetryStart = "retry.start";
     private const string RetryEnd = "retry.end";
     private readonly RetryPolicy _policy;
-    private readonly IActorRef _inner;
+    private readonly ChildStep _inner;
 
     public RetryActor(RetryPrimitive definition, PrimitiveNode node) : base(node)
     {
         _policy = definition.Policy;
-        _inner = Context.ActorOf(definition.Inner.CreateProps(node.Child(definition.Inner, "")), "inner");
+        _inner = SpawnChild(definition.Inner, node.Child(definition.Inner, ""), "inner");
     }
 
     public static Props Props(RetryPrimitive definition, PrimitiveNode node) =>
@@ -158,7 +158,7 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
         }
         var envelope = Register(run, attempt, run.Inbound.Payload, run.AttemptContext);
         if (run.AttemptSpan is not null) envelope = envelope with { TraceParent = TraceParent.From(run.AttemptSpan) };
-        _inner.Tell(envelope);
+        Send(_inner, envelope);
     }
 
     private static void EndAttempt(Run run, int attempt, WorkflowFailure? failure)

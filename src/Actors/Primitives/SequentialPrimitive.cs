@@ -28,19 +28,19 @@ public sealed class SequentialPrimitive : Primitive
 
 internal sealed class SequentialActor : CompositeActor<SequentialActor.Run>
 {
-    private readonly IActorRef[] _steps;
+    private readonly ChildStep[] _steps;
     private readonly string[] _stepStarts;
     private readonly string[] _stepEnds;
 
     public SequentialActor(SequentialPrimitive definition, PrimitiveNode node) : base(node)
     {
-        _steps = new IActorRef[definition.Steps.Count];
+        _steps = new ChildStep[definition.Steps.Count];
         _stepStarts = new string[_steps.Length];
         _stepEnds = new string[_steps.Length];
         for (var i = 0; i < _steps.Length; i++)
         {
             var step = definition.Steps[i];
-            _steps[i] = Context.ActorOf(step.CreateProps(node.Child(step, $"[{i}]", stepIndex: i)), $"step-{i}");
+            _steps[i] = SpawnChild(step, node.Child(step, $"[{i}]", stepIndex: i), $"step-{i}");
             _stepStarts[i] = $"sequential.step_{i}.start";
             _stepEnds[i] = $"sequential.step_{i}.end";
         }

@@ -50,7 +50,10 @@ public sealed class BenchmarkSession : IAsyncDisposable
         var measurement = new Measurement(scenario, impl, traced, concurrency,
             result.RunsPerSecond, result.RunsPerSecond * stepsPerRun,
             result.Latencies.PercentileMicroseconds(0.50), result.Latencies.PercentileMicroseconds(0.99),
-            result.AllocatedBytesPerRun, result.ProcessorMicrosecondsPerRun);
+            result.AllocatedBytesPerRun, result.ProcessorMicrosecondsPerRun)
+        {
+            MeanMicroseconds = result.Latencies.MeanMicroseconds,
+        };
         Console.Error.WriteLine($"{Measurement.Format(measurement.WorkflowsPerSecond)} runs/s");
         Console.Out.WriteLine(measurement.ToJson());
         _measurements.Add(measurement);

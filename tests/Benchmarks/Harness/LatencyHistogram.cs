@@ -18,19 +18,30 @@ public sealed class LatencyHistogram
 
     private readonly long[] _counts = new long[Size];
 
+    private long _totalNanoseconds;
+
     public long Count { get; private set; }
+
+    /// <summary>
+    /// The exact mean in microseconds (a sum, not bucket midpoints). With closed-loop callers it obeys Little's law:
+    /// mean x runs per second = callers in flight; the percentiles say how the runs share that time.
+    /// </summary>
+    public double MeanMicroseconds => Count == 0 ? double.NaN : _totalNanoseconds / 1000.0 / Count;
 
     public void RecordTicks(long ticks) => Record((long)(ticks * NanosecondsPerTick));
 
     public void Record(long nanoseconds)
     {
-        _counts[IndexOf(Math.Max(0, nanoseconds))]++;
+        nanoseconds = Math.Max(0, nanoseconds);
+        _counts[IndexOf(nanoseconds)]++;
+        _totalNanoseconds += nanoseconds;
         Count++;
     }
 
     public void Add(LatencyHistogram other)
     {
         for (var i = 0; i < Size; i++) _counts[i] += other._counts[i];
+        _totalNanoseconds += other._totalNanoseconds;
         Count += other.Count;
     }
 

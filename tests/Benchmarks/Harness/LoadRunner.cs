@@ -68,7 +68,8 @@ public static class LoadRunner
             if (current == Stopping) return;
             var started = Stopwatch.GetTimestamp();
             await run().ConfigureAwait(false);
-            if (current == Measuring) histogram.RecordTicks(Stopwatch.GetTimestamp() - started);
+            // Only runs that started and finished inside the measured phase: those are the runs its wall time counts.
+            if (current == Measuring && Volatile.Read(ref phase.Value) == Measuring) histogram.RecordTicks(Stopwatch.GetTimestamp() - started);
         }
     }
 

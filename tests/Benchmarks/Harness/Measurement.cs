@@ -7,7 +7,8 @@ namespace TtaActors.Benchmarks.Harness;
 
 /// <summary>
 /// One measured configuration, in the schema of DESIGN.md section 8, plus <c>cpu_us_per_run</c>: processor time per
-/// run, the figure that stays comparable when other processes load the machine.
+/// run, the figure that stays comparable when other processes load the machine, and <c>mean_us</c> and
+/// <c>in_flight</c>: the exact mean latency and mean x runs/s, which Little's law makes the number of callers.
 /// </summary>
 public sealed record Measurement(
     string Scenario,
@@ -21,6 +22,15 @@ public sealed record Measurement(
     double AllocatedBytesPerRun,
     double ProcessorMicrosecondsPerRun)
 {
+    /// <summary>The exact mean latency of a run (a sum, not bucket midpoints).</summary>
+    public double MeanMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Runs in flight on average, by Little's law: mean latency x runs per second. With closed-loop callers it equals
+    /// the number of callers; a figure far from it means the latencies were not measured over the runs counted.
+    /// </summary>
+    public double InFlight => MeanMicroseconds * WorkflowsPerSecond / 1_000_000;
+
     /// <summary>One JSON line. Written by hand: reflection-based serialisation emits code at run time, and its
     /// clean-up on the finaliser thread would compete with the next measurement.</summary>
     public string ToJson()
@@ -37,6 +47,8 @@ public sealed record Measurement(
             Number(json, "steps_per_s", StepsPerSecond, 1);
             Number(json, "p50_us", P50Microseconds, 1);
             Number(json, "p99_us", P99Microseconds, 1);
+            Number(json, "mean_us", MeanMicroseconds, 1);
+            Number(json, "in_flight", InFlight, 1);
             Number(json, "alloc_bytes_per_run", AllocatedBytesPerRun, 0);
             Number(json, "cpu_us_per_run", ProcessorMicrosecondsPerRun, 1);
             json.WriteEndObject();

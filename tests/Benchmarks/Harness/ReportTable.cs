@@ -7,12 +7,13 @@ public static class ReportTable
 {
     public static string Render(IReadOnlyList<Measurement> measurements, IReadOnlyList<string> notes)
     {
-        var header = new[] { "scenario", "impl", "traced", "callers", "runs/s", "steps/s", "p50 us", "p99 us", "alloc B/run", "cpu us/run" };
+        var header = new[] { "scenario", "impl", "traced", "callers", "runs/s", "steps/s", "p50 us", "p99 us", "mean us", "in flight", "alloc B/run", "cpu us/run" };
         var rows = measurements.Select(m => new[]
         {
             m.Scenario, m.Impl, m.Traced ? "yes" : "no", m.Concurrency.ToString(),
             Measurement.Format(m.WorkflowsPerSecond), Measurement.Format(m.StepsPerSecond),
-            Measurement.Format(m.P50Microseconds), Measurement.Format(m.P99Microseconds), Measurement.Format(m.AllocatedBytesPerRun),
+            Measurement.Format(m.P50Microseconds), Measurement.Format(m.P99Microseconds),
+            Measurement.Format(m.MeanMicroseconds), Measurement.Format(m.InFlight), Measurement.Format(m.AllocatedBytesPerRun),
             Measurement.Format(m.ProcessorMicrosecondsPerRun),
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
