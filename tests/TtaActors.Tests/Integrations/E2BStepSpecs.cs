@@ -283,7 +283,7 @@ public sealed class E2BStepSpecs : TestKit, IDisposable
     {
         // The code prints the sandbox's token: the captured result must not carry it.
         _execute = (_, response, _) => Lines(response,
-            $$"""{"type":"stdout","text":"token={{AccessToken}}\n","timestamp":"2026-01-01T00:00:00Z"}""",
+            $$"""{"type":"stdout","text":"sandbox says {{AccessToken}}\n","timestamp":"2026-01-01T00:00:00Z"}""",
             """{"type":"end_of_execution"}""");
         var result = await RunAsync("- name: analyse\n  e2b: {code: \"import os; print(os.environ)\"}", null);
         Assert.True(result.Succeeded, result.Failure?.ToString());
@@ -301,7 +301,7 @@ public sealed class E2BStepSpecs : TestKit, IDisposable
         Assert.Equal(true, tool.GetTagItem("e2b.sandbox.killed"));
         Assert.Equal("tool", tool.GetTagItem("langfuse.observation.type"));
         Assert.Contains("import os; print(os.environ)", (string)tool.GetTagItem("gen_ai.tool.call.arguments")!);
-        Assert.Contains("token=[REDACTED]", (string)tool.GetTagItem("gen_ai.tool.call.result")!);
+        Assert.Contains("sandbox says [REDACTED]", (string)tool.GetTagItem("gen_ai.tool.call.result")!);
         var create = SpanTree.Single(trace, "e2b.sandbox.create");
         var kill = SpanTree.Single(trace, "e2b.sandbox.kill");
         Assert.Equal(tool.SpanId, create.ParentSpanId);
