@@ -4,7 +4,7 @@ namespace TtaActors.Telemetry;
 /// Every name users query: span names, span attributes, metric names and metric labels.
 /// This is the contract of DESIGN.md section 4; dashboards depend on it, so names never change silently.
 /// </summary>
-public static class TelemetryNames
+public static partial class TelemetryNames
 {
     /// <summary>Name of the one <c>ActivitySource</c> and the one <c>Meter</c>.</summary>
     public const string SourceName = "TtaActors";

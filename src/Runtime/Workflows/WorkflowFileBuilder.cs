@@ -13,7 +13,7 @@ public interface ILlmStepFactory
 }
 
 /// <summary>What building file steps needs from the node: outbound HTTP, the environment, and a way to materialise nested graphs.</summary>
-public sealed record WorkflowStepServices(
+public sealed partial record WorkflowStepServices(
     HttpClient Http,
     Func<string, string?> Environment,
     Func<Primitive, string, WorkflowGraph> Materialize,
@@ -26,7 +26,7 @@ public sealed record WorkflowStepServices(
 /// Turns a parsed workflow file into the same primitive definitions code builds (Sequential, Parallel, Router,
 /// Retry, Fallback, Timeout, Lambda leaves), so file workflows and code workflows share one execution path.
 /// </summary>
-public sealed class WorkflowFileBuilder
+public sealed partial class WorkflowFileBuilder
 {
     private readonly WorkflowStepServices _services;
     private readonly string _workflow;
@@ -95,6 +95,8 @@ public sealed class WorkflowFileBuilder
         SetSpec s => Leaf(s, (input, context) => s.Value.Render(new TemplateScope(input, context), s.Describe())),
         HttpSpec h => new LambdaPrimitive(new HttpStep(h, _services.Http, _services.Environment).ExecuteAsync, h.Name ?? h.Kind),
         LlmSpec l => Llm(l),
+        SupabaseStepSpec s => Supabase(s),
+        E2BStepSpec e => E2B(e),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.GetType().Name, "Unknown step spec."),
     };
 

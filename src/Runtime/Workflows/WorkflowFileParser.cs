@@ -16,7 +16,7 @@ namespace TtaActors.Runtime.Workflows;
 public sealed partial class WorkflowFileParser
 {
     public static readonly IReadOnlyList<string> StepKinds =
-        ["template", "set", "http", "llm", "parallel", "router", "retry", "fallback", "timeout"];
+        ["template", "set", "http", "llm", "parallel", "router", "retry", "fallback", "timeout", "supabase", "e2b"];
 
     private static readonly string[] HttpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -308,6 +308,8 @@ public sealed partial class WorkflowFileParser
             "router" => Router(at, name, body),
             "retry" => Retry(at, name, body),
             "fallback" => Fallback(at, name, body),
+            "supabase" => Supabase(at, name, body),
+            "e2b" => E2B(at, name, body),
             _ => Timeout(at, name, body),
         };
     }

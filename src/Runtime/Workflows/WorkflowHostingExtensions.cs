@@ -36,7 +36,10 @@ public static class WorkflowHostingExtensions
                 sp.GetRequiredKeyedService<HttpClient>(HttpClientKey),
                 Environment.GetEnvironmentVariable,
                 (definition, name) => runtime.Materialize(definition, name),
-                sp.GetService<ILlmStepFactory>());
+                sp.GetService<ILlmStepFactory>())
+            {
+                Capture = sp.GetService<LlmSettings>()?.Capture ?? Telemetry.Llm.CapturePolicy.Default,
+            };
         });
         services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));
         services.AddSingleton<WorkflowRegistry>();
