@@ -76,8 +76,8 @@ public static class TelemetryNames
         public const string GcCollections = "dotnet_gc_collections_total";
         public const string GcHeapTotalAllocated = "dotnet_gc_heap_total_allocated_bytes_total";
         public const string GcPauseTime = "dotnet_gc_pause_time_seconds_total";
-        public const string ThreadPoolThreads = "dotnet_thread_pool_thread_count";
-        public const string ThreadPoolQueueLength = "dotnet_thread_pool_queue_length";
+        public const string ThreadPoolThreads = "dotnet_thread_pool_thread_count_total";
+        public const string ThreadPoolQueueLength = "dotnet_thread_pool_queue_length_total";
         public const string ProcessMemoryWorkingSet = "dotnet_process_memory_working_set_bytes";
     }
 
