@@ -14,6 +14,14 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   run "systemd-analyze verify systemd/tta-node.service" systemd-analyze verify "$deploy/systemd/tta-node.service"
   run "systemd-analyze security: exposure of tta-node.service at most 3.0 (threshold 30 of 100)" bash -c \
     "systemd-analyze security --offline=true --threshold=30 '$deploy/systemd/tta-node.service' >/dev/null"
+  # A template unit is verified through an instance name, as systemd loads it.
+  units=$(mktemp -d)
+  cp "$deploy/systemd/tta-dev@.service" "$units/"
+  ln -s "tta-dev@.service" "$units/tta-dev@main.service"
+  run "systemd-analyze verify systemd/tta-dev@.service (as tta-dev@main)" systemd-analyze verify "$units/tta-dev@main.service"
+  run "systemd-analyze security: exposure of tta-dev@main.service at most 3.0" bash -c \
+    "systemd-analyze security --offline=true --threshold=30 '$units/tta-dev@main.service' >/dev/null"
+  rm -rf "$units"
 else
   echo "skipped: systemd-analyze not installed (Debian package systemd)"
 fi
@@ -42,6 +50,20 @@ PY
 
 run "env file example has only KEY=value lines and comments" bash -c \
   "grep -vE '^(#.*|[A-Z][A-Z0-9_]*=.*|)$' '$deploy/systemd/tta-node.env.example' && exit 1 || exit 0"
+for env in "$deploy"/systemd/workspaces/*.env; do
+  run "workspace env ${env#"$deploy"/} has only KEY=value lines and comments" bash -c \
+    "grep -vE '^(#.*|[A-Z][A-Z0-9_]*=.*|)$' '$env' && exit 1 || exit 0"
+done
+run "workspace env files use the metrics ports 9464, 9465, 9466 once each" bash -c \
+  "[ \"\$(grep -h '^TTA_METRICS_PORT=' '$deploy'/systemd/workspaces/*.env | sort | tr '\n' ' ')\" = 'TTA_METRICS_PORT=9464 TTA_METRICS_PORT=9465 TTA_METRICS_PORT=9466 ' ]"
+
+if command -v alloy >/dev/null 2>&1; then
+  run "alloy fmt alloy/config.alloy" alloy fmt "$deploy/alloy/config.alloy"
+else
+  # No alloy binary on this machine: the tests read the file with an Alloy syntax reader (AlloyConfigSpecs) instead.
+  echo "skipped: alloy not installed (Grafana's package, not in Debian); alloy/config.alloy is checked by AlloyConfigSpecs"
+fi
+
 run "start-three-nodes.sh syntax" bash -n "$deploy/three-nodes/start-three-nodes.sh"
 run "start-three-nodes.sh --check (three nodes on loopback against PostgreSQL)" "$deploy/three-nodes/start-three-nodes.sh" --check
 

@@ -50,6 +50,37 @@ public static partial class TelemetryNames
         public const string PrimitiveExecutions = "primitive_executions_total";
     }
 
+    /// <summary>
+    /// <c>tta_build_info</c>: a gauge of value 1 per workspace whose labels say what runs (the troubleshooting step
+    /// <c>curl http://localhost:9464/metrics | grep tta_</c> finds it on every node).
+    /// </summary>
+    public static class BuildInfo
+    {
+        public const string Name = "tta_build_info";
+        public const string Version = "version";
+        public const string AkkaVersion = "akka_version";
+        public const string DotnetVersion = "dotnet_version";
+    }
+
+    /// <summary>
+    /// Process and .NET runtime metrics on the Prometheus endpoint, as the OpenTelemetry process and runtime
+    /// instrumentation name them (on .NET 9 and later the runtime's own <c>System.Runtime</c> meter), in their
+    /// Prometheus form. The dashboard's process row queries these.
+    /// </summary>
+    public static class ProcessMetrics
+    {
+        public const string CpuTime = "process_cpu_time_seconds_total";
+        public const string MemoryUsage = "process_memory_usage_bytes";
+        public const string MemoryVirtual = "process_memory_virtual_bytes";
+        public const string ThreadCount = "process_thread_count";
+        public const string GcCollections = "dotnet_gc_collections_total";
+        public const string GcHeapTotalAllocated = "dotnet_gc_heap_total_allocated_bytes_total";
+        public const string GcPauseTime = "dotnet_gc_pause_time_seconds_total";
+        public const string ThreadPoolThreads = "dotnet_thread_pool_thread_count_total";
+        public const string ThreadPoolQueueLength = "dotnet_thread_pool_queue_length_total";
+        public const string ProcessMemoryWorkingSet = "dotnet_process_memory_working_set_bytes";
+    }
+
     /// <summary>Per-run state held by the process, so that a leak is visible from outside; both return to zero when load settles.</summary>
     public static class Lifecycle
     {

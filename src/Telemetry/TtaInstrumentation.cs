@@ -55,6 +55,12 @@ public static class TtaInstrumentation
         unit: null,
         description: "Runs evicted from the node's run store to stay within its byte or count bound, by reason.");
 
+    public static readonly ObservableGauge<int> BuildInfo = Meter.CreateObservableGauge(
+        TelemetryNames.BuildInfo.Name,
+        TtaActors.Telemetry.BuildInfo.Measurements,
+        unit: null,
+        description: "1 per workspace; the labels give the TtaActors, Akka.NET and .NET versions and the service name.");
+
     // The pipeline and actor counters live in plain fields written with atomic adds; these callbacks read them at
     // collection time, so the span and message paths never pay for tag lists.
     public static readonly ObservableCounter<long> TelemetrySpansExported = Meter.CreateObservableCounter(

@@ -261,6 +261,7 @@ internal sealed class LlmActor : UntypedActor
             Output = response?.Text,
             Error = error,
         };
+        LlmCallLog.Write(Context, call.Span, outcome, execution);
         if (call.Span is not null) LlmCallTelemetry.EndChatSpan(call.Span, outcome, _definition.Capture);
         LlmCallTelemetry.RecordMetrics(outcome, execution.Context.Persona, execution.Context.Workspace);
 

@@ -42,9 +42,12 @@ public static class TtaHostingExtensions
             .WithMetrics(builder =>
             {
                 builder.AddTtaActorsInstrumentation();
+                // CPU, memory, GC, thread pool and JIT of this process (process_* and dotnet_* on the scrape).
+                builder.AddRuntimeInstrumentation().AddProcessInstrumentation();
                 // No response cache: a scrape right after a run shows that run.
                 if (options.MetricsPort != 0) builder.AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
             });
+        services.AddHostedService(_ => new BuildInfoRegistration(options.ServiceName));
         if (options.MetricsPort != 0)
             services.AddHostedService(sp => new MetricsEndpoint(options, sp.GetRequiredService<MeterProvider>()));
 
@@ -60,4 +63,28 @@ public static class TtaHostingExtensions
                 serviceVersion: typeof(TtaHostingExtensions).Assembly.GetName().Version?.ToString(3),
                 autoGenerateServiceInstanceId: true)
             .AddAttributes([new KeyValuePair<string, object>("deployment.environment.name", options.Environment)]);
+
+    /// <summary>Reports the workspace in <c>tta_build_info</c> while the host runs.</summary>
+    private sealed class BuildInfoRegistration(string serviceName) : Microsoft.Extensions.Hosting.IHostedService, IDisposable
+    {
+        private IDisposable? _registration;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _registration = BuildInfo.Register(serviceName);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            Dispose();
+            return Task.CompletedTask;
+        }
+
+        public void Dispose()
+        {
+            _registration?.Dispose();
+            _registration = null;
+        }
+    }
 }

@@ -31,7 +31,7 @@ public static class NodeHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        builder.Logging.AddTtaConsole(options.Runtime.ServiceName);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("TtaActors", LogLevel.Information);
 

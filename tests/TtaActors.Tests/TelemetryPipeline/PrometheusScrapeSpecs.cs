@@ -72,6 +72,22 @@ public class PrometheusScrapeSpecs
             Assert.True(PrometheusServer.Value(received[0]) > 0);
             await prometheus.QueryUntilNonEmptyAsync($"{TelemetryNames.ActorMetrics.LiveActors}{{actor_type=\"SequentialActor\"}}", Patience);
 
+            // curl http://localhost:9464/metrics | grep tta_ finds the build info, as Prometheus stores it.
+            var build = Assert.Single((await prometheus.QueryUntilNonEmptyAsync(
+                $"{TelemetryNames.BuildInfo.Name}{{service_name=\"{Service}\"}}", Patience)).EnumerateArray());
+            Assert.Equal(1, PrometheusServer.Value(build));
+            Assert.Equal(TtaActors.Telemetry.BuildInfo.AkkaVersion, PrometheusServer.Label(build, TelemetryNames.BuildInfo.AkkaVersion));
+            Assert.Equal(Environment.Version.ToString(), PrometheusServer.Label(build, TelemetryNames.BuildInfo.DotnetVersion));
+            Assert.Matches(@"^\d+\.\d+\.\d+", PrometheusServer.Label(build, TelemetryNames.BuildInfo.Version));
+            Assert.Matches(@"^1\.5\.\d+", PrometheusServer.Label(build, TelemetryNames.BuildInfo.AkkaVersion));
+
+            // Process and .NET runtime metrics, every name the dashboard's process row uses.
+            foreach (var series in typeof(TelemetryNames.ProcessMetrics).GetFields().Select(f => (string)f.GetValue(null)!))
+                await prometheus.QueryUntilNonEmptyAsync(series, Patience);
+            var cpu = await prometheus.QueryUntilNonEmptyAsync(DashboardSpecs.PanelQueries()
+                .First(q => q.Contains(TelemetryNames.ProcessMetrics.CpuTime)).Replace("$service_name", Service), Patience);
+            Assert.Equal(Service, PrometheusServer.Label(cpu[0], "service_name"));
+
             foreach (var query in DashboardSpecs.PanelQueries())
             {
                 var promql = query.Replace("$service_name", Service).Replace("$persona", ".*");
@@ -113,7 +129,14 @@ public class PrometheusScrapeSpecs
         var problems = await check.StandardOutput.ReadToEndAsync() + await check.StandardError.ReadToEndAsync();
         await check.WaitForExitAsync();
 
-        Assert.True(check.ExitCode == 0, $"promtool check metrics failed:\n{problems}");
+        // The runtime and process instrumentation name gauges "*.count" (dotnet.assembly.count, process.thread.count) by
+        // the OpenTelemetry conventions; promtool's lint dislikes the suffix. Those are not TtaActors names; any other
+        // finding fails.
+        var findings = problems.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !Regex.IsMatch(line.Trim(), @"^(dotnet|process)_[a-z_]+_count non-histogram and non-summary metrics should not have ""_count"" suffix$"))
+            .ToList();
+        Assert.True(check.ExitCode == 0 || findings.Count == 0, $"promtool check metrics failed:\n{problems}");
+        Assert.Empty(findings);
         Assert.Matches(new Regex(@"^akka_actor_mailbox_depth\{", RegexOptions.Multiline), text);
     }
 }
