@@ -10,7 +10,7 @@ public sealed class TtaNodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _dataDirectory;
-    private readonly List<string> _log = [];
+    private readonly List<(DateTime At, string Line)> _log = [];
 
     private TtaNodeProcess(string name, int port, int httpPort, Process process, string dataDirectory)
     {
@@ -27,6 +27,9 @@ public sealed class TtaNodeProcess : IAsyncDisposable
     public Uri Api => new($"http://127.0.0.1:{HttpPort}/");
     public string Address => $"akka.tcp://tta@127.0.0.1:{Port}";
     public bool HasExited => _process.HasExited;
+
+    /// <summary><c>TTA_BENCH_NODE_HOCON</c>: HOCON over the nodes' defaults, to measure another trade-off; null measures the defaults.</summary>
+    public static string? NodeHocon => Environment.GetEnvironmentVariable("TTA_BENCH_NODE_HOCON") is { Length: > 0 } hocon ? hocon : null;
 
     /// <summary>Processor time the node has used so far (every thread).</summary>
     public TimeSpan ProcessorTime
@@ -59,6 +62,8 @@ public sealed class TtaNodeProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         // The shipped defaults, whatever the caller's shell exports.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("TTA_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
+        // To compare settings against the defaults (e.g. stable-after): TTA_BENCH_NODE_HOCON becomes every node's TTA_HOCON.
+        if (NodeHocon is { } hocon) start.Environment["TTA_HOCON"] = hocon;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
         var node = new TtaNodeProcess(name, port, httpPort, process, data);
         process.OutputDataReceived += (_, line) => node.Remember(line.Data);
@@ -91,8 +96,14 @@ public sealed class TtaNodeProcess : IAsyncDisposable
     {
         get
         {
-            lock (_log) return string.Join('\n', _log.TakeLast(40));
+            lock (_log) return string.Join('\n', _log.TakeLast(40).Select(entry => entry.Line));
         }
+    }
+
+    /// <summary>The lines the node printed after <paramref name="since"/> (UTC), each with the seconds since then.</summary>
+    public IReadOnlyList<string> LinesSince(DateTime since)
+    {
+        lock (_log) return _log.Where(entry => entry.At >= since).Select(entry => $"+{(entry.At - since).TotalSeconds:0.0} s {entry.Line}").ToList();
     }
 
     /// <summary>SIGKILL: no coordinated shutdown, no leaving the cluster; the others find out by failure detection.</summary>
@@ -127,7 +138,7 @@ public sealed class TtaNodeProcess : IAsyncDisposable
     private void Remember(string? line)
     {
         if (string.IsNullOrWhiteSpace(line)) return;
-        lock (_log) _log.Add(line);
+        lock (_log) _log.Add((DateTime.UtcNow, line));
     }
 
     private static string NodeAssembly()

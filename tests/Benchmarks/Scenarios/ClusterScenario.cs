@@ -172,8 +172,8 @@ public sealed class ClusterScenario(bool failoverOnly = false) : IScenario
         var ids = Enumerable.Range(0, FailoverSessions).Select(i => $"failover-{i}").ToArray();
         await Parallel.ForEachAsync(ids.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (item, ct) =>
         {
-            await SwitchAsync(http, nodes[item.i % nodes.Count], item.id, "backend-engineer", "feature-implementation", ct);
-            await SwitchAsync(http, nodes[(item.i + 1) % nodes.Count], item.id, FinalPersona, "review", ct);
+            await SwitchUntilDoneAsync(http, nodes[item.i % nodes.Count], item.id, "backend-engineer", "feature-implementation", ct);
+            await SwitchUntilDoneAsync(http, nodes[(item.i + 1) % nodes.Count], item.id, FinalPersona, "review", ct);
         });
         var before = await Task.WhenAll(ids.Select((id, i) => PollOnceAsync(http, nodes[i % nodes.Count], id, CancellationToken.None)));
         if (before.Any(served => !served)) throw new InvalidOperationException("Not every failover session had its full history before the kill.");
@@ -181,6 +181,7 @@ public sealed class ClusterScenario(bool failoverOnly = false) : IScenario
         var victim = nodes[^1];
         var survivors = nodes.Take(nodes.Count - 1).ToArray();
         Console.Error.Write($"  cluster.failover   ttaactors        SIGKILL {victim.Name}, polling {FailoverSessions} sessions ... ");
+        var killedAt = DateTime.UtcNow;
         var killed = Stopwatch.StartNew();
         victim.KillHard();
         var servedAfter = new double[ids.Length];
@@ -207,13 +208,42 @@ public sealed class ClusterScenario(bool failoverOnly = false) : IScenario
         var failover = servedAfter.Max();
         Array.Sort(servedAfter);
         Console.Error.WriteLine($"{failover:0.0} s");
+        // What the survivors said meanwhile (unreachable, the split brain resolver's decision, shards moving), timed from the kill.
+        foreach (var node in survivors)
+        foreach (var line in node.LinesSince(killedAt).Take(30))
+            Console.Error.WriteLine($"    {node.Name} {line[..Math.Min(line.Length, 300)]}");
+        var interruptedTimes = servedAfter.Where(t => t > 1.0).ToArray();
+        if (interruptedTimes.Length > 0)
+            Console.Error.WriteLine($"    sessions served later than 1 s after the kill: first at {interruptedTimes[0]:0.0} s, last at {interruptedTimes[^1]:0.0} s");
         session.Record(new Measurement("cluster.failover", Impl.TtaActors, true, FailoverSessions, double.NaN, double.NaN,
             servedAfter[ids.Length / 2] * 1e6, servedAfter[(int)(ids.Length * 0.99)] * 1e6, double.NaN, double.NaN)
         {
             Extras = [new("nodes", nodes.Count), new("failover_s", failover), new("sessions_interrupted", interrupted)],
         });
-        session.Note($"cluster failover: SIGKILL of 1 of 3 tta nodes (defaults), {interrupted} of {FailoverSessions} sessions interrupted; all served again " +
+ var settings = TtaNodeProcess.NodeHocon is { } hocon ? $"TTA_HOCON '{hocon}'" : "defaults";
+        session.Note($"cluster failover: SIGKILL of 1 of 3 tta nodes ({settings}), {interrupted} of {FailoverSessions} sessions interrupted; all served again " +
                      $"with full history after {failover:0.0} s (target 30 s); p50 {servedAfter[ids.Length / 2]:0.0} s after the kill");
+    }
+
+    /// <summary>
+    /// A switch during set-up, sent again while the cluster answers 503 (a shard still being allocated or handed over
+    /// on a loaded machine): a switch to the persona a session already has changes nothing, so sending it again is safe.
+    /// </summary>
+    private static async Task SwitchUntilDoneAsync(HttpClient http, TtaNodeProcess node, string id, string persona, string chatMode, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await SwitchAsync(http, node, id, persona, chatMode, ct);
+                return;
+            }
+            catch (InvalidOperationException error) when (error.Message.Contains(" 503:", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                Console.Error.WriteLine($"  set-up: {id} again after a 503 from {node.Name}");
+            }
+        }
     }
 
     private static async Task SwitchAsync(HttpClient http, TtaNodeProcess node, string id, string persona, string? chatMode, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using Akka.Actor;
 using TtaActors.Benchmarks.Harness;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Export;
@@ -41,9 +42,39 @@ public sealed class TelemetryScenario(bool soak) : IScenario
             await MeasureAsync(session, "telemetry-soak", producers: 1, TargetSpansPerSecond, SoakDuration, sampleHeap: true);
             return;
         }
+        await MeasureSdkOnlyAsync(session, session.Options.Duration);
         await MeasureAsync(session, "telemetry.max", producers: 1, rate: null, session.Options.Duration, sampleHeap: false);
         await MeasureAsync(session, "telemetry.max", producers: 2, rate: null, session.Options.Duration, sampleHeap: false);
-        await MeasureAsync(session, "telemetry.paced", producers: 1, TargetSpansPerSecond, session.Options.Duration, sampleHeap: false);
+        await MeasureAsync(session, "telemetry.paced", producers: 2, TargetSpansPerSecond, session.Options.Duration, sampleHeap: false);
+    }
+
+    /// <summary>
+    /// The same spans ended into a processor that does nothing: what creating and ending them costs the application,
+    /// so that <c>telemetry.max</c> minus this is the pipeline's own cost per span.
+    /// </summary>
+    private static async Task MeasureSdkOnlyAsync(BenchmarkSession session, TimeSpan duration)
+    {
+        if (session.Options.Impls.Count > 0 && !session.Options.Impls.Contains("otel-sdk-only")) return;
+        Console.Error.Write($"  {"telemetry.max",-18} {"otel-sdk-only",-16} {"max",-8} x1   ... ");
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(SourceName).SetSampler(new AlwaysOnSampler())
+            .AddProcessor(new NothingProcessor()).Build();
+        using var source = new ActivitySource(SourceName);
+        await ProduceAsync(source, 1, null, session.Options.Warmup, null);
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var offered = await ProduceAsync(source, 1, null, duration, null);
+        var elapsed = clock.Elapsed;
+        process.Refresh();
+        var perSecond = offered / elapsed.TotalSeconds;
+        Console.Error.WriteLine($"{Measurement.Format(perSecond)} spans/s");
+        session.Record(new Measurement("telemetry.max", "otel-sdk-only", true, 1, perSecond, perSecond, double.NaN, double.NaN,
+            (double)(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / offered, (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / offered)
+        {
+            Extras = [new("spans_offered", offered)],
+        });
     }
 
     private static async Task MeasureAsync(BenchmarkSession session, string scenario, int producers, double? rate, TimeSpan duration, bool sampleHeap)
@@ -51,8 +82,23 @@ public sealed class TelemetryScenario(bool soak) : IScenario
         if (session.Options.Impls.Count > 0 && !session.Options.Impls.Contains(Impl.TtaActors)) return;
         Console.Error.Write($"  {scenario,-18} {Impl.TtaActors,-16} {(rate is null ? "max" : $"{rate:N0}/s"),-8} x{producers,-3} ... ");
         var exporter = new BatchingNoOpExporter();
-        using var pipeline = new TtaActors.Telemetry.Export.TelemetryPipeline([new NamedExporter("no-op", exporter)], serviceName: "tta-bench");
-        pipeline.Start(session.System);
+        var pipeline = new TtaActors.Telemetry.Export.TelemetryPipeline([new NamedExporter("no-op", exporter)], serviceName: "tta-bench");
+        var actor = pipeline.Start(session.System);
+        try
+        {
+            await MeasureAsync(session, scenario, producers, rate, duration, sampleHeap, pipeline, exporter);
+        }
+        finally
+        {
+            pipeline.Dispose();
+            // The actor's name is free again once it has stopped: the next measurement starts its own.
+            await actor.WatchAsync();
+        }
+    }
+
+    private static async Task MeasureAsync(BenchmarkSession session, string scenario, int producers, double? rate, TimeSpan duration, bool sampleHeap,
+        TtaActors.Telemetry.Export.TelemetryPipeline pipeline, BatchingNoOpExporter exporter)
+    {
         using var tracing = Sdk.CreateTracerProviderBuilder()
             .AddSource(SourceName)
             .SetSampler(new AlwaysOnSampler())
@@ -168,6 +214,8 @@ public sealed class TelemetryScenario(bool soak) : IScenario
         span.SetTag(TelemetryNames.Attributes.Persona, "backend-engineer");
         span.SetTag(TelemetryNames.Attributes.ChatMode, "feature-implementation");
     }
+
+    private sealed class NothingProcessor : BaseProcessor<Activity>;
 
     /// <summary>Takes each batch as an OTLP serialiser would (every span, every attribute) and sends nothing.</summary>
     private sealed class BatchingNoOpExporter : BaseExporter<Activity>
