@@ -62,7 +62,7 @@ public sealed class ClusterOptionsSpecs
         var env = (Func<string, string?>)(_ => null);
         var config = HoconLayers.Build(NodeCommand.Resolve(env), env).Effective
             .WithFallback(Akka.Cluster.Sharding.ClusterSharding.DefaultConfig())
-            .WithFallback(Akka.Cluster.ClusterConfigFactory.Default());
+            .WithFallback(Akka.Configuration.ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
 
         var detection = config.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval")
                         + config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause");
