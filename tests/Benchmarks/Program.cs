@@ -15,7 +15,8 @@ catch (ArgumentException error)
 
 if (options.List)
 {
-    foreach (var scenario in ScenarioCatalog.All) Console.WriteLine($"{scenario.Name,-12} {scenario.Description}");
+    foreach (var scenario in ScenarioCatalog.All)
+        Console.WriteLine($"{scenario.Name,-15} {(scenario.OptIn ? "(opt-in) " : "")}{scenario.Description}");
     return 0;
 }
 
@@ -26,7 +27,7 @@ if (unknown.Count > 0)
     return 2;
 }
 var selected = options.Scenarios.Count == 0
-    ? ScenarioCatalog.All
+    ? ScenarioCatalog.All.Where(s => !s.OptIn).ToList()
     : ScenarioCatalog.All.Where(s => options.Scenarios.Contains(s.Name)).ToList();
 
 #if DEBUG

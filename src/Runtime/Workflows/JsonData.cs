@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 namespace TtaActors.Runtime.Workflows;
 
@@ -103,11 +104,22 @@ public static class JsonData
     /// For documents that carry a run's output (the node's run answers): the output's bound plus room for the
     /// envelope around it.
     /// </summary>
-    public static readonly JsonSerializerOptions OutputDocument = new()
+    /// <remarks>
+    /// Complete and frozen before the first request: ASP.NET's <c>Results.Json</c> fills in a missing type resolver on
+    /// options it is given, and two first requests at once then race, one failing with "read-only" (a 500).
+    /// </remarks>
+    public static readonly JsonSerializerOptions OutputDocument = Frozen(new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         MaxDepth = MaxOutputDepth + 8,
-    };
+    });
+
+    private static JsonSerializerOptions Frozen(JsonSerializerOptions options)
+    {
+        options.TypeInfoResolver = new DefaultJsonTypeInfoResolver();
+        options.MakeReadOnly();
+        return options;
+    }
 
     // Output is read by people and tools, not embedded in HTML, so quotes and non-ASCII letters stay as they are.
     private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = MaxOutputDepth };

@@ -60,6 +60,18 @@ public sealed class BenchmarkSession : IAsyncDisposable
         return measurement;
     }
 
+    /// <summary>
+    /// Records a measurement a scenario took itself (a one-off time, figures of other processes): printed and
+    /// tabled like those of <see cref="MeasureAsync"/>. Null when <c>--impl</c> leaves its impl out.
+    /// </summary>
+    public Measurement? Record(Measurement measurement)
+    {
+        if (Options.Impls.Count > 0 && !Options.Impls.Contains(measurement.Impl)) return null;
+        Console.Out.WriteLine(measurement.ToJson());
+        _measurements.Add(measurement);
+        return measurement;
+    }
+
     /// <summary>A derived figure (a ratio, an overhead) printed under the table.</summary>
     public void Note(string note) => _notes.Add(note);
 

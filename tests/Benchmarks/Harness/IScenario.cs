@@ -13,5 +13,11 @@ public interface IScenario
     /// <summary>One line for <c>--list</c>.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// Slow scenarios (node processes, 100,000 entities, a soak) run only when named with <c>--scenario</c>, so the
+    /// default run stays short.
+    /// </summary>
+    bool OptIn => false;
+
     Task RunAsync(BenchmarkSession session);
 }

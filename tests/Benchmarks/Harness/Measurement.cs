@@ -31,6 +31,9 @@ public sealed record Measurement(
     /// </summary>
     public double InFlight => MeanMicroseconds * WorkflowsPerSecond / 1_000_000;
 
+    /// <summary>Figures of a scenario beyond the shared schema (e.g. <c>failover_s</c>, <c>dropped</c>), written after the others.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Extras { get; init; } = [];
+
     /// <summary>One JSON line. Written by hand: reflection-based serialisation emits code at run time, and its
     /// clean-up on the finaliser thread would compete with the next measurement.</summary>
     public string ToJson()
@@ -51,6 +54,7 @@ public sealed record Measurement(
             Number(json, "in_flight", InFlight, 1);
             Number(json, "alloc_bytes_per_run", AllocatedBytesPerRun, 0);
             Number(json, "cpu_us_per_run", ProcessorMicrosecondsPerRun, 1);
+            foreach (var (name, value) in Extras) Number(json, name, value, 3);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);

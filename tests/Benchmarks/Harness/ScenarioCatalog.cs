@@ -10,5 +10,11 @@ public static class ScenarioCatalog
         new Seq10Scenario(),
         new Fanout100Scenario(),
         new RetryScenario(),
+        new TelemetryScenario(soak: false),
+        new TelemetryScenario(soak: true),
+        new SessionsScenario(liveSessions: 10_000),
+        new SessionsScenario(liveSessions: 100_000),
+        new ClusterScenario(),
+        new ClusterScenario(failoverOnly: true),
     ];
 }

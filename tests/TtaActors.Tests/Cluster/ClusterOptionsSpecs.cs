@@ -1,5 +1,7 @@
+using TtaActors.Runtime.Cli;
 using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Node;
 using Xunit;
 
 namespace TtaActors.Tests.Cluster;
@@ -47,5 +49,31 @@ public sealed class ClusterOptionsSpecs
     {
         var error = Assert.Throws<TtaConfigurationException>(() => Read(("TTA_DB_PROVIDER", "postgres")).Validate());
         Assert.StartsWith("TTA_DB:", error.Message);
+    }
+
+    /// <summary>
+    /// The timers between a crash and the sessions moving, as a user's <c>tta node</c> gets them (shipped files over
+    /// Akka's own defaults): detection, stable-after, the removal margin and one allocation retry must leave at least
+    /// 5 s of the 30 s target for recovery and the client (README, Performance, Failover; the benchmark measures it).
+    /// </summary>
+    [Fact]
+    public void The_shipped_defaults_should_leave_failover_of_a_crashed_node_within_30_seconds_without_shortening_the_removal_margin()
+    {
+        var env = (Func<string, string?>)(_ => null);
+        var config = HoconLayers.Build(NodeCommand.Resolve(env), env).Effective
+            .WithFallback(Akka.Cluster.Sharding.ClusterSharding.DefaultConfig())
+            .WithFallback(Akka.Configuration.ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
+
+        var detection = config.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval")
+                        + config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause");
+        var stableAfter = config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+        var margin = config.GetString("akka.cluster.down-removal-margin") is "off" or "" ? stableAfter : config.GetTimeSpan("akka.cluster.down-removal-margin");
+        var allocation = config.GetTimeSpan("akka.cluster.sharding.retry-interval");
+
+        Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
+        Assert.True(margin >= stableAfter, $"down-removal-margin {margin} is shorter than stable-after {stableAfter}: a partition could run a session twice");
+        var bound = detection + stableAfter + margin + allocation;
+        Assert.True(bound <= TimeSpan.FromSeconds(25),
+            $"detection {detection} + stable-after {stableAfter} + removal margin {margin} + retry-interval {allocation} = {bound.TotalSeconds} s leaves less than 5 s of 30 s");
     }
 }
