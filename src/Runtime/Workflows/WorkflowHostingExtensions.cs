@@ -36,7 +36,11 @@ public static class WorkflowHostingExtensions
                 sp.GetRequiredKeyedService<HttpClient>(HttpClientKey),
                 Environment.GetEnvironmentVariable,
                 (definition, name) => runtime.Materialize(definition, name),
-                sp.GetService<ILlmStepFactory>());
+                sp.GetService<ILlmStepFactory>())
+            {
+                // Resolved when a workflow tool is called, so files may name workflows loaded after them.
+                FindWorkflow = name => sp.GetRequiredService<WorkflowRegistry>().TryGet(name, out var workflow) ? workflow : null,
+            };
         });
         services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));
         services.AddSingleton<WorkflowRegistry>();
