@@ -307,7 +307,9 @@ internal sealed class LlmActor : UntypedActor
                 AgentTelemetry.RecordToolArguments(span, ToolContext.ArgumentsJson(invocation.Arguments).ToJsonString(), capture);
         }
         invocation.Arguments.Context ??= new Dictionary<object, object?>();
-        invocation.Arguments.Context[typeof(WorkflowContext)] = context;
+        invocation.Arguments.Context[typeof(WorkflowContext)] = context.Metadata.ContainsKey(ToolContext.TraceNameKey)
+            ? context
+            : context.WithMetadata(ToolContext.TraceNameKey, _node.WorkflowName);
         invocation.Arguments.Context[typeof(LlmCallTally)] = call.Tally;
         var started = Stopwatch.GetTimestamp();
         var previous = Activity.Current;

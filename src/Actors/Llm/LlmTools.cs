@@ -30,6 +30,9 @@ public interface ITypedTool
 /// <summary>What a running agent passes to its tools in <see cref="AIFunctionArguments.Context"/>.</summary>
 public static class ToolContext
 {
+    /// <summary>Context metadata: the Langfuse trace name of the run that called a workflow tool, kept by the nested run.</summary>
+    public const string TraceNameKey = "tta.langfuse.trace_name";
+
     /// <summary>The calling run's context (persona, session, tags), so a tool's own work belongs to the same run.</summary>
     public static WorkflowContext? Workflow(AIFunctionArguments arguments) =>
         arguments.Context?.TryGetValue(typeof(WorkflowContext), out var value) == true ? value as WorkflowContext : null;
@@ -98,7 +101,7 @@ public sealed class WorkflowTool : AIFunction, ITypedTool
         var caller = ToolContext.Workflow(arguments) ?? WorkflowContext.Create();
         // A child of the caller's context: the same persona, session and tags; a new correlation id for the nested run.
         var context = WorkflowContext.Create(workflowId: Name, sessionId: caller.SessionId, persona: caller.Persona, chatMode: caller.ChatMode,
-            workspace: caller.Workspace) with { CausationId = caller.CorrelationId, Tags = caller.Tags };
+            workspace: caller.Workspace) with { CausationId = caller.CorrelationId, Tags = caller.Tags, Metadata = caller.Metadata };
         var result = await _run(ToolContext.ArgumentsJson(arguments), context, cancellationToken).ConfigureAwait(false);
         ToolContext.Tally(arguments)?.AddNested(result.Context.LlmCalls);
         if (result.Failure is { } failure) throw new LlmToolException($"Workflow tool '{Name}' failed: {failure}", failure.Exception);
