@@ -23,6 +23,9 @@ public sealed class LabelValueBound
     /// <summary>Model values (<c>model</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>).</summary>
     public static readonly LabelValueBound Models = new(DefaultLimit);
 
+    /// <summary>Agent and tool names (<c>gen_ai.agent.name</c>, <c>gen_ai.tool.name</c> on <c>gen_ai.client.operation.duration</c>).</summary>
+    public static readonly LabelValueBound AgentsAndTools = new(DefaultLimit);
+
     private readonly ConcurrentDictionary<string, bool> _admitted = new(StringComparer.Ordinal);
     private readonly Lock _admitting = new();
     private int _limit;
@@ -45,6 +48,7 @@ public sealed class LabelValueBound
         Personas.Limit = limit;
         ChatModes.Limit = limit;
         Models.Limit = limit;
+        AgentsAndTools.Limit = limit;
     }
 
     /// <summary><paramref name="value"/> when it is (or can still become) one of the kept values, else the overflow value.</summary>

@@ -278,6 +278,49 @@ public static partial class TelemetryNames
         public const string Output = "output";
     }
 
+    // ---- issue 15 (agents and tools, budgets): names added by branch i15-agents ----
+
+    /// <summary>GenAI conventions for agents and tools: the <c>invoke_agent {name}</c> and <c>execute_tool {tool}</c> spans.</summary>
+    public static class GenAiAgents
+    {
+        public const string InvokeAgentOperation = "invoke_agent";
+        public const string ExecuteToolOperation = "execute_tool";
+        public const string AgentName = "gen_ai.agent.name";
+        public const string ToolName = "gen_ai.tool.name";
+        public const string ToolCallId = "gen_ai.tool.call.id";
+        public const string ToolType = "gen_ai.tool.type";
+        public const string ToolDescription = "gen_ai.tool.description";
+
+        /// <summary>The tool's arguments and result as JSON, under the capture policy (opt-in content attributes of the conventions).</summary>
+        public const string ToolCallArguments = "gen_ai.tool.call.arguments";
+        public const string ToolCallResult = "gen_ai.tool.call.result";
+
+        /// <summary>Values of <see cref="ToolType"/>: code the agent runs itself (C# functions, workflows) or a call to another service (http tools).</summary>
+        public const string FunctionToolType = "function";
+        public const string ExtensionToolType = "extension";
+
+        /// <summary>Langfuse observation types of the agent and tool spans (chat calls are <see cref="Langfuse.GenerationType"/>).</summary>
+        public const string LangfuseAgentType = "agent";
+        public const string LangfuseToolType = "tool";
+
+        /// <summary>
+        /// Agent steps and tool calls are recorded in <see cref="GenAi.ClientOperationDuration"/> with their
+        /// <see cref="GenAi.OperationName"/> (<c>invoke_agent</c>, <c>execute_tool</c>) and this name label (bounded).
+        /// </summary>
+        public const string DurationNameNote = "gen_ai.client.operation.duration";
+    }
+
+    /// <summary>Spending limits of LLM calls, checked before every call.</summary>
+    public static class LlmBudgets
+    {
+        /// <summary>Calls refused because they would pass a budget, labelled <c>budget</c> (<c>run_cost</c> or <c>run_tokens</c>).</summary>
+        public const string Refused = "llm_budget_refusals_total";
+        public const string BudgetLabel = "budget";
+        public const string RunCost = "run_cost";
+        public const string RunTokens = "run_tokens";
+    }
+    // ---- end of issue 15 names ----
+
     /// <summary>Label value used when a run carries no persona, so the label is never missing.</summary>
     public const string NoPersona = "none";
 

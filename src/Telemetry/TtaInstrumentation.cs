@@ -278,4 +278,10 @@ public static class TtaInstrumentation
         TelemetryNames.Sessions.PersonaSessionsActive,
         unit: null,
         description: "Persona session entities live in memory on this node.");
+
+    // ---- issue 15 (agents and tools, budgets) ----
+    public static readonly Counter<long> LlmBudgetRefusals = Meter.CreateCounter<long>(
+        TelemetryNames.LlmBudgets.Refused,
+        unit: null,
+        description: "LLM calls refused before they were sent because they would pass a run's cost or token budget.");
 }

@@ -8,6 +8,22 @@ public sealed record RoutingDecision(string Route, bool UsedDefault, DateTimeOff
 /// <summary>One LLM call of a run: what it used and cost (null when the model has no price), for session totals.</summary>
 public sealed record LlmCallRecord(string Provider, string Model, long InputTokens, long OutputTokens, decimal? CostUsd);
 
+/// <summary>
+/// The LLM use of a run: calls, tokens and cost summed over every call (an agent's chat calls and the workflows it ran as
+/// tools included). <see cref="CostUsd"/> is null when no call had a price; <see cref="CostComplete"/> says whether every call had one.
+/// </summary>
+public sealed record RunLlmUsage(int Calls, long InputTokens, long OutputTokens, decimal? CostUsd, bool CostComplete)
+{
+    public long TotalTokens => InputTokens + OutputTokens;
+
+    public static RunLlmUsage Of(IReadOnlyCollection<LlmCallRecord> calls) => new(
+        calls.Count,
+        calls.Sum(c => c.InputTokens),
+        calls.Sum(c => c.OutputTokens),
+        calls.Any(c => c.CostUsd is not null) ? calls.Sum(c => c.CostUsd ?? 0m) : null,
+        calls.All(c => c.CostUsd is not null));
+}
+
 /// <summary>A named point in a run, with the time it was reached.</summary>
 public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
 

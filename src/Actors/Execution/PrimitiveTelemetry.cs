@@ -48,8 +48,10 @@ internal static class PrimitiveTelemetry
     }
 
     /// <summary>The run's Langfuse trace fields, repeated on every span of the run (Langfuse reads them from any span).</summary>
+    /// <remarks>A workflow run as an agent's tool keeps the calling run's trace name (one Langfuse trace, one name).</remarks>
     public static void TagLangfuseTrace(Activity span, string workflowName, WorkflowContext context) =>
-        LangfuseTraceAttributes.Tag(span, workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
+        LangfuseTraceAttributes.Tag(span,
+            context.Metadata.Count > 0 && context.Metadata.TryGetValue(Llm.ToolContext.TraceNameKey, out var traceName) ? traceName : workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
             LangfuseTags.Of(context.Tags));
 
     /// <summary>Ends a span with its outcome; stopping restores nothing on this thread (see <see cref="StartSpan"/>).</summary>

@@ -73,6 +73,9 @@ public sealed record RunOptions
 public sealed record WorkflowRunResult(RunId RunId, object? Output, WorkflowContext Context, WorkflowFailure? Failure, string? TraceId)
 {
     public bool Succeeded => Failure is null;
+
+    /// <summary>The run's LLM calls, tokens and cost (of the context it ended with).</summary>
+    public RunLlmUsage LlmUsage => RunLlmUsage.Of(Context.LlmCalls);
 }
 
 /// <summary>

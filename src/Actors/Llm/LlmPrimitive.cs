@@ -30,6 +30,28 @@ public sealed record LlmStepOptions
 
     /// <summary>False records no prompt or completion for this step, whatever the global capture policy says.</summary>
     public bool CaptureContent { get; init; } = true;
+
+    /// <summary>
+    /// Tools the model may call (C# functions made with <see cref="AIFunctionFactory"/>, <see cref="WorkflowTool"/>s, any
+    /// <see cref="AIFunction"/>). A step with tools is an agent: an <c>invoke_agent {name}</c> span over its
+    /// <c>chat {model}</c> calls and one <c>execute_tool {tool}</c> span per tool call.
+    /// </summary>
+    public IReadOnlyList<AITool>? Tools { get; init; }
+
+    /// <summary>
+    /// Model calls that may ask for tools in one step (1 to <see cref="MaxIterationsLimit"/>, default 10); when they are used up
+    /// the model is asked once more without tools, so it answers with what it has.
+    /// </summary>
+    public int MaxIterations { get; init; } = DefaultMaxIterations;
+
+    /// <summary>What a failing tool does: reported to the model (default) or fails the step.</summary>
+    public ToolErrorMode OnToolError { get; init; } = ToolErrorMode.Report;
+
+    /// <summary>The agent's name in <c>gen_ai.agent.name</c> and its span name; default the step's name.</summary>
+    public string? AgentName { get; init; }
+
+    public const int DefaultMaxIterations = 10;
+    public const int MaxIterationsLimit = 100;
 }
 
 /// <summary>An explicit request: a conversation, or a prompt; either replaces the template.</summary>
@@ -57,6 +79,9 @@ public sealed record LlmResponse(
     decimal? CostUsd,
     TimeSpan? TimeToFirstToken)
 {
+    /// <summary>Tool calls the agent made before it answered (0 for a step without tools).</summary>
+    public int ToolCalls { get; init; }
+
     public override string ToString() => Content;
 }
 
@@ -72,6 +97,20 @@ public sealed class LlmPrimitive : Primitive
         ArgumentNullException.ThrowIfNull(settings);
         Options = options ?? new LlmStepOptions();
         Costs = settings.Costs;
+        Budget = settings.Budget;
+        if (Options.MaxIterations is < 1 or > LlmStepOptions.MaxIterationsLimit)
+            throw new ArgumentOutOfRangeException(nameof(options), Options.MaxIterations,
+                $"MaxIterations must be 1 to {LlmStepOptions.MaxIterationsLimit}.");
+        if (Options.Tools is { } tools)
+        {
+            foreach (var tool in tools)
+            {
+                ArgumentNullException.ThrowIfNull(tool, nameof(options));
+                LlmToolNames.Check(tool.Name);
+            }
+            if (tools.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ArgumentException($"LLM step '{DisplayName}' has two tools named '{twice.Key}'.", nameof(options));
+        }
         Capture = Options.CaptureContent ? settings.Capture : settings.Capture with { Enabled = false };
         if (Options.MaxTokens is < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxTokens, "MaxTokens must be 1 or more.");
         Template = Options.PromptTemplate is null ? null : new PromptTemplate(Options.PromptTemplate);
@@ -81,7 +120,14 @@ public sealed class LlmPrimitive : Primitive
     public LlmClient Client { get; }
     public LlmStepOptions Options { get; }
     public CostCatalog Costs { get; }
+    public LlmBudget Budget { get; }
     public CapturePolicy Capture { get; }
+
+    /// <summary>True when the step has tools, so it runs as an agent.</summary>
+    public bool IsAgent => Options.Tools is { Count: > 0 };
+
+    /// <summary>The name of the agent in telemetry.</summary>
+    public string AgentName => Options.AgentName ?? DisplayName;
     internal PromptTemplate? Template { get; }
     internal PromptTemplate? SystemTemplate { get; }
 
@@ -186,17 +232,23 @@ internal sealed class LlmActor : UntypedActor
 
         var client = _definition.Client;
         var parent = execution.Span?.Context ?? envelope.TraceParent.ToActivityContext();
-        var span = LlmCallTelemetry.StartChatSpan(client.Provider, client.Model, parent, _definition.Options.Temperature, _definition.Options.MaxTokens);
-        if (span is { IsAllDataRequested: true })
+        Activity? agent = null;
+        if (_definition.IsAgent)
         {
-            PrimitiveTelemetry.TagLangfuseTrace(span, _node.WorkflowName, envelope.Context);
-            if (Render(messages) is { } input) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            agent = AgentTelemetry.StartAgentSpan(_definition.AgentName, client.Provider, client.Model, parent);
+            if (agent is { IsAllDataRequested: true })
+            {
+                PrimitiveTelemetry.TagLangfuseTrace(agent, _node.WorkflowName, envelope.Context);
+                if (LlmCallClient.Render(messages, _definition.Capture) is { } input) agent.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            }
         }
 
-        var call = new Call(execution, span, Stopwatch.GetTimestamp());
+        var tally = new LlmCallTally();
+        var calls = new LlmCallClient(client.Chat, _definition, _node.WorkflowName, _node.Path, envelope.Context, agent?.Context ?? parent, tally);
+        var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
-        CallAsync(client.Chat, messages, call, envelope.Cancellation).ContinueWith(
+        CallAsync(messages, call, envelope.Context, envelope.Cancellation).ContinueWith(
             static (task, state) => ((IActorRef)state!).Tell(task.Result),
             Self,
             CancellationToken.None,
@@ -204,66 +256,103 @@ internal sealed class LlmActor : UntypedActor
             TaskScheduler.Default);
     }
 
-    /// <summary>Runs the call off the actor; never throws, the outcome comes back as a message.</summary>
-    private async Task<CallFinished> CallAsync(IChatClient chat, List<ChatMessage> messages, Call call, CancellationToken cancellation)
+    /// <summary>Runs the call (or the agent's model/tool loop) off the actor; never throws, the outcome comes back as a message.</summary>
+    private async Task<CallFinished> CallAsync(List<ChatMessage> messages, Call call, WorkflowContext context, CancellationToken cancellation)
     {
         try
         {
-            if (!_definition.Options.Stream)
+            IChatClient chat = call.Calls;
+            var options = _chatOptions.Clone();
+            if (_definition.IsAgent)
             {
-                var response = await chat.GetResponseAsync(messages, _chatOptions.Clone(), cancellation).ConfigureAwait(false);
-                return new CallFinished(call, response, null, null, null);
-            }
-            var updates = new List<ChatResponseUpdate>();
-            TimeSpan? firstToken = null;
-            DateTimeOffset? firstTokenAt = null;
-            await foreach (var update in chat.GetStreamingResponseAsync(messages, _chatOptions.Clone(), cancellation).ConfigureAwait(false))
-            {
-                if (firstToken is null && !string.IsNullOrEmpty(update.Text))
+                options.Tools = [.. _definition.Options.Tools!];
+                chat = new FunctionInvokingChatClient(call.Calls)
                 {
-                    firstToken = Stopwatch.GetElapsedTime(call.StartedAt);
-                    firstTokenAt = DateTimeOffset.UtcNow;
-                }
-                updates.Add(update);
+                    MaximumIterationsPerRequest = _definition.Options.MaxIterations,
+                    AllowConcurrentInvocation = false,
+                    FunctionInvoker = (invocation, token) => InvokeToolAsync(invocation, call, context, token),
+                };
             }
-            return new CallFinished(call, updates.ToChatResponse(), firstToken, firstTokenAt, null);
+            ChatResponse response;
+            if (!_definition.Options.Stream) response = await chat.GetResponseAsync(messages, options, cancellation).ConfigureAwait(false);
+            else
+            {
+                var updates = new List<ChatResponseUpdate>();
+                await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false)) updates.Add(update);
+                response = updates.ToChatResponse();
+            }
+            return new CallFinished(call, response, call.Tally.ToolFailure);
         }
         catch (Exception error)
         {
-            return new CallFinished(call, null, null, null, error is AggregateException { InnerExceptions.Count: 1 } one ? one.InnerExceptions[0] : error);
+            return new CallFinished(call, null, error is AggregateException { InnerExceptions.Count: 1 } one ? one.InnerExceptions[0] : error);
+        }
+    }
+
+    /// <summary>
+    /// One tool call: an <c>execute_tool</c> span (current while the tool runs, so a workflow or HTTP call it makes is its
+    /// child), the arguments and result under the capture policy, and a failure reported to the model or kept to fail the step.
+    /// </summary>
+    private async ValueTask<object?> InvokeToolAsync(FunctionInvocationContext invocation, Call call, WorkflowContext context, CancellationToken cancellation)
+    {
+        var tool = invocation.Function;
+        var capture = _definition.Capture;
+        var type = tool is ITypedTool typed ? typed.ToolType : TelemetryNames.GenAiAgents.FunctionToolType;
+        var span = AgentTelemetry.StartToolSpan(tool.Name, invocation.CallContent.CallId, type, tool.Description,
+            call.Span?.Context ?? default);
+        if (span is { IsAllDataRequested: true })
+        {
+            PrimitiveTelemetry.TagLangfuseTrace(span, _node.WorkflowName, context);
+            if (capture.Enabled)
+                AgentTelemetry.RecordToolArguments(span, ToolContext.ArgumentsJson(invocation.Arguments).ToJsonString(), capture);
+        }
+        invocation.Arguments.Context ??= new Dictionary<object, object?>();
+        invocation.Arguments.Context[typeof(WorkflowContext)] = context.Metadata.ContainsKey(ToolContext.TraceNameKey)
+            ? context
+            : context.WithMetadata(ToolContext.TraceNameKey, _node.WorkflowName);
+        invocation.Arguments.Context[typeof(LlmCallTally)] = call.Tally;
+        var started = Stopwatch.GetTimestamp();
+        var previous = Activity.Current;
+        if (span is not null) Activity.Current = span;
+        try
+        {
+            var result = await tool.InvokeAsync(invocation.Arguments, cancellation).ConfigureAwait(false);
+            Activity.Current = previous;
+            AgentTelemetry.EndToolSpan(span, tool.Name, capture.Enabled ? LlmCallClient.ResultText(result) : null, null,
+                Stopwatch.GetElapsedTime(started).TotalSeconds, capture);
+            return result;
+        }
+        catch (Exception error) when (!cancellation.IsCancellationRequested)
+        {
+            Activity.Current = previous;
+            AgentTelemetry.EndToolSpan(span, tool.Name, null, error, Stopwatch.GetElapsedTime(started).TotalSeconds, capture);
+            var message = capture.Redact(error.Message);
+            if (_definition.Options.OnToolError == ToolErrorMode.Fail)
+            {
+                call.Tally.ToolFailure ??= new LlmToolException($"LLM step '{_node.Path}': tool '{tool.Name}' failed: {message}", error);
+                invocation.Terminate = true;
+            }
+            return $"Error: tool '{tool.Name}' failed: {message}";
+        }
+        finally
+        {
+            Activity.Current = previous;
         }
     }
 
     private void Finish(CallFinished finished)
     {
-        var (call, response, firstToken, firstTokenAt, error) = finished;
+        var (call, response, error) = finished;
         var execution = call.Execution;
         var client = _definition.Client;
-        var usage = response?.Usage;
-        var responseModel = response?.ModelId;
-        var cost = usage is { InputTokenCount: { } input, OutputTokenCount: { } output }
-            ? _definition.Costs.Cost(responseModel ?? client.Model, input, output, usage.CachedInputTokenCount ?? 0)
-            : null;
-        var outcome = new LlmCallOutcome
-        {
-            Provider = client.Provider,
-            RequestModel = client.Model,
-            ResponseModel = responseModel,
-            ResponseId = response?.ResponseId,
-            InputTokens = usage?.InputTokenCount,
-            OutputTokens = usage?.OutputTokenCount,
-            CachedInputTokens = usage?.CachedInputTokenCount,
-            FinishReason = response?.FinishReason?.Value,
-            Cost = cost,
-            DurationSeconds = Stopwatch.GetElapsedTime(call.StartedAt).TotalSeconds,
-            TimeToFirstTokenSeconds = firstToken?.TotalSeconds,
-            FirstTokenAt = firstTokenAt,
-            Output = response?.Text,
-            Error = error,
-        };
-        LlmCallLog.Write(Context, call.Span, outcome, execution);
-        if (call.Span is not null) LlmCallTelemetry.EndChatSpan(call.Span, outcome, _definition.Capture);
-        LlmCallTelemetry.RecordMetrics(outcome, execution.Context.Persona, execution.Context.Workspace);
+        foreach (var (outcome, span) in call.Tally.Calls) LlmCallLog.Write(Context, span, outcome, execution);
+        var outcomes = call.Tally.Outcomes;
+        var last = outcomes.LastOrDefault(o => o.Error is null);
+        // An agent's response holds the whole loop (tool calls and results); its answer is the last message.
+        var answer = response is null ? null : _definition.IsAgent ? response.Messages.LastOrDefault()?.Text ?? "" : response.Text;
+        if (_definition.IsAgent)
+            AgentTelemetry.EndAgentSpan(call.Span, _definition.AgentName, answer, error is null ? null : Redacted(error),
+                Stopwatch.GetElapsedTime(call.StartedAt).TotalSeconds, _definition.Capture);
 
         if (error is OperationCanceledException && execution.HasEnded)
         {
@@ -275,16 +364,23 @@ internal sealed class LlmActor : UntypedActor
             execution.Fail(error is null ? new InvalidOperationException($"LLM step '{_node.Path}' got no response.") : Redacted(error), Self);
             return;
         }
+        var context = execution.Context;
+        foreach (var record in call.Tally.Records) context = context.WithLlmCall(record);
+        var succeeded = outcomes.Where(o => o.Error is null).ToList();
+        long? Sum(Func<LlmCallOutcome, long?> of) => succeeded.Any(o => of(o) is not null) ? succeeded.Sum(o => of(o) ?? 0) : null;
+        decimal? cost = succeeded.Count > 0 && succeeded.All(o => o.Cost is not null) ? succeeded.Sum(o => o.Cost!.Total) : null;
         execution.Succeed(new LlmResponse(
-            response.Text,
-            outcome.Model,
+            answer!,
+            last?.Model ?? response.ModelId ?? client.Model,
             client.Provider,
-            new LlmUsage(outcome.InputTokens, outcome.OutputTokens, outcome.CachedInputTokens),
-            outcome.FinishReason,
-            cost?.Total,
-            firstToken), execution.Context.WithLlmCall(new LlmCallRecord(client.Provider, outcome.Model, outcome.InputTokens ?? 0,
-            outcome.OutputTokens ?? 0, cost?.Total)), Self);
+            new LlmUsage(Sum(o => o.InputTokens), Sum(o => o.OutputTokens), Sum(o => o.CachedInputTokens)),
+            response.FinishReason?.Value ?? last?.FinishReason,
+            cost,
+            call.Calls.FirstToken) { ToolCalls = CountToolCalls(response) }, context, Self);
     }
+
+    private static int CountToolCalls(ChatResponse response) =>
+        response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Count();
 
     /// <summary>
     /// The error the step fails with: the provider's own, unless its message carries something secret-shaped, in
@@ -296,17 +392,8 @@ internal sealed class LlmActor : UntypedActor
         return message == error.Message ? error : new LlmCallException($"{error.GetType().FullName}: {message}");
     }
 
-    /// <summary>The conversation as Langfuse shows chat input: a JSON array of role and content, each content captured per policy.</summary>
-    private string? Render(List<ChatMessage> messages)
-    {
-        var capture = _definition.Capture;
-        if (!capture.Enabled) return null;
-        var items = messages.Select(m => new Dictionary<string, string?> { ["role"] = m.Role.Value, ["content"] = capture.Apply(m.Text) });
-        // Each content is already truncated and redacted; the policy must not cut the JSON itself.
-        return JsonSerializer.Serialize(items);
-    }
+    /// <summary>One execution: <see cref="Span"/> is the agent span (null without tools).</summary>
+    private sealed record Call(PrimitiveExecution Execution, Activity? Span, long StartedAt, LlmCallTally Tally, LlmCallClient Calls);
 
-    private sealed record Call(PrimitiveExecution Execution, Activity? Span, long StartedAt);
-
-    private sealed record CallFinished(Call Call, ChatResponse? Response, TimeSpan? FirstToken, DateTimeOffset? FirstTokenAt, Exception? Error);
+    private sealed record CallFinished(Call Call, ChatResponse? Response, Exception? Error);
 }

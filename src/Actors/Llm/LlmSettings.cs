@@ -55,8 +55,9 @@ public sealed class LlmSettings : IDisposable
     private OpenAIClient? _openAi;
     private AnthropicClient? _anthropic;
 
-    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null)
+    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null)
     {
+        Budget = budget ?? LlmBudget.None;
         Providers = providers ?? new LlmProviderOptions();
         Costs = costs ?? CostCatalog.Default;
         Capture = (capture ?? CapturePolicy.Default).WithSecrets([Providers.OpenAiApiKey, Providers.AnthropicApiKey]);
@@ -66,10 +67,14 @@ public sealed class LlmSettings : IDisposable
     public CostCatalog Costs { get; }
     public CapturePolicy Capture { get; }
 
+    /// <summary>The spending limits of each run, checked before every LLM call.</summary>
+    public LlmBudget Budget { get; }
+
     /// <summary>
     /// Reads <c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c>,
     /// <c>TTA_LLM_PROVIDER</c>, <c>TTA_LLM_MODEL</c>, <c>TTA_LLM_PRICES_FILE</c>, <c>TTA_LLM_CAPTURE</c> (on|off),
-    /// <c>TTA_LLM_CAPTURE_MAX_CHARS</c> and <c>TTA_LLM_REDACT_PATTERNS</c> (a JSON array of regular expressions).
+    /// <c>TTA_LLM_CAPTURE_MAX_CHARS</c>, <c>TTA_LLM_REDACT_PATTERNS</c> (a JSON array of regular expressions),
+    /// <c>TTA_LLM_RUN_MAX_COST_USD</c> and <c>TTA_LLM_RUN_MAX_TOKENS</c> (per-run budgets).
     /// A bad value throws naming the variable.
     /// </summary>
     public static LlmSettings FromEnvironment(Func<string, string?>? read = null)
@@ -142,7 +147,18 @@ public sealed class LlmSettings : IDisposable
         }
         // Keys of other services must not be recorded either, should a prompt ever carry one.
         capture = capture.WithSecrets([read("LANGFUSE_SECRET_KEY"), read("LANGFUSE_PUBLIC_KEY")]);
-        return new LlmSettings(providers, costs, capture);
+        var budget = new LlmBudget
+        {
+            MaxRunCostUsd = NonEmpty(read("TTA_LLM_RUN_MAX_COST_USD")) is { } costText
+                ? decimal.TryParse(costText, NumberStyles.Number, CultureInfo.InvariantCulture, out var maxCost) && maxCost >= 0 ? maxCost
+                    : throw new LlmConfigurationException($"TTA_LLM_RUN_MAX_COST_USD: '{costText}' is not an amount of USD such as 0.50.")
+                : null,
+            MaxRunTokens = NonEmpty(read("TTA_LLM_RUN_MAX_TOKENS")) is { } tokensText
+                ? long.TryParse(tokensText, NumberStyles.None, CultureInfo.InvariantCulture, out var maxTokens) ? maxTokens
+                    : throw new LlmConfigurationException($"TTA_LLM_RUN_MAX_TOKENS: '{tokensText}' is not a whole number of tokens.")
+                : null,
+        };
+        return new LlmSettings(providers, costs, capture, budget);
     }
 
     /// <summary>

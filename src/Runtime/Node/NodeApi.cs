@@ -181,6 +181,18 @@ public static class NodeApi
         if (run.ChatMode is not null) json["chatmode"] = run.ChatMode;
         json["startedAt"] = run.StartedAt;
         if (run.FinishedAt is { } finished) json["finishedAt"] = finished;
+        if (run.Usage is { } usage)
+        {
+            json["usage"] = new JsonObject
+            {
+                ["llmCalls"] = usage.Calls,
+                ["inputTokens"] = usage.InputTokens,
+                ["outputTokens"] = usage.OutputTokens,
+                ["totalTokens"] = usage.TotalTokens,
+                ["costUsd"] = usage.CostUsd,
+                ["costComplete"] = usage.CostComplete,
+            };
+        }
         return json;
     }
 

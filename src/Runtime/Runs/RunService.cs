@@ -20,7 +20,11 @@ public sealed record RunRequest(string Workflow, JsonNode? Input, string? Sessio
 
 /// <summary>One run as the API reports it.</summary>
 public sealed record RunRecord(string RunId, string Workflow, RunStatus Status, object? Output, WorkflowFailure? Error, string? TraceId,
-    string? Session, string? Persona, string? ChatMode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt);
+    string? Session, string? Persona, string? ChatMode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt)
+{
+    /// <summary>LLM calls, tokens and cost of the finished run (null while it runs).</summary>
+    public RunLlmUsage? Usage { get; init; }
+}
 
 /// <summary>The named workflow is not registered (or its file is invalid).</summary>
 public sealed class WorkflowNotFoundException(string name, IReadOnlyList<string> registered, WorkflowSummary? invalid)
@@ -146,6 +150,7 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
             Error = failure,
             TraceId = result.TraceId,
             FinishedAt = DateTimeOffset.UtcNow,
+            Usage = result.LlmUsage,
         };
         Store.Finished(finished);
         if (started.Session is { } session)

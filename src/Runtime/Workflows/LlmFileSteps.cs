@@ -8,11 +8,11 @@ namespace TtaActors.Runtime.Workflows;
 /// <summary>
 /// The <c>llm:</c> steps of workflow files: the prompt and system templates are rendered from the input and context,
 /// the LLM primitive makes the call (a <c>chat {model}</c> span with usage and cost, a Langfuse generation), and the
-/// step's output is the completion text.
+/// step's output is the completion text. With <c>tools:</c> the step is an agent (see <see cref="FileTools"/>).
 /// </summary>
 public sealed class LlmFileSteps(LlmSettings settings) : ILlmStepFactory
 {
-    public Primitive Create(LlmSpec spec, string name)
+    public Primitive Create(LlmSpec spec, string name, IReadOnlyList<AITool> tools)
     {
         var describe = spec.Describe();
         var prompt = new LambdaPrimitive((input, context, _) =>
@@ -24,7 +24,15 @@ public sealed class LlmFileSteps(LlmSettings settings) : ILlmStepFactory
             return new ValueTask<StepOutcome>(new StepOutcome(new LlmRequest { Messages = messages }));
         }, $"{name}.prompt");
         var chat = settings.Chat(spec.Provider, spec.Model,
-            new LlmStepOptions { Temperature = (float?)spec.Temperature, MaxTokens = spec.MaxTokens }, $"{name}.chat");
+            new LlmStepOptions
+            {
+                Temperature = (float?)spec.Temperature,
+                MaxTokens = spec.MaxTokens,
+                Tools = tools.Count == 0 ? null : tools,
+                MaxIterations = spec.MaxIterations,
+                OnToolError = spec.OnToolError,
+                AgentName = name,
+            }, $"{name}.chat");
         var completion = new LambdaPrimitive((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(
             input is LlmResponse response ? JsonValue.Create(response.Content) : JsonData.ToNode(input))), $"{name}.completion");
         return new SequentialPrimitive([prompt, chat, completion], name);

@@ -49,7 +49,23 @@ public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, 
     double? Temperature, int? MaxTokens) : StepSpec(At, Name)
 {
     public override string Kind => "llm";
+
+    /// <summary>The step's tools; with any, the step is an agent.</summary>
+    public IReadOnlyList<LlmToolSpec> Tools { get; init; } = [];
+
+    /// <summary><c>max_iterations</c>: model calls that may ask for tools (then one more without tools).</summary>
+    public int MaxIterations { get; init; } = Actors.Llm.LlmStepOptions.DefaultMaxIterations;
+
+    /// <summary><c>on_tool_error</c>: <c>report</c> (to the model) or <c>fail</c> (the step).</summary>
+    public Actors.Llm.ToolErrorMode OnToolError { get; init; }
 }
+
+/// <summary>One declared argument of a file tool: the model must send it with this JSON type.</summary>
+public sealed record ToolParameterSpec(string Name, string Type, string? Description, bool Required, IReadOnlyList<string>? Enum);
+
+/// <summary>A tool of an <c>llm:</c> step: an <c>http:</c> call or a registered <c>workflow:</c>, with the arguments the model sends.</summary>
+public sealed record LlmToolSpec(SourceLocation At, string Name, string Description, IReadOnlyList<ToolParameterSpec> Parameters,
+    HttpSpec? Http, string? Workflow);
 
 public sealed record HttpHeaderSpec(string Name, Template Value, SourceLocation At);
 

@@ -9,7 +9,8 @@ namespace TtaActors.Runtime.Workflows;
 /// <summary>Builds the primitive of an <c>llm:</c> step; registered by the LLM integration.</summary>
 public interface ILlmStepFactory
 {
-    Primitive Create(LlmSpec spec, string name);
+    /// <param name="tools">The step's tools, built from <see cref="LlmSpec.Tools"/> (empty: a plain chat step).</param>
+    Primitive Create(LlmSpec spec, string name, IReadOnlyList<Microsoft.Extensions.AI.AITool> tools);
 }
 
 /// <summary>What building file steps needs from the node: outbound HTTP, the environment, and a way to materialise nested graphs.</summary>
@@ -20,6 +21,9 @@ public sealed partial record WorkflowStepServices(
     ILlmStepFactory? Llm = null)
 {
     public WorkflowFileLimits Limits { get; init; } = WorkflowFileLimits.Default;
+
+    /// <summary>Finds a registered workflow by name when a workflow tool is called (null: workflow tools cannot run here).</summary>
+    public Func<string, RegisteredWorkflow?>? FindWorkflow { get; init; }
 }
 
 /// <summary>
@@ -130,7 +134,7 @@ public sealed partial class WorkflowFileBuilder
         }
         try
         {
-            return factory.Create(spec, spec.Name ?? spec.Kind);
+            return factory.Create(spec, spec.Name ?? spec.Kind, spec.Tools.Select(t => FileTools.Create(t, _services)).ToList());
         }
         catch (Exception error) when (error is LlmConfigurationException or ArgumentException)
         {

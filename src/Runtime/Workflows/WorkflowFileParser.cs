@@ -422,7 +422,7 @@ public sealed partial class WorkflowFileParser
 
     private StepSpec? Llm(SourceLocation at, string? name, YamlNode body)
     {
-        var keys = Keys(body, "llm", ["provider", "model", "prompt", "system", "temperature", "max_tokens"]);
+        var keys = Keys(body, "llm", ["provider", "model", "prompt", "system", "temperature", "max_tokens", "tools", "max_iterations", "on_tool_error"]);
         if (keys is null) return null;
         var provider = keys.TryGetValue("provider", out var p) ? String(p, "provider") : null;
         string? model = null;
@@ -451,8 +451,170 @@ public sealed partial class WorkflowFileParser
             maxTokens = Int(mt, "max_tokens", 1, MaxTokens);
             numbersOk &= maxTokens is not null;
         }
-        return !modelOk || !numbersOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens);
+        var maxIterations = Actors.Llm.LlmStepOptions.DefaultMaxIterations;
+        if (keys.TryGetValue("max_iterations", out var mi))
+        {
+            if (Int(mi, "max_iterations", 1, Actors.Llm.LlmStepOptions.MaxIterationsLimit) is { } iterations) maxIterations = iterations;
+            else numbersOk = false;
+        }
+        var onToolError = Actors.Llm.ToolErrorMode.Report;
+        if (keys.TryGetValue("on_tool_error", out var te) && String(te, "on_tool_error") is { } mode)
+        {
+            switch (mode)
+            {
+                case "report": break;
+                case "fail": onToolError = Actors.Llm.ToolErrorMode.Fail; break;
+                default:
+                    Problem(At(te), $"'on_tool_error' must be report (the model is told the tool failed) or fail (the step fails); found '{mode}'.");
+                    numbersOk = false;
+                    break;
+            }
+        }
+        var tools = new List<LlmToolSpec>();
+        if (keys.TryGetValue("tools", out var toolsNode))
+        {
+            if (toolsNode is not YamlSequenceNode { Children.Count: > 0 } toolList)
+            {
+                Problem(At(toolsNode), "'tools:' takes a non-empty list of tools (each with name, description, parameters and http: or workflow:).");
+                numbersOk = false;
+            }
+            else
+            {
+                foreach (var toolNode in toolList.Children)
+                {
+                    if (Tool(toolNode) is { } tool)
+                    {
+                        if (tools.Any(t => t.Name == tool.Name))
+                        {
+                            Problem(tool.At, $"Two tools of this llm step are named '{tool.Name}'; tool names must differ.");
+                            numbersOk = false;
+                        }
+                        else tools.Add(tool);
+                    }
+                    else numbersOk = false;
+                }
+            }
+        }
+        return !modelOk || !numbersOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens)
+        {
+            Tools = tools,
+            MaxIterations = maxIterations,
+            OnToolError = onToolError,
+        };
     }
+
+    private static readonly string[] ToolParameterTypes = ["string", "number", "integer", "boolean"];
+
+    /// <summary>
+    /// One tool of an llm step. Its arguments come from the model, so they are hostile input: only the declared
+    /// parameters are accepted, with their types, and an http tool's URL takes them percent-encoded only (no <c>| raw</c>).
+    /// </summary>
+    private LlmToolSpec? Tool(YamlNode node)
+    {
+        var keys = Keys(node, "a tool", ["name", "description", "parameters", "http", "workflow"]);
+        if (keys is null) return null;
+        var at = At(node);
+        var ok = true;
+        string? name = null;
+        if (!keys.TryGetValue("name", out var nameNode)) Problem(at, "The tool has no 'name:' (what the model calls it).");
+        else if (String(nameNode, "name") is { } nameText)
+        {
+            if (Actors.Llm.LlmToolNames.Problem(nameText) is { } nameProblem) Problem(At(nameNode), nameProblem);
+            else name = nameText;
+        }
+        string? description = null;
+        if (!keys.TryGetValue("description", out var descriptionNode))
+            Problem(at, "The tool has no 'description:' (the model decides from it when to call the tool).");
+        else description = String(descriptionNode, "description");
+
+        var parameters = new List<ToolParameterSpec>();
+        if (keys.TryGetValue("parameters", out var parametersNode))
+        {
+            if (parametersNode is not YamlMappingNode parameterMap)
+            {
+                Problem(At(parametersNode), "'parameters:' must be a mapping from argument name to {type, description, required, enum}.");
+                ok = false;
+            }
+            else
+            {
+                foreach (var (keyNode, valueNode) in parameterMap.Children)
+                {
+                    var parameter = String(keyNode, "parameter name");
+                    if (parameter is not null && !ValidName().IsMatch(parameter))
+                    {
+                        Problem(At(keyNode), $"Parameter name '{parameter}' may only use letters, digits, '.', '_' and '-'.");
+                        parameter = null;
+                    }
+                    var fields = Keys(valueNode, $"parameter '{parameter}'", ["type", "description", "required", "enum"]);
+                    if (parameter is null || fields is null)
+                    {
+                        ok = false;
+                        continue;
+                    }
+                    var type = "string";
+                    if (fields.TryGetValue("type", out var typeNode) && String(typeNode, "type") is { } typeText)
+                    {
+                        if (ToolParameterTypes.Contains(typeText)) type = typeText;
+                        else
+                        {
+                            Problem(At(typeNode), $"Parameter type '{typeText}' is not one of {string.Join(", ", ToolParameterTypes)}.");
+                            ok = false;
+                        }
+                    }
+                    var parameterDescription = fields.TryGetValue("description", out var pd) ? String(pd, "description") : null;
+                    var required = !fields.TryGetValue("required", out var rq) || Bool(rq, "required") != false;
+                    List<string>? values = null;
+                    if (fields.TryGetValue("enum", out var enumNode))
+                    {
+                        if (enumNode is not YamlSequenceNode { Children.Count: > 0 } enumList || type != "string")
+                        {
+                            Problem(At(enumNode), "'enum:' takes a non-empty list of the values a string parameter may have.");
+                            ok = false;
+                        }
+                        else values = enumList.Children.Select(v => String(v, "enum value")).Where(v => v is not null).Select(v => v!).ToList();
+                    }
+                    parameters.Add(new ToolParameterSpec(parameter, type, parameterDescription, required, values));
+                }
+            }
+        }
+
+        HttpSpec? http = null;
+        string? workflow = null;
+        var hasHttp = keys.TryGetValue("http", out var httpNode);
+        var hasWorkflow = keys.TryGetValue("workflow", out var workflowNode);
+        if (hasHttp == hasWorkflow)
+        {
+            Problem(at, $"The tool '{name}' needs exactly one of 'http:' (a request built from the arguments) or 'workflow:' (a registered workflow's name).");
+            ok = false;
+        }
+        else if (hasHttp)
+        {
+            _inTool = true;
+            try
+            {
+                http = Http(At(httpNode!), name, httpNode!) as HttpSpec;
+            }
+            finally
+            {
+                _inTool = false;
+            }
+            ok &= http is not null;
+        }
+        else if (String(workflowNode!, "workflow") is { } workflowName)
+        {
+            if (ValidName().IsMatch(workflowName)) workflow = workflowName;
+            else
+            {
+                Problem(At(workflowNode!), $"'{workflowName}' is not a workflow name (letters, digits, '.', '_' and '-').");
+                ok = false;
+            }
+        }
+        else ok = false;
+        return ok && name is not null && description is not null ? new LlmToolSpec(at, name, description, parameters, http, workflow) : null;
+    }
+
+    /// <summary>True while an http tool is parsed: its URL takes model arguments, so <c>| raw</c> is refused there.</summary>
+    private bool _inTool;
 
     private StepSpec? Http(SourceLocation at, string? name, YamlNode body)
     {
@@ -472,7 +634,8 @@ public sealed partial class WorkflowFileParser
 
         UrlTemplate? url = null;
         if (!keys.TryGetValue("url", out var urlNode)) Problem(at, "The http step has no 'url:'.");
-        else if (String(urlNode, "url") is { } urlText && TemplateOf(urlNode, urlText, allowEnv: false, allowRaw: true) is { } urlTemplate)
+        else if (String(urlNode, "url") is { } urlText && !RawInToolUrl(urlNode, urlText)
+            && TemplateOf(urlNode, urlText, allowEnv: false, allowRaw: true) is { } urlTemplate)
         {
             try
             {
@@ -536,6 +699,21 @@ public sealed partial class WorkflowFileParser
             else ok = false;
         }
         return ok && url is not null ? new HttpSpec(at, name, method, url, headers, requestBody, expect, timeout) : null;
+    }
+
+    private bool RawInToolUrl(YamlNode node, string text)
+    {
+        if (!_inTool || !text.Contains(Template.RawFilter, StringComparison.Ordinal)) return false;
+        try
+        {
+            if (!Template.Parse(text).HasRawPlaceholder) return false;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        Problem(At(node), $"'| {Template.RawFilter}' is not allowed in an http tool's url: its values come from the model, so each is percent-encoded where it goes.");
+        return true;
     }
 
     private StepSpec? Required(Dictionary<string, YamlNode> keys, SourceLocation at, string key, string kind, string what)

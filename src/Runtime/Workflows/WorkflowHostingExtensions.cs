@@ -39,6 +39,8 @@ public static class WorkflowHostingExtensions
                 sp.GetService<ILlmStepFactory>())
             {
                 Capture = sp.GetService<LlmSettings>()?.Capture ?? Telemetry.Llm.CapturePolicy.Default,
+                // Resolved when a workflow tool is called, so files may name workflows loaded after them.
+                FindWorkflow = name => sp.GetRequiredService<WorkflowRegistry>().TryGet(name, out var workflow) ? workflow : null,
             };
         });
         services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Telemetry;
+using TtaActors.Telemetry.Llm;
+
+namespace TtaActors.Actors.Llm;
+
+/// <summary>The LLM calls one step made (each chat call of an agent, and those of the workflows it ran as tools).</summary>
+internal sealed class LlmCallTally
+{
+    private readonly Lock _lock = new();
+    private readonly List<LlmCallOutcome> _outcomes = [];
+    private readonly List<LlmCallRecord> _records = [];
+    private readonly List<(LlmCallOutcome Outcome, Activity? Span)> _calls = [];
+
+    /// <summary>Set by a failing tool when the step fails on tool errors.</summary>
+    public Exception? ToolFailure { get; set; }
+
+    public IReadOnlyList<LlmCallOutcome> Outcomes
+    {
+        get { lock (_lock) return _outcomes.ToList(); }
+    }
+
+    /// <summary>Every call of this step with its <c>chat</c> span, for the one log line each call writes.</summary>
+    public IReadOnlyList<(LlmCallOutcome Outcome, Activity? Span)> Calls
+    {
+        get { lock (_lock) return _calls.ToList(); }
+    }
+
+    public IReadOnlyList<LlmCallRecord> Records
+    {
+        get { lock (_lock) return _records.ToList(); }
+    }
+
+    public void Add(LlmCallOutcome outcome, Activity? span)
+    {
+        lock (_lock)
+        {
+            _outcomes.Add(outcome);
+            _calls.Add((outcome, span));
+            if (outcome.Error is null)
+                _records.Add(new LlmCallRecord(outcome.Provider, outcome.Model, outcome.InputTokens ?? 0, outcome.OutputTokens ?? 0, outcome.Cost?.Total));
+        }
+    }
+
+    public void AddNested(IEnumerable<LlmCallRecord> calls)
+    {
+        lock (_lock) _records.AddRange(calls);
+    }
+
+    public (long Tokens, decimal Cost) Spent()
+    {
+        lock (_lock) return (_records.Sum(r => r.InputTokens + r.OutputTokens), _records.Sum(r => r.CostUsd ?? 0m));
+    }
+}
+
+/// <summary>
+/// Wraps the provider's client for one step execution: before each call it checks the run's budget, then makes the call a
+/// <c>chat {model}</c> client span (under the agent span, or the step's span without tools) with usage and cost, and
+/// records it in the LLM metrics and the step's tally. Under a <see cref="FunctionInvokingChatClient"/> every model call of
+/// the tool loop passes through here.
+/// </summary>
+internal sealed class LlmCallClient(
+    IChatClient inner,
+    LlmPrimitive definition,
+    string workflowName,
+    string stepPath,
+    WorkflowContext context,
+    ActivityContext parent,
+    LlmCallTally tally) : DelegatingChatClient(inner)
+{
+    private readonly LlmClient _client = definition.Client;
+
+    public TimeSpan? FirstToken { get; private set; }
+
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+        CheckBudget(list);
+        var (span, started) = Start(list);
+        ChatResponse? response = null;
+        Exception? error = null;
+        try
+        {
+            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch (Exception failure)
+        {
+            error = failure;
+            throw;
+        }
+        finally
+        {
+            End(span, started, response, error, null, null);
+        }
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+        CheckBudget(list);
+        var (span, started) = Start(list);
+        var updates = new List<ChatResponseUpdate>();
+        TimeSpan? firstToken = null;
+        DateTimeOffset? firstTokenAt = null;
+        Exception? error = null;
+        var stream = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                ChatResponseUpdate update;
+                try
+                {
+                    if (!await stream.MoveNextAsync().ConfigureAwait(false)) break;
+                    update = stream.Current;
+                }
+                catch (Exception failure)
+                {
+                    error = failure;
+                    throw;
+                }
+                if (firstToken is null && !string.IsNullOrEmpty(update.Text))
+                {
+                    firstToken = Stopwatch.GetElapsedTime(started);
+                    firstTokenAt = DateTimeOffset.UtcNow;
+                    FirstToken ??= firstToken;
+                }
+                updates.Add(update);
+                yield return update;
+            }
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            End(span, started, error is null ? updates.ToChatResponse() : null, error, firstToken, firstTokenAt);
+        }
+    }
+
+    private void CheckBudget(IReadOnlyList<ChatMessage> messages)
+    {
+        var budget = definition.Budget;
+        if (budget.IsNone) return;
+        var before = context.LlmCalls;
+        var (tokens, cost) = tally.Spent();
+        var spent = (tokens + before.Sum(c => c.InputTokens + c.OutputTokens), cost + before.Sum(c => c.CostUsd ?? 0m));
+        long input = OfflineChatClient.CountInputTokens(messages);
+        long output = definition.Options.MaxTokens ?? 0;
+        var estimate = definition.Costs.Cost(_client.Model, input, output)?.Total;
+        LlmBudgetCheck.Check(budget, stepPath, _client.Model, spent, input, output, estimate);
+    }
+
+    private (Activity? Span, long Started) Start(IReadOnlyList<ChatMessage> messages)
+    {
+        var span = LlmCallTelemetry.StartChatSpan(_client.Provider, _client.Model, parent, definition.Options.Temperature, definition.Options.MaxTokens);
+        if (span is { IsAllDataRequested: true })
+        {
+            PrimitiveTelemetry.TagLangfuseTrace(span, workflowName, context);
+            if (Render(messages, definition.Capture) is { } input) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+        }
+        return (span, Stopwatch.GetTimestamp());
+    }
+
+    private void End(Activity? span, long started, ChatResponse? response, Exception? error, TimeSpan? firstToken, DateTimeOffset? firstTokenAt)
+    {
+        var usage = response?.Usage;
+        var responseModel = response?.ModelId;
+        var cost = usage is { InputTokenCount: { } input, OutputTokenCount: { } output }
+            ? definition.Costs.Cost(responseModel ?? _client.Model, input, output, usage.CachedInputTokenCount ?? 0)
+            : null;
+        var outcome = new LlmCallOutcome
+        {
+            Provider = _client.Provider,
+            RequestModel = _client.Model,
+            ResponseModel = responseModel,
+            ResponseId = response?.ResponseId,
+            InputTokens = usage?.InputTokenCount,
+            OutputTokens = usage?.OutputTokenCount,
+            CachedInputTokens = usage?.CachedInputTokenCount,
+            FinishReason = response?.FinishReason?.Value,
+            Cost = cost,
+            DurationSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+            TimeToFirstTokenSeconds = firstToken?.TotalSeconds,
+            FirstTokenAt = firstTokenAt,
+            Output = response is null ? null : OutputText(response),
+            Error = error,
+        };
+        if (span is not null) LlmCallTelemetry.EndChatSpan(span, outcome, definition.Capture);
+        LlmCallTelemetry.RecordMetrics(outcome, context.Persona, context.Workspace);
+        tally.Add(outcome, span);
+    }
+
+    /// <summary>The completion as recorded: its text, or the tool calls the model asked for when it wrote none.</summary>
+    private static string OutputText(ChatResponse response)
+    {
+        if (!string.IsNullOrEmpty(response.Text)) return response.Text;
+        var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+        return calls.Count == 0 ? response.Text : JsonSerializer.Serialize(calls.Select(ToolCallJson));
+    }
+
+    /// <summary>
+    /// The conversation as Langfuse shows chat input: a JSON array of role and content (OpenAI's shape, with
+    /// <c>tool_calls</c> and <c>tool_call_id</c> for tool turns), each text captured per policy.
+    /// </summary>
+    internal static string? Render(IReadOnlyList<ChatMessage> messages, CapturePolicy capture)
+    {
+        if (!capture.Enabled) return null;
+        var items = new List<Dictionary<string, object?>>();
+        foreach (var message in messages)
+        {
+            var results = message.Contents.OfType<FunctionResultContent>().ToList();
+            if (results.Count > 0)
+            {
+                foreach (var result in results)
+                {
+                    items.Add(new Dictionary<string, object?>
+                    {
+                        ["role"] = "tool",
+                        ["tool_call_id"] = result.CallId,
+                        ["content"] = capture.Apply(ResultText(result.Result)),
+                    });
+                }
+                continue;
+            }
+            var item = new Dictionary<string, object?> { ["role"] = message.Role.Value, ["content"] = capture.Apply(message.Text) };
+            var calls = message.Contents.OfType<FunctionCallContent>().ToList();
+            if (calls.Count > 0) item["tool_calls"] = calls.Select(c => ToolCallJson(c, capture)).ToList();
+            items.Add(item);
+        }
+        // Each content is already truncated and redacted; the policy must not cut the JSON itself.
+        return JsonSerializer.Serialize(items);
+    }
+
+    private static Dictionary<string, object?> ToolCallJson(FunctionCallContent call) => ToolCallJson(call, null);
+
+    private static Dictionary<string, object?> ToolCallJson(FunctionCallContent call, CapturePolicy? capture)
+    {
+        var arguments = call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions);
+        return new Dictionary<string, object?>
+        {
+            ["id"] = call.CallId,
+            ["type"] = "function",
+            ["function"] = new Dictionary<string, object?> { ["name"] = call.Name, ["arguments"] = capture is null ? arguments : capture.Apply(arguments) },
+        };
+    }
+
+    internal static string? ResultText(object? result) => result switch
+    {
+        null => null,
+        string text => text,
+        JsonElement { ValueKind: JsonValueKind.String } element => element.GetString(),
+        _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
+    };
+}
