@@ -92,6 +92,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Command<WaitExpired>(OnWaitExpired);
         Command<PollTick>(_ => ExpireReaders());
         Command<PassivateNowMessage>(_ => PassivateNow());
+        Command<CatalogCheck>(_ => Recovered());
     }
 
     public override string PersistenceId { get; }
@@ -147,6 +148,12 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             SchedulePassivation();
             return;
         }
+        if (!_catalog.Ready)
+        {
+            // The node is still loading its workflows; the run goes on once it has them.
+            Timers.StartSingleTimer("catalog", CatalogCheck.Instance, TimeSpan.FromMilliseconds(500));
+            return;
+        }
         _definition = _catalog.Find(_start.Workflow);
         if (_definition is null)
         {
@@ -186,6 +193,13 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         if (_start is not null)
         {
             Answer(new Refused(_runId, DurableRefusalCodes.AlreadyStarted, $"Durable run {_runId} has already started."));
+            return;
+        }
+        if (!_catalog.Ready)
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.NotReady,
+                $"The node that hosts run {_runId} is still loading its workflows; start the run again in a moment."));
+            PassivateNow();
             return;
         }
         _definition = _catalog.Find(start.Workflow);
@@ -564,6 +578,11 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private sealed class PollTick
     {
         public static readonly PollTick Instance = new();
+    }
+
+    private sealed class CatalogCheck
+    {
+        public static readonly CatalogCheck Instance = new();
     }
 
     private sealed class PassivateNowMessage

@@ -85,6 +85,7 @@ public static class DurableRefusalCodes
     public const string NotAwaited = "not-awaited";
     public const string UnknownWorkflow = "unknown-workflow";
     public const string JournalUnavailable = "journal-unavailable";
+    public const string NotReady = "not-ready";
 }
 
 /// <summary>A durable run refused a command (see <see cref="DurableRefusalCodes"/>).</summary>

@@ -107,6 +107,9 @@ public sealed class DurableWorkflowDefinition
 /// <summary>Finds the durable definition of a workflow by name on this node.</summary>
 public interface IDurableWorkflowCatalog
 {
+    /// <summary>False while the node is still loading its workflows: recovered runs wait, starts are refused.</summary>
+    bool Ready { get; }
+
     DurableWorkflowDefinition? Find(string workflow);
 }
 

@@ -95,6 +95,7 @@ public sealed class WorkflowFileBuilder
         SetSpec s => Leaf(s, (input, context) => s.Value.Render(new TemplateScope(input, context), s.Describe())),
         HttpSpec h => new LambdaPrimitive(new HttpStep(h, _services.Http, _services.Environment).ExecuteAsync, h.Name ?? h.Kind),
         LlmSpec l => Llm(l),
+        WaitSpec w => DurableFileSteps.Wait(w, Step),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.GetType().Name, "Unknown step spec."),
     };
 
