@@ -104,10 +104,10 @@ public static class DurableRunsApi
                 text.Append("id: ").Append(item.Id).Append('\n').Append("data: ").Append(item.Json).Append("\n\n");
                 after = item.Id;
             }
+            if (events.Finished && events.Items.Count == 0) return;
             if (events.Items.Count == 0) text.Append(": keep-alive\n\n");
             await body.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), http.RequestAborted);
             await body.FlushAsync(http.RequestAborted);
-            if (events.Finished && events.Items.Count == 0) return;
             try
             {
                 events = await durable.EventsAsync(id, after, 200, events.Finished ? TimeSpan.Zero : EventPollWait);
