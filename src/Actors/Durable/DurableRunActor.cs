@@ -346,7 +346,15 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
                 return;
             }
             var key = DurableRunContext.KeyOf(_runId, step.Path, 1);
-            Record(new StepStarted(step.Index, step.Path, key, 1, Now()), () => Execute(step, step.Graph!, step.Path));
+            // The step does not wait for its start to be stored: the journal keeps the order (its completion is written
+            // after it), and a step lost before its start was stored is executed again on resume all the same.
+            var stepStarted = new StepStarted(step.Index, step.Path, key, 1, Now());
+            PersistAsync(stepStarted, _ =>
+            {
+                Apply(stepStarted, LastSequenceNr);
+                AnswerReaders();
+            });
+            Execute(step, step.Graph!, step.Path);
         }
         catch (Exception error)
         {
@@ -358,7 +366,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     {
         var key = DurableRunContext.KeyOf(_runId, path, 1);
         var dispatched = _context.CreateChild().WithMetadata(DurableRunContext.IdempotencyKeyMetadata, key);
-        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index);
+        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + 1;
         var previous = Activity.Current;
         var span = StartSpan("durable.step " + path, span =>
         {
