@@ -7,6 +7,7 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(SessionsCommand.Create());
+root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 
 var parse = root.Parse(args);

@@ -45,6 +45,7 @@ public static class TtaClusterHostingExtensions
         return ConfigurationFactory.ParseString($"""
                 akka.persistence.journal.sql.connection-string = {connection}
                 akka.persistence.snapshot-store.sql.connection-string = {connection}
+                akka.persistence.query.journal.sql.connection-string = {connection}
                 """)
             .WithFallback(HoconFiles.Load(options.Journal == JournalProvider.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf"))
             .WithFallback(HoconFiles.Load("serialization.conf"));

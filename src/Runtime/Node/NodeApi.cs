@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Actors.Sessions;
+using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Runs;
 using TtaActors.Runtime.Workflows;
 
@@ -43,8 +44,11 @@ public static class NodeApi
         if (apiToken is not null) app.Use(BearerCheck(apiToken));
 
         app.MapPost("/runs", PostRunAsync);
-        app.MapGet("/runs/{id}", (string id, RunService runs) =>
-            runs.Get(id) is { } run ? Results.Json(RunJson(run.Record, run.Output), JsonData.OutputDocument) : Problem(404, "run-not-found", "Run not found",
+        app.MapDurableRunsApi();
+        app.MapGet("/runs/{id}", async (string id, RunService runs, HttpContext http) =>
+            runs.Get(id) is { } run ? Results.Json(RunJson(run.Record, run.Output), JsonData.OutputDocument)
+            : await DurableRunsApi.FindAsync(http.RequestServices, id) is { } durable ? Results.Json(durable, JsonData.OutputDocument)
+            : Problem(404, "run-not-found", "Run not found",
                 $"No run '{PersonaNames.Printable(id.Length > 64 ? id[..64] + "..." : id)}' on this node: runs are kept while they fit in " +
                 $"{runs.Store.Limits.MaxRuns} runs and {runs.Store.Limits.MaxBytes} bytes (TTA_RUN_STORE_MAX_RUNS, TTA_RUN_STORE_MAX_BYTES), the oldest go first."));
         app.MapGet("/sessions", (SessionDirectory directory) => Results.Json(new JsonObject

@@ -10,6 +10,7 @@ using OpenTelemetry.Trace;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Demo;
+using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
@@ -47,14 +48,16 @@ public static class NodeHost
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         var cluster = options.ToClusterOptions();
+        var durableWorkflows = new DurableWorkflowCatalog();
         builder.Services.AddTtaActors(options.Runtime, akka: akka =>
         {
-            akka.WithTtaCluster(cluster).WithPersonaSessions(cluster);
+            akka.WithTtaCluster(cluster).WithPersonaSessions(cluster).WithDurableRuns(cluster, durableWorkflows);
             // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options
             // and TTA_HOCON win over the shipped files.
             akka.AddHocon(hocon.Effective, HoconAddMode.Prepend);
         });
         builder.Services.AddPersonaSessions();
+        builder.Services.AddDurableRuns(durableWorkflows);
         builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
         builder.Services.AddSingleton<SessionDirectory>();
         builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
@@ -77,6 +80,12 @@ public static class NodeHost
         RegisterCodeWorkflows(registry);
         var loaded = options.WorkflowsDirectory is { } directory ? registry.LoadDirectory(directory) : [];
         services.GetRequiredService<WorkflowsLoadedReadiness>().MarkLoaded();
+        if (services.GetService<DurableWorkflowCatalog>() is { } durable)
+        {
+            durable.Attach(registry);
+            DurableRunRecovery.Start(services.GetRequiredService<Akka.Actor.ActorSystem>(), services.GetRequiredService<DurableRuns>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("TtaActors.DurableRuns"));
+        }
         return loaded;
     }
 

@@ -42,6 +42,7 @@ public static partial class NodeProblems
             RefusalCodes.JournalUnavailable => new(503, "journal-unavailable", "Session journal unavailable", refused.Message),
             _ => new(500, "session-fault", "Session fault", refused.Message),
         },
+        Actors.Durable.DurableRunRefusedException refused => Durable.DurableRunsApi.Problem(refused),
         TimeoutException timeout => new(503, "session-unavailable", "Session unavailable", timeout.Message),
         MalformedBodyException body => new(400, "malformed-body", "Malformed request body", body.Message, BodyLocation(body)),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new(413, "body-too-large", "Request body too large",

@@ -11,6 +11,8 @@ namespace TtaActors.Runtime.Runs;
 public enum RunStatus
 {
     Running,
+    /// <summary>A durable run paused for a signal (an approval).</summary>
+    Waiting,
     Succeeded,
     Failed,
 }
@@ -58,7 +60,7 @@ public sealed class InvalidFieldException(string field, string message) : Argume
 /// Starts runs of registered workflows, in a session when asked, and keeps the latest runs for
 /// <c>GET /runs/{id}</c> in a <see cref="RunStore"/> bounded by count and bytes, so memory stays flat on a busy node.
 /// </summary>
-public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessions, TtaRuntimeOptions runtime)
+public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessions sessions, TtaRuntimeOptions runtime)
 {
     /// <summary>The deadline of each run; null lets runs take as long as they take.</summary>
     public TimeSpan? RunTimeout { get; init; }
@@ -92,6 +94,7 @@ public sealed class RunService(WorkflowRegistry registry, IPersonaSessions sessi
         var runId = RunId.New();
         var context = WorkflowContext.Create(workflowId: workflow.Name, persona: request.Persona, chatMode: request.ChatMode,
             workspace: runtime.ServiceName);
+        if (workflow.Durable is not null) return await StartDurableAsync(workflow, input, context, runId, request);
         if (request.Session is { } session)
         {
             if (request.Persona is { } persona) await sessions.SwitchPersonaAsync(session, persona, request.ChatMode, cancellation);

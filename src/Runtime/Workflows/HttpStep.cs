@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TtaActors.Actors.Context;
+using TtaActors.Actors.Durable;
 using TtaActors.Actors.Primitives;
 
 namespace TtaActors.Runtime.Workflows;
@@ -18,6 +19,7 @@ public sealed class HttpStepException(string message, HttpStatusCode status) : H
 internal sealed class HttpStep(HttpSpec spec, HttpClient http, Func<string, string?> environment)
 {
     private const int ErrorBodyChars = 200;
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
     private readonly string _describe = spec.Describe();
 
     public async ValueTask<StepOutcome> ExecuteAsync(object? input, WorkflowContext context, CancellationToken cancellation)
@@ -47,6 +49,10 @@ internal sealed class HttpStep(HttpSpec spec, HttpClient http, Func<string, stri
                 else throw new InvalidOperationException($"Header '{header.Name}' of the {_describe} cannot be sent on this request.");
             }
         }
+
+        // A durable run's step sends the same key when it is executed again after a resume, so the server can dedupe it.
+        if (context.IdempotencyKey() is { } idempotencyKey && !request.Headers.Contains(IdempotencyKeyHeader))
+            request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, idempotencyKey);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));

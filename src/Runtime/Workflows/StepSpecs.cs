@@ -3,7 +3,11 @@ using TtaActors.Actors.Primitives;
 namespace TtaActors.Runtime.Workflows;
 
 /// <summary>A parsed workflow file: its name, description and the step tree, each step with its location.</summary>
-public sealed record WorkflowDocument(string Name, string? Description, StepSpec Root, string File);
+public sealed record WorkflowDocument(string Name, string? Description, StepSpec Root, string File)
+{
+    /// <summary><c>durability: none | steps</c> (default none).</summary>
+    public Actors.Durable.WorkflowDurability Durability { get; init; }
+}
 
 /// <summary>One step of a workflow file, as parsed and checked, before it becomes a primitive.</summary>
 public abstract record StepSpec(SourceLocation At, string? Name)

@@ -101,6 +101,7 @@ public sealed partial class WorkflowFileBuilder
         LlmSpec l => Llm(l),
         SupabaseStepSpec s => Supabase(s),
         E2BStepSpec e => E2B(e),
+        WaitSpec w => DurableFileSteps.Wait(w, Step),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.GetType().Name, "Unknown step spec."),
     };
 

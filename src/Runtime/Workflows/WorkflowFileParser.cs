@@ -16,7 +16,7 @@ namespace TtaActors.Runtime.Workflows;
 public sealed partial class WorkflowFileParser
 {
     public static readonly IReadOnlyList<string> StepKinds =
-        ["template", "set", "http", "llm", "parallel", "router", "retry", "fallback", "timeout", "supabase", "e2b"];
+        ["template", "set", "http", "llm", "parallel", "router", "retry", "fallback", "timeout", "supabase", "e2b", "approval", "wait"];
 
     private static readonly string[] HttpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -101,16 +101,18 @@ public sealed partial class WorkflowFileParser
         var root = stream.Documents[0].RootNode;
         var name = defaultName;
         string? description = null;
+        var durability = Actors.Durable.WorkflowDurability.None;
         StepSpec? steps;
         if (root is YamlMappingNode mapping && !StepKinds.Any(k => mapping.Children.ContainsKey(new YamlScalarNode(k))))
         {
-            var keys = Keys(mapping, "the workflow", ["name", "description", "steps"])!;
+            var keys = Keys(mapping, "the workflow", ["name", "description", "steps", "durability"])!;
             if (keys.TryGetValue("name", out var nameNode) && String(nameNode, "name") is { } given)
             {
                 if (ValidName().IsMatch(given)) name = given;
                 else Problem(At(nameNode), $"Workflow name '{given}' may only use letters, digits, '.', '_' and '-'.");
             }
             if (keys.TryGetValue("description", out var descriptionNode)) description = String(descriptionNode, "description");
+            if (keys.TryGetValue("durability", out var durabilityNode)) durability = Durability(durabilityNode);
             steps = keys.TryGetValue("steps", out var stepsNode)
                 ? Step(stepsNode)
                 : Missing<StepSpec>(mapping, "The workflow has no 'steps:'.");
@@ -123,7 +125,8 @@ public sealed partial class WorkflowFileParser
         if (!ValidName().IsMatch(name))
             Problem(new SourceLocation(_file, 1, 1),
                 $"The file name gives the workflow name '{name}', which may only use letters, digits, '.', '_' and '-'; rename the file or set 'name:'.");
-        return steps is null ? null : new WorkflowDocument(name, description, steps, _file);
+        if (steps is not null) CheckWaits(steps, durability);
+        return steps is null ? null : new WorkflowDocument(name, description, steps, _file) { Durability = durability };
     }
 
     /// <summary>What an anchor stands for wherever an alias repeats it: its nodes and the levels of nesting it adds.</summary>
@@ -310,6 +313,7 @@ public sealed partial class WorkflowFileParser
             "fallback" => Fallback(at, name, body),
             "supabase" => Supabase(at, name, body),
             "e2b" => E2B(at, name, body),
+            "approval" or "wait" => Wait(kind, at, name, body),
             _ => Timeout(at, name, body),
         };
     }

@@ -52,6 +52,7 @@ public static class WorkflowHostingExtensions
             RunTimeout = runTimeout,
             Stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
             Store = new RunStore(sp.GetService<RunStoreLimits>() ?? new RunStoreLimits()),
+            Durable = sp.GetService<Durable.DurableRuns>(),
         });
         return services;
     }

@@ -1,12 +1,17 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using TtaActors.Actors.Durable;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Primitives;
 
 namespace TtaActors.Runtime.Workflows;
 
 /// <summary>A workflow a node can run: materialised once, run through its graph like any other.</summary>
-public sealed record RegisteredWorkflow(string Name, string Source, string? Description, WorkflowGraph Graph, Func<JsonNode?, object?> AdaptInput);
+public sealed record RegisteredWorkflow(string Name, string Source, string? Description, WorkflowGraph Graph, Func<JsonNode?, object?> AdaptInput)
+{
+    /// <summary>The workflow's top-level steps as durable runs execute them; null for in-memory workflows (durability none).</summary>
+    public DurableWorkflowDefinition? Durable { get; init; }
+}
 
 /// <summary>A workflow as <c>GET /workflows</c> lists it; an invalid file shows its problems.</summary>
 public sealed record WorkflowSummary(string Name, string Source, string? Description, bool Valid, IReadOnlyList<WorkflowProblem> Problems);
@@ -23,10 +28,22 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
     private readonly ConcurrentDictionary<string, WorkflowSummary> _invalid = new(StringComparer.Ordinal);
 
     /// <summary>Registers a workflow built in code; <paramref name="adaptInput"/> turns the JSON input of the API into what its first step takes.</summary>
-    public RegisteredWorkflow Register(string name, Primitive definition, Func<JsonNode?, object?>? adaptInput = null, string? description = null)
+    /// <param name="durability">
+    /// <see cref="WorkflowDurability.Steps"/> makes every run a journaled, resumable entity (needs a node: cluster sharding
+    /// and a journal); <paramref name="definitionVersion"/> then names the definition's version (default: the hash of the
+    /// primitive tree), which a resumed run must still match.
+    /// </param>
+    public RegisteredWorkflow Register(string name, Primitive definition, Func<JsonNode?, object?>? adaptInput = null, string? description = null,
+        WorkflowDurability durability = WorkflowDurability.None, string? definitionVersion = null)
     {
         if (_workflows.ContainsKey(name)) throw new InvalidOperationException($"A workflow named '{name}' is already registered.");
-        var workflow = new RegisteredWorkflow(name, CodeSource, description, services.Materialize(definition, name), adaptInput ?? (input => input));
+        var workflow = new RegisteredWorkflow(name, CodeSource, description, services.Materialize(definition, name), adaptInput ?? (input => input))
+        {
+            Durable = durability == WorkflowDurability.Steps
+                ? DurableWorkflowDefinition.Create(name, definition, services.Materialize,
+                    definitionVersion is null ? null : DurableWorkflowDefinition.TextHash(definitionVersion))
+                : null,
+        };
         _workflows[name] = workflow;
         return workflow;
     }
@@ -47,7 +64,10 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
         {
             throw new WorkflowFileException(full, [new WorkflowProblem(new SourceLocation(full, 1, 1), $"The workflow cannot be started: {error.Message}")]);
         }
-        var workflow = new RegisteredWorkflow(document.Name, full, document.Description, graph, input => input);
+        var workflow = new RegisteredWorkflow(document.Name, full, document.Description, graph, input => input)
+        {
+            Durable = DurableFileSteps.Definition(document, root, services, full),
+        };
         _workflows[document.Name] = workflow;
         _invalid.TryRemove(full, out _);
         return workflow;

@@ -8,6 +8,7 @@ public static class ScenarioCatalog
     public static IReadOnlyList<IScenario> All { get; } =
     [
         new Seq10Scenario(),
+        new Seq10DurableScenario(),
         new Fanout100Scenario(),
         new RetryScenario(),
         new TelemetryScenario(soak: false),

@@ -1,0 +1,600 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Execution;
+using TtaActors.Telemetry;
+using static TtaActors.Actors.Durable.DurableRunCommands;
+using static TtaActors.Actors.Durable.DurableRunEvents;
+using static TtaActors.Actors.Durable.DurableRunReplies;
+
+namespace TtaActors.Actors.Durable;
+
+/// <summary>Settings shared by every durable run entity of a node.</summary>
+public sealed record DurableRunSettings
+{
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>How long a finished run stays in memory for readers of its events before it passivates.</summary>
+    public TimeSpan KeepFinished { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What the entity sends its parent to leave memory (the shard's <c>Passivate</c>); null for an entity without a shard,
+    /// which stops itself.
+    /// </summary>
+    public object? PassivateMessage { get; init; }
+
+    /// <summary>The deadline of each step's execution; null takes the step graph's default deadline.</summary>
+    public TimeSpan? StepTimeout { get; init; }
+}
+
+/// <summary>
+/// One durable run, event-sourced and sharded by run id. It journals its start (input, context, trace parent, definition
+/// hash), each top-level step's start and completion (output and context records), waits, signals and its outcome, and
+/// executes the next step only after the previous completion is in the journal. Recovered on any node, it goes on from
+/// the first step not completed: completed steps are never executed again, a step in flight is executed again with the
+/// same idempotency key.
+/// </summary>
+public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
+{
+    public const string PersistenceIdPrefix = "durable-run-";
+
+    /// <summary>The journal tag of lifecycle events (start, wait, signal, outcome): what <c>GET /runs?status=</c> and recovery read.</summary>
+    public const string LifecycleTag = "tta-durable-run";
+
+    private const string WaitTimer = "wait";
+    private const string PollTimer = "poll";
+    private const string PassivateTimer = "passivate";
+
+    private readonly string _runId;
+    private readonly IDurableWorkflowCatalog _catalog;
+    private readonly DurableRunSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<(long Id, IEvent Event)> _events = [];
+    private readonly HashSet<string> _signalIds = new(StringComparer.Ordinal);
+    private readonly List<(IActorRef Reader, GetEvents Request, DateTimeOffset Until)> _readers = [];
+
+    private RunStarted? _start;
+    private DurableWorkflowDefinition? _definition;
+    private WorkflowContext _context = WorkflowContext.Create();
+    private object? _lastOutput;
+    private TypedJson? _lastOutputJson;
+    private int _completed;
+    private WaitStarted? _waiting;
+    private bool _timedOut;
+    private IEvent? _end;
+    private IActorRef? _starter;
+    private bool _stepInFlight;
+    private long _executing;
+
+    public DurableRunActor(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings)
+    {
+        _runId = runId;
+        _catalog = catalog;
+        _settings = settings;
+        PersistenceId = PersistenceIdPrefix + runId;
+
+        Recover<IEvent>(e => Apply(e, LastSequenceNr));
+        Recover<RecoveryCompleted>(_ => Recovered());
+
+        Command<Start>(Begin);
+        Command<Get>(_ => Answer(View()));
+        Command<Signal>(OnSignal);
+        Command<GetEvents>(OnGetEvents);
+        Command<Wake>(_ =>
+        {
+            if (_start is null) PassivateNow();
+        });
+        Command<StepDone>(OnStepDone);
+        Command<WaitExpired>(OnWaitExpired);
+        Command<PollTick>(_ => ExpireReaders());
+        Command<PassivateNowMessage>(_ => PassivateNow());
+        Command<CatalogCheck>(_ => Recovered());
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings? settings = null) =>
+        Akka.Actor.Props.Create(() => new DurableRunActor(runId, catalog, settings ?? new DurableRunSettings()));
+
+    private DateTimeOffset Now() => _settings.Time.GetUtcNow();
+
+    // ---- state -------------------------------------------------------------------------------------------------------
+
+    private void Apply(IEvent @event, long sequenceNr)
+    {
+        switch (@event)
+        {
+            case RunStarted started:
+                _start = started;
+                _context = DurableJson.Context(started.ContextJson);
+                _lastOutputJson = started.Input;
+                _lastOutput = DurableJson.Read(started.Input);
+                break;
+            case StepCompleted step:
+                _completed = step.Index + 1;
+                _lastOutputJson = step.Output;
+                _lastOutput = DurableJson.Read(step.Output);
+                _context = DurableJson.Context(step.ContextJson);
+                _waiting = null;
+                _timedOut = false;
+                break;
+            case WaitStarted wait:
+                _waiting = wait;
+                break;
+            case SignalReceived signal:
+                _signalIds.Add(signal.SignalId);
+                break;
+            case WaitTimedOut:
+                _timedOut = true;
+                break;
+            case RunSucceeded or RunFailed:
+                _end = @event;
+                break;
+        }
+        _events.Add((sequenceNr, @event));
+    }
+
+    private void Recovered()
+    {
+        if (_start is null) return;
+        if (_end is not null)
+        {
+            SchedulePassivation();
+            return;
+        }
+        if (!_catalog.Ready)
+        {
+            // The node is still loading its workflows; the run goes on once it has them.
+            Timers.StartSingleTimer("catalog", CatalogCheck.Instance, TimeSpan.FromMilliseconds(500));
+            return;
+        }
+        _definition = _catalog.Find(_start.Workflow);
+        if (_definition is null)
+        {
+            Fail(_start.Workflow, new InvalidOperationException(
+                $"Durable run {_runId} of workflow '{_start.Workflow}' cannot be resumed on this node: no durable workflow of that name is " +
+                "registered here. Load the same workflows on every node."));
+            return;
+        }
+        if (_definition.Hash != _start.DefinitionHash)
+        {
+            Fail(_start.Workflow, new DefinitionChangedException(_start.Workflow, _start.DefinitionHash, _definition.Hash));
+            return;
+        }
+        _log.Info("Durable run {0} of '{1}' resumed at step {2} of {3}", _runId, _start.Workflow, _completed, _definition.Steps.Count);
+        Continue();
+    }
+
+    /// <summary>Journals the event (tagged when it is a lifecycle event), then applies it, tells readers, and goes on.</summary>
+    private void Record(IEvent @event, Action? then = null)
+    {
+        object stored = @event is RunStarted or WaitStarted or SignalReceived or RunSucceeded or RunFailed
+            ? new Tagged(@event, [LifecycleTag])
+            : @event;
+        Persist(stored, _ =>
+        {
+            Apply(@event, LastSequenceNr);
+            AnswerReaders();
+            if (_end is not null) Finished();
+            then?.Invoke();
+        });
+    }
+
+    // ---- commands ----------------------------------------------------------------------------------------------------
+
+    private void Begin(Start start)
+    {
+        if (_start is not null)
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.AlreadyStarted, $"Durable run {_runId} has already started."));
+            return;
+        }
+        if (!_catalog.Ready)
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.NotReady,
+                $"The node that hosts run {_runId} is still loading its workflows; start the run again in a moment."));
+            PassivateNow();
+            return;
+        }
+        _definition = _catalog.Find(start.Workflow);
+        if (_definition is null)
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.UnknownWorkflow,
+                $"No durable workflow '{start.Workflow}' is registered on the node that hosts run {_runId}; load the same workflows on every node."));
+            PassivateNow();
+            return;
+        }
+        _starter = Sender;
+        var started = new RunStarted(_runId, start.Workflow, _definition.Hash, start.Input, start.ContextJson, start.TraceParent, start.TraceState,
+            start.Persona, start.ChatMode, Now());
+        Record(started, () =>
+        {
+            _starter?.Tell(View());
+            _starter = null;
+            Continue();
+        });
+    }
+
+    private void OnSignal(Signal signal)
+    {
+        if (_start is null)
+        {
+            Answer(NotFound());
+            return;
+        }
+        if (_signalIds.Contains(signal.SignalId))
+        {
+            Answer(new SignalAccepted(_runId, signal.Name, signal.SignalId, Duplicate: true));
+            return;
+        }
+        if (_end is not null)
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.Finished, $"Run {_runId} has finished ({StatusOf()}); it takes no more signals."));
+            return;
+        }
+        var awaited = Awaited();
+        if (!awaited.Contains(signal.Name))
+        {
+            Answer(new Refused(_runId, DurableRefusalCodes.NotAwaited, awaited.Count == 0
+                ? $"Run {_runId} is not waiting for a signal now (it is {StatusOf()}); signal '{signal.Name}' was not taken."
+                : $"Run {_runId} is not waiting for signal '{signal.Name}'; it waits for {string.Join(", ", awaited)}.", awaited));
+            return;
+        }
+        var wait = _waiting!;
+        var step = _definition!.Steps[wait.Index];
+        var reply = Sender;
+        Timers.Cancel(WaitTimer);
+        var received = new SignalReceived(wait.Index, signal.Name, signal.SignalId, signal.PayloadJson, Now());
+        Record(received, () =>
+        {
+            reply.Tell(new SignalAccepted(_runId, signal.Name, signal.SignalId, Duplicate: false));
+            var output = signal.PayloadJson is null ? null : new TypedJson(typeof(System.Text.Json.Nodes.JsonNode).AssemblyQualifiedName!, signal.PayloadJson);
+            Signalled(step, received);
+            Record(new StepCompleted(wait.Index, step.Path, output, DurableJson.Context(_context), (received.At - wait.At).TotalMilliseconds, Now()),
+                Continue);
+        });
+    }
+
+    private void OnGetEvents(GetEvents request)
+    {
+        if (_start is null)
+        {
+            Answer(NotFound());
+            return;
+        }
+        var items = EventsAfter(request.After, request.Max);
+        if (items.Count > 0 || _end is not null || request.WaitMs <= 0)
+        {
+            Answer(new Events(_runId, items, _end is not null));
+            return;
+        }
+        _readers.Add((Sender, request, Now() + TimeSpan.FromMilliseconds(Math.Min(request.WaitMs, 60_000))));
+        if (!Timers.IsTimerActive(PollTimer)) Timers.StartPeriodicTimer(PollTimer, PollTick.Instance, TimeSpan.FromMilliseconds(500));
+    }
+
+    private List<Event> EventsAfter(long after, int max)
+    {
+        var items = new List<Event>();
+        var threadId = _runId;
+        foreach (var (id, @event) in _events)
+        {
+            if (id <= after) continue;
+            if (items.Count >= Math.Clamp(max, 1, 1000)) break;
+            items.Add(new Event(id, AgUiEvents.ToJson(@event, _runId, threadId).ToJsonString()));
+        }
+        return items;
+    }
+
+    private void AnswerReaders()
+    {
+        if (_readers.Count == 0) return;
+        foreach (var (reader, request, _) in _readers)
+            reader.Tell(new Events(_runId, EventsAfter(request.After, request.Max), _end is not null));
+        _readers.Clear();
+        Timers.Cancel(PollTimer);
+    }
+
+    private void ExpireReaders()
+    {
+        var now = Now();
+        for (var i = _readers.Count - 1; i >= 0; i--)
+        {
+            if (_readers[i].Until > now) continue;
+            _readers[i].Reader.Tell(new Events(_runId, [], _end is not null));
+            _readers.RemoveAt(i);
+        }
+        if (_readers.Count == 0) Timers.Cancel(PollTimer);
+    }
+
+    // ---- execution ---------------------------------------------------------------------------------------------------
+
+    /// <summary>Goes on from the first step not completed: finishes, waits, or executes it.</summary>
+    private void Continue()
+    {
+        if (_end is not null || _stepInFlight || _definition is null || _start is null) return;
+        try
+        {
+            var steps = _definition.Steps;
+            if (_completed >= steps.Count)
+            {
+                Record(new RunSucceeded(_lastOutputJson, Now()));
+                return;
+            }
+            var step = steps[_completed];
+            if (step.Wait is { } wait)
+            {
+                if (_waiting?.Index == step.Index)
+                {
+                    if (_timedOut) Execute(step, step.TimeoutGraph!, step.Path + "/on-timeout");
+                    else ArmWaitTimer(_waiting);
+                    return;
+                }
+                var request = wait.Request(_lastOutput, _context);
+                var at = Now();
+                Record(new WaitStarted(step.Index, step.Path, wait.Signals, wait.IsApproval, request.Prompt, request.Payload?.ToJsonString(),
+                    wait.Timeout is { } limit ? at + limit : null, at), () =>
+                {
+                    WaitSpan(step, _waiting!);
+                    ArmWaitTimer(_waiting!);
+                });
+                return;
+            }
+            var key = DurableRunContext.KeyOf(_runId, step.Path, 1);
+            // The step does not wait for its start to be stored: the journal keeps the order (its completion is written
+            // after it), and a step lost before its start was stored is executed again on resume all the same.
+            var stepStarted = new StepStarted(step.Index, step.Path, key, 1, Now());
+            PersistAsync(stepStarted, _ =>
+            {
+                Apply(stepStarted, LastSequenceNr);
+                AnswerReaders();
+            });
+            Execute(step, step.Graph!, step.Path);
+        }
+        catch (Exception error)
+        {
+            Fail(_definition.Steps.ElementAtOrDefault(_completed)?.Path ?? _start.Workflow, error);
+        }
+    }
+
+    private void Execute(DurableStep step, WorkflowGraph graph, string path)
+    {
+        var key = DurableRunContext.KeyOf(_runId, path, 1);
+        var dispatched = _context.CreateChild().WithMetadata(DurableRunContext.IdempotencyKeyMetadata, key);
+        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + 1;
+        var previous = Activity.Current;
+        var span = StartSpan("durable.step " + path, span =>
+        {
+            span.SetTag("durable.step.path", path);
+            span.SetTag("durable.idempotency_key", key);
+            span.SetTag("durable.resumed", executions > 1);
+        });
+        var started = Stopwatch.GetTimestamp();
+        var execution = ++_executing;
+        _stepInFlight = true;
+        try
+        {
+            var options = new RunOptions
+            {
+                RunId = new RunId(Guid.Parse(_runId)),
+                Timeout = _settings.StepTimeout,
+                LangfuseTraceId = TraceParent.ParseW3C(_start!.TraceParent).IsEmpty ? null : TraceParent.ParseW3C(_start.TraceParent).TraceId.ToHexString(),
+            };
+            graph.RunAsync(_lastOutput, dispatched, options).PipeTo(Self,
+                success: result => new StepDone(execution, step, path, dispatched, result, null, span, started),
+                failure: error => new StepDone(execution, step, path, dispatched, null, error, span, started));
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private void OnStepDone(StepDone done)
+    {
+        if (done.Execution != _executing || _end is not null) return;
+        _stepInFlight = false;
+        var failure = done.Result?.Failure
+                      ?? (done.Error is { } error ? WorkflowFailure.From(done.Path, error) : null);
+        if (done.Span is { } span)
+        {
+            PrimitiveTelemetry.EndSpan(span, failure is null ? TelemetryNames.Status.Success : TelemetryNames.Status.Error,
+                failure?.Exception, failure?.ToString());
+        }
+        if (failure is not null)
+        {
+            Record(new RunFailed(failure.PrimitivePath, failure.ErrorType, failure.Message, Now()));
+            return;
+        }
+        TypedJson? output;
+        try
+        {
+            output = DurableJson.From(done.Result!.Output);
+        }
+        catch (NotSupportedException unwritable)
+        {
+            Fail(done.Path, unwritable);
+            return;
+        }
+        var context = _context.AbsorbRecords(done.Result.Context, done.Dispatched);
+        var value = done.Result.Output;
+        Record(new StepCompleted(done.Step.Index, done.Path, output, DurableJson.Context(context),
+            Stopwatch.GetElapsedTime(done.StartedAt).TotalMilliseconds, Now()), () =>
+        {
+            // The next step gets the object the step returned, not its JSON copy, while the run stays on this node.
+            _lastOutput = value;
+            Continue();
+        });
+    }
+
+    private void ArmWaitTimer(WaitStarted wait)
+    {
+        if (wait.TimeoutAt is not { } at) return;
+        var delay = at - Now();
+        // A very long wait re-checks every 20 days (the scheduler's longest delay is about 24.8 days).
+        var step = delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > TimeSpan.FromDays(20) ? TimeSpan.FromDays(20) : delay;
+        Timers.StartSingleTimer(WaitTimer, new WaitExpired(wait.Index), step);
+    }
+
+    private void OnWaitExpired(WaitExpired expired)
+    {
+        if (_end is not null || _waiting is not { } wait || wait.Index != expired.Index || _completed != wait.Index || _timedOut) return;
+        if (wait.TimeoutAt is { } at && at > Now())
+        {
+            ArmWaitTimer(wait);
+            return;
+        }
+        var step = _definition!.Steps[wait.Index];
+        var branch = step.TimeoutGraph is not null;
+        Record(new WaitTimedOut(wait.Index, branch, Now()), () =>
+        {
+            if (branch) Execute(step, step.TimeoutGraph!, step.Path + "/on-timeout");
+            else Fail(step.Path, new SignalTimeoutException(step.Name, wait.Signals, step.Wait!.Timeout!.Value));
+        });
+    }
+
+    private void Fail(string path, Exception error)
+    {
+        var failure = WorkflowFailure.From(path, error);
+        Record(new RunFailed(failure.PrimitivePath, failure.ErrorType, failure.Message, Now()));
+    }
+
+    private void Finished()
+    {
+        Timers.Cancel(WaitTimer);
+        _log.Info("Durable run {0} of '{1}' {2}", _runId, _start?.Workflow, StatusOf());
+        SchedulePassivation();
+    }
+
+    // ---- telemetry ---------------------------------------------------------------------------------------------------
+
+    /// <summary>A span of this run, a child of the run's root span (from the journaled trace parent), also after a resume.</summary>
+    private Activity? StartSpan(string name, Action<Activity> tag)
+    {
+        var source = TtaInstrumentation.ActivitySource;
+        if (!source.HasListeners() || _start is null) return null;
+        var parent = TraceParent.ParseW3C(_start.TraceParent, _start.TraceState);
+        var span = source.StartActivity(name, ActivityKind.Internal, parent.ToActivityContext());
+        if (span is null) return null;
+        if (span.IsAllDataRequested)
+        {
+            span.SetTag(TelemetryNames.Attributes.WorkflowName, _start.Workflow);
+            span.SetTag(TelemetryNames.Attributes.WorkflowRunId, _runId);
+            if (_start.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, _start.Persona);
+            if (_start.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, _start.ChatMode);
+            PrimitiveTelemetry.TagLangfuseTrace(span, _start.Workflow, _context);
+            tag(span);
+        }
+        return span;
+    }
+
+    private void WaitSpan(DurableStep step, WaitStarted wait)
+    {
+        using var span = StartSpan($"durable.{(wait.IsApproval ? AgUiEvents.ApprovalRequested : AgUiEvents.SignalAwaited)} {step.Path}", span =>
+        {
+            span.SetTag("durable.step.path", step.Path);
+            span.SetTag("durable.signals", string.Join(",", wait.Signals));
+            if (wait.Prompt is not null) span.SetTag("langfuse.observation.input", wait.Prompt);
+            span.SetTag("langfuse.observation.type", "event");
+        });
+    }
+
+    private void Signalled(DurableStep step, SignalReceived signal)
+    {
+        using var span = StartSpan($"durable.{AgUiEvents.SignalReceivedName} {step.Path}", span =>
+        {
+            span.SetTag("durable.step.path", step.Path);
+            span.SetTag("durable.signal", signal.Name);
+            span.SetTag("durable.signal_id", signal.SignalId);
+            span.SetTag("langfuse.observation.type", "event");
+            if (signal.PayloadJson is not null) span.SetTag("langfuse.observation.output", signal.PayloadJson.Length > 4096 ? signal.PayloadJson[..4096] : signal.PayloadJson);
+        });
+    }
+
+    // ---- answers -----------------------------------------------------------------------------------------------------
+
+    private IReadOnlyList<string> Awaited() =>
+        _end is null && _waiting is { } wait && wait.Index == _completed && !_timedOut ? wait.Signals : [];
+
+    private string StatusOf() => _end switch
+    {
+        RunSucceeded => "succeeded",
+        RunFailed => "failed",
+        _ => Awaited().Count > 0 ? "waiting" : "running",
+    };
+
+    private object View()
+    {
+        if (_start is null) return NotFound();
+        var failed = _end as RunFailed;
+        var trace = TraceParent.ParseW3C(_start.TraceParent);
+        return new View(_runId, _start.Workflow, StatusOf(), (_end as RunSucceeded)?.Output, failed?.PrimitivePath, failed?.ErrorType,
+            failed?.Message, trace.IsEmpty ? null : trace.TraceId.ToHexString(), _start.Persona, _start.ChatMode, _start.At, _end?.At, _completed,
+            Awaited(), _events.Count == 0 ? 0 : _events[^1].Id);
+    }
+
+    private Refused NotFound()
+    {
+        // Nothing was journaled under this id: leave memory (and the remembered entities) at once.
+        Self.Tell(PassivateNowMessage.Instance);
+        return new Refused(_runId, DurableRefusalCodes.NotFound, $"No durable run '{_runId}' has been started.");
+    }
+
+    private void Answer(object reply) => Sender.Tell(reply);
+
+    private void SchedulePassivation() => Timers.StartSingleTimer(PassivateTimer, PassivateNowMessage.Instance, _settings.KeepFinished);
+
+    private void PassivateNow()
+    {
+        if (_settings.PassivateMessage is { } passivate) Context.Parent.Tell(passivate);
+        else Context.Stop(Self);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        if (_starter is not null)
+        {
+            _starter.Tell(new Refused(_runId, DurableRefusalCodes.JournalUnavailable,
+                $"Durable run {_runId} was not started: the journal did not store its start ({cause.Message}). Nothing ran; check that the " +
+                "database is reachable and start it again."));
+            _starter = null;
+        }
+        else
+        {
+            _log.Error(cause, "Durable run {0}: the journal did not store {1}; the run stops here and resumes from its journal when it is woken again.",
+                _runId, (@event as Tagged?)?.Payload.GetType().Name ?? @event.GetType().Name);
+        }
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _log.Error(reason, "Durable run {0} could not be recovered from the journal ({1}); it stays stopped until it is woken again.", _runId, reason.Message);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    private sealed record StepDone(long Execution, DurableStep Step, string Path, WorkflowContext Dispatched, WorkflowRunResult? Result,
+        Exception? Error, Activity? Span, long StartedAt);
+
+    private sealed record WaitExpired(int Index);
+
+    private sealed class PollTick
+    {
+        public static readonly PollTick Instance = new();
+    }
+
+    private sealed class CatalogCheck
+    {
+        public static readonly CatalogCheck Instance = new();
+    }
+
+    private sealed class PassivateNowMessage
+    {
+        public static readonly PassivateNowMessage Instance = new();
+    }
+}

@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Configuration;
+using TtaActors.Actors.Context;
+using TtaActors.Actors.Durable;
+using TtaActors.Actors.Execution;
+using TtaActors.Actors.Primitives;
+using TtaActors.Runtime.Cluster;
+using TtaActors.Tests.Sessions;
+using Xunit;
+using Xunit.Abstractions;
+using static TtaActors.Actors.Durable.DurableRunCommands;
+using static TtaActors.Actors.Durable.DurableRunReplies;
+
+namespace TtaActors.Tests.Durable;
+
+/// <summary>
+/// The durable run entity against a real SQLite journal: an entity stopped mid-run stands for its node dying, a new entity
+/// of the same id for the run coming back on another node (it recovers from the journal alone).
+/// </summary>
+public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(
+        ConfigurationFactory.ParseString("akka.test.single-expect-default = 20s")
+            .WithFallback(TtaClusterHostingExtensions.JournalConfig(new TtaClusterOptions { Journal = JournalProvider.Sqlite, ConnectionString = journal.ConnectionString })),
+        output: output),
+        IClassFixture<SqliteJournalFile>
+{
+    private readonly Catalog _catalog = new();
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private sealed class Catalog : IDurableWorkflowCatalog
+    {
+        public readonly ConcurrentDictionary<string, DurableWorkflowDefinition> Definitions = new();
+        public bool Ready => true;
+        public DurableWorkflowDefinition? Find(string workflow) => Definitions.GetValueOrDefault(workflow);
+    }
+
+    /// <summary>reserve -> approval -> charge: reserve counts its calls; charge records its idempotency keys and, while told to, blocks.</summary>
+    private sealed class OrderWorkflow
+    {
+        public int ReserveCalls;
+        public readonly ConcurrentQueue<string> ChargeKeys = new();
+        public TaskCompletionSource<string>? Block;
+
+        public Primitive Definition(TimeSpan? approvalTimeout = null, Primitive? onTimeout = null) =>
+            Lambda.From<Order, Order>(order =>
+            {
+                Interlocked.Increment(ref ReserveCalls);
+                return order with { Reserved = true };
+            }, "reserve")
+            >> WaitForSignalPrimitive.Approval("Approve the order?", timeout: approvalTimeout, onTimeout: onTimeout)
+            >> Lambda.FromAsync<object, string>(async (approval, context, _) =>
+            {
+                ChargeKeys.Enqueue(context.IdempotencyKey() ?? "none");
+                var block = Block;
+                var text = approval is JsonNode node ? node.ToJsonString() : approval?.ToString();
+                return block is null ? $"charged after {text}" : await block.Task;
+            }, "charge");
+    }
+
+    public sealed record Order(string Id, bool Reserved);
+
+    private string Register(Primitive definition, string? version = null)
+    {
+        var name = $"order-{Guid.NewGuid():N}"[..20];
+        _catalog.Definitions[name] = DurableWorkflowDefinition.Create(name, definition, (step, stepName) => WorkflowGraph.Materialize(Sys, step, stepName),
+            version is null ? null : DurableWorkflowDefinition.TextHash(version));
+        return name;
+    }
+
+    private IActorRef Entity(string runId) => Sys.ActorOf(DurableRunActor.Props(runId, _catalog, new DurableRunSettings()));
+
+    private static string NewRunId() => RunId.New().ToString();
+
+    private View Start(IActorRef entity, string runId, string workflow, object? input)
+    {
+        entity.Tell(new Start(runId, workflow, DurableJson.From(input), DurableJson.Context(WorkflowContext.Create()), null, null, "backend-engineer", null));
+        return ExpectMsg<View>();
+    }
+
+    private async Task<View> StatusAsync(IActorRef entity, string runId, string status)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var view = await entity.Ask<View>(new Get(runId), Patience);
+            if (view.Status == status) return view;
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Run {runId} is {view.Status}, not {status}: {view}");
+            // Follow the run's events instead of polling blindly: the entity answers as soon as something happens.
+            await entity.Ask<Events>(new GetEvents(runId, view.LastEventId, 10, 2000), Patience);
+        }
+    }
+
+    private async Task<List<JsonObject>> EventsAsync(IActorRef entity, string runId, long after = 0)
+    {
+        var events = await entity.Ask<Events>(new GetEvents(runId, after, 1000, 0), Patience);
+        return events.Items.Select(e => JsonNode.Parse(e.Json)!.AsObject()).ToList();
+    }
+
+    private static string Kind(JsonObject e) => (string)e["type"]! == "CUSTOM" ? $"CUSTOM {(string)e["name"]!}" : (string)e["type"]!;
+
+    private async Task StopAsync(IActorRef entity)
+    {
+        Watch(entity);
+        Sys.Stop(entity);
+        ExpectTerminated(entity);
+        await Task.Yield();
+    }
+
+    [Fact]
+    public async Task A_resumed_run_should_not_repeat_completed_steps_and_should_repeat_the_step_in_flight_with_the_same_idempotency_key()
+    {
+        var workflow = new OrderWorkflow { Block = new TaskCompletionSource<string>() };
+        var name = Register(workflow.Definition());
+        var runId = NewRunId();
+        var first = Entity(runId);
+        Assert.Equal("running", Start(first, runId, name, new Order("A1", false)).Status);
+        var waiting = await StatusAsync(first, runId, "waiting");
+        Assert.Equal(["approval"], waiting.AwaitedSignals);
+
+        var accepted = await first.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-1", """{"approved":true}"""), Patience);
+        Assert.False(accepted.Duplicate);
+        AwaitCondition(() => workflow.ChargeKeys.Count == 1, Patience);
+        // The node dies while charge is in flight: its answer never reaches the journal.
+        await StopAsync(first);
+        workflow.Block.SetResult("lost with the dead node");
+        workflow.Block = null;
+
+        var second = Entity(runId);
+        var finished = await StatusAsync(second, runId, "succeeded");
+
+        Assert.Equal(1, workflow.ReserveCalls);
+        var key = $"{runId}:2:charge:1";
+        Assert.Equal([key, key], workflow.ChargeKeys.ToArray());
+        Assert.Equal("charged after {\"approved\":true}", JsonNode.Parse(finished.Output!.Json)!.GetValue<string>());
+        var events = await EventsAsync(second, runId);
+        Assert.Equal(
+            ["RUN_STARTED", "STEP_STARTED", "STEP_FINISHED", "CUSTOM approval_requested", "CUSTOM signal_received", "STEP_FINISHED",
+             "STEP_STARTED", "STEP_STARTED", "STEP_FINISHED", "RUN_FINISHED"],
+            events.Select(Kind).ToArray());
+        Assert.Equal("0:reserve", (string)events[1]["stepName"]!);
+        Assert.True((bool)events[2]["output"]!["reserved"]!);
+        Assert.Equal("Approve the order?", (string)events[3]["value"]!["prompt"]!);
+        Assert.Equal("A1", (string)events[3]["value"]!["payload"]!["id"]!);
+        // Event ids (journal sequence numbers) go up one by one, so Last-Event-ID resumes without a gap.
+        var after = await second.Ask<Events>(new GetEvents(runId, 6, 1000, 0), Patience);
+        Assert.Equal([7L, 8L, 9L, 10L], after.Items.Select(e => e.Id).ToArray());
+        Assert.True(after.Finished);
+    }
+
+    [Fact]
+    public async Task Signals_should_be_refused_unless_awaited_and_be_idempotent_by_their_id()
+    {
+        var workflow = new OrderWorkflow();
+        var name = Register(workflow.Definition());
+        var runId = NewRunId();
+        var entity = Entity(runId);
+        Start(entity, runId, name, new Order("B2", false));
+        await StatusAsync(entity, runId, "waiting");
+
+        var other = await entity.Ask<Refused>(new Signal(runId, "reject", "sig-x", null), Patience);
+        Assert.Equal(DurableRefusalCodes.NotAwaited, other.Code);
+        Assert.Equal(["approval"], other.AwaitedSignals);
+        Assert.Contains("it waits for approval", other.Message);
+
+        Assert.False((await entity.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-1", "\"yes\""), Patience)).Duplicate);
+        Assert.True((await entity.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-1", "\"yes\""), Patience)).Duplicate);
+        var finished = await StatusAsync(entity, runId, "succeeded");
+        Assert.Equal("charged after \"yes\"", JsonNode.Parse(finished.Output!.Json)!.GetValue<string>());
+        Assert.Single(workflow.ChargeKeys);
+
+        var late = await entity.Ask<Refused>(new Signal(runId, "approval", "sig-2", "\"again\""), Patience);
+        Assert.Equal(DurableRefusalCodes.Finished, late.Code);
+        var unknown = Entity(NewRunId());
+        Assert.Equal(DurableRefusalCodes.NotFound, (await unknown.Ask<Refused>(new Get("nope"), Patience)).Code);
+    }
+
+    [Fact]
+    public async Task A_run_whose_definition_changed_should_fail_at_resume_naming_both_hashes()
+    {
+        var workflow = new OrderWorkflow();
+        var name = Register(workflow.Definition(), version: "v1");
+        var startedWith = _catalog.Definitions[name].Hash;
+        var runId = NewRunId();
+        var first = Entity(runId);
+        Start(first, runId, name, new Order("C3", false));
+        await StatusAsync(first, runId, "waiting");
+        await StopAsync(first);
+
+        _catalog.Definitions[name] = DurableWorkflowDefinition.Create(name, workflow.Definition(),
+            (step, stepName) => WorkflowGraph.Materialize(Sys, step, stepName), DurableWorkflowDefinition.TextHash("v2"));
+        var failed = await StatusAsync(Entity(runId), runId, "failed");
+
+        Assert.Equal(typeof(DefinitionChangedException).FullName, failed.ErrorType);
+        Assert.Contains(startedWith, failed.ErrorMessage);
+        Assert.Contains(_catalog.Definitions[name].Hash, failed.ErrorMessage);
+        Assert.Empty(workflow.ChargeKeys);
+    }
+
+    [Fact]
+    public async Task A_wait_that_times_out_should_take_its_branch_or_fail_the_run()
+    {
+        var branch = new OrderWorkflow();
+        var withBranch = Register(branch.Definition(TimeSpan.FromMilliseconds(200), Lambda.From<object, string>(_ => "auto-declined", "decline")));
+        var runId = NewRunId();
+        var entity = Entity(runId);
+        Start(entity, runId, withBranch, new Order("D4", false));
+        var declined = await StatusAsync(entity, runId, "succeeded");
+        Assert.Equal("\"charged after auto-declined\"", declined.Output!.Json);
+        Assert.Contains("CUSTOM signal_timed_out", (await EventsAsync(entity, runId)).Select(Kind));
+
+        var strict = new OrderWorkflow();
+        var withoutBranch = Register(strict.Definition(TimeSpan.FromMilliseconds(200)));
+        var strictId = NewRunId();
+        var strictEntity = Entity(strictId);
+        Start(strictEntity, strictId, withoutBranch, new Order("D5", false));
+        var failed = await StatusAsync(strictEntity, strictId, "failed");
+        Assert.Equal(typeof(SignalTimeoutException).FullName, failed.ErrorType);
+        Assert.Contains("waited 0.2 s for 'approval'", failed.ErrorMessage);
+        Assert.Empty(strict.ChargeKeys);
+    }
+
+    [Fact]
+    public void Every_journaled_event_and_every_message_should_round_trip_through_the_durable_serializer()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        object[] messages =
+        [
+            new DurableRunEvents.RunStarted("r", "w", "h", new TypedJson("System.String, System.Private.CoreLib", "\"x\""), "{}", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null, "p", null, at),
+            new DurableRunEvents.StepStarted(1, "1:a", "r:1:a:1", 1, at),
+            new DurableRunEvents.StepCompleted(1, "1:a", null, "{}", 1.5, at),
+            new DurableRunEvents.WaitStarted(2, "2:b", ["approval"], true, "ok?", "{\"a\":1}", at, at),
+            new DurableRunEvents.SignalReceived(2, "approval", "s", "true", at),
+            new DurableRunEvents.WaitTimedOut(2, true, at),
+            new DurableRunEvents.RunSucceeded(null, at),
+            new DurableRunEvents.RunFailed("p", "T", "m", at),
+            new Signal("r", "approval", "s", null),
+            new GetEvents("r", 3, 10, 100),
+            new Refused("r", DurableRefusalCodes.NotAwaited, "m", ["a", "b"]),
+            new Events("r", [new Event(1, "{}")], true),
+        ];
+        foreach (var message in messages)
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(message);
+            Assert.IsType<DurableRunSerializer>(serializer);
+            var back = Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier,
+                ((Akka.Serialization.SerializerWithStringManifest)serializer).Manifest(message));
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+        }
+    }
+}
