@@ -15,7 +15,6 @@ internal sealed class LlmCallTally
     private readonly Lock _lock = new();
     private readonly List<LlmCallOutcome> _outcomes = [];
     private readonly List<LlmCallRecord> _records = [];
-    private readonly List<(LlmCallOutcome Outcome, Activity? Span)> _calls = [];
 
     /// <summary>Set by a failing tool when the step fails on tool errors.</summary>
     public Exception? ToolFailure { get; set; }
@@ -25,23 +24,16 @@ internal sealed class LlmCallTally
         get { lock (_lock) return _outcomes.ToList(); }
     }
 
-    /// <summary>Every call of this step with its <c>chat</c> span, for the one log line each call writes.</summary>
-    public IReadOnlyList<(LlmCallOutcome Outcome, Activity? Span)> Calls
-    {
-        get { lock (_lock) return _calls.ToList(); }
-    }
-
     public IReadOnlyList<LlmCallRecord> Records
     {
         get { lock (_lock) return _records.ToList(); }
     }
 
-    public void Add(LlmCallOutcome outcome, Activity? span)
+    public void Add(LlmCallOutcome outcome)
     {
         lock (_lock)
         {
             _outcomes.Add(outcome);
-            _calls.Add((outcome, span));
             if (outcome.Error is null)
                 _records.Add(new LlmCallRecord(outcome.Provider, outcome.Model, outcome.InputTokens ?? 0, outcome.OutputTokens ?? 0, outcome.Cost?.Total));
         }
@@ -62,7 +54,8 @@ internal sealed class LlmCallTally
 /// Wraps the provider's client for one step execution: before each call it checks the run's budget, then makes the call a
 /// <c>chat {model}</c> client span (under the agent span, or the step's span without tools) with usage and cost, and
 /// records it in the LLM metrics and the step's tally. Under a <see cref="FunctionInvokingChatClient"/> every model call of
-/// the tool loop passes through here.
+/// the tool loop passes through here. <paramref name="ended"/> sees each call's outcome while its span is still current-able
+/// (before it stops), for the call's log line.
 /// </summary>
 internal sealed class LlmCallClient(
     IChatClient inner,
@@ -71,7 +64,8 @@ internal sealed class LlmCallClient(
     string stepPath,
     WorkflowContext context,
     ActivityContext parent,
-    LlmCallTally tally) : DelegatingChatClient(inner)
+    LlmCallTally tally,
+    Action<LlmCallOutcome, Activity?>? ended = null) : DelegatingChatClient(inner)
 {
     private readonly LlmClient _client = definition.Client;
 
@@ -192,9 +186,10 @@ internal sealed class LlmCallClient(
             Output = response is null ? null : OutputText(response),
             Error = error,
         };
+        ended?.Invoke(outcome, span);
         if (span is not null) LlmCallTelemetry.EndChatSpan(span, outcome, definition.Capture);
         LlmCallTelemetry.RecordMetrics(outcome, context.Persona, context.Workspace);
-        tally.Add(outcome, span);
+        tally.Add(outcome);
     }
 
     /// <summary>The completion as recorded: its text, or the tool calls the model asked for when it wrote none.</summary>

@@ -30,9 +30,9 @@ internal static class LlmCallLog
 
     private static readonly ConditionalWeakTable<ActorSystem, StrongBox<ILogger?>> Loggers = new();
 
-    public static void Write(IActorContext actor, Activity? span, LlmCallOutcome outcome, PrimitiveExecution execution)
+    public static void Write(ActorSystem system, Activity? span, LlmCallOutcome outcome, PrimitiveExecution execution)
     {
-        if (LoggerOf(actor.System) is not { } logger) return;
+        if (LoggerOf(system) is not { } logger) return;
         var level = outcome.Error is null ? LogLevel.Information : LogLevel.Error;
         if (!logger.IsEnabled(level)) return;
         var fields = Fields(outcome, execution);

@@ -244,7 +244,9 @@ internal sealed class LlmActor : UntypedActor
         }
 
         var tally = new LlmCallTally();
-        var calls = new LlmCallClient(client.Chat, _definition, _node.WorkflowName, _node.Path, envelope.Context, agent?.Context ?? parent, tally);
+        var system = Context.System;
+        var calls = new LlmCallClient(client.Chat, _definition, _node.WorkflowName, _node.Path, envelope.Context, agent?.Context ?? parent, tally,
+            (outcome, span) => LlmCallLog.Write(system, span, outcome, execution));
         var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
@@ -345,7 +347,6 @@ internal sealed class LlmActor : UntypedActor
         var (call, response, error) = finished;
         var execution = call.Execution;
         var client = _definition.Client;
-        foreach (var (outcome, span) in call.Tally.Calls) LlmCallLog.Write(Context, span, outcome, execution);
         var outcomes = call.Tally.Outcomes;
         var last = outcomes.LastOrDefault(o => o.Error is null);
         // An agent's response holds the whole loop (tool calls and results); its answer is the last message.
