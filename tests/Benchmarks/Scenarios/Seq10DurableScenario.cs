@@ -1,9 +1,9 @@
 using Akka.Actor;
-using Akka.Configuration;
 using TtaActors.Actors.Durable;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Primitives;
 using TtaActors.Benchmarks.Harness;
+using TtaActors.Runtime.Cluster;
 using static TtaActors.Actors.Durable.DurableRunCommands;
 using static TtaActors.Actors.Durable.DurableRunReplies;
 
@@ -24,8 +24,10 @@ public sealed class Seq10DurableScenario : IScenario
 
     public async Task RunAsync(BenchmarkSession session)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"tta-bench-durable-{Guid.NewGuid():N}.db");
-        using var system = ActorSystem.Create("seq10-durable", JournalConfig(file).WithFallback(session.System.Settings.Config));
+        // The runtime's own journal configuration (hocon/persistence-sqlite.conf, WAL), as `tta` runs it.
+        var directory = Path.Combine(Path.GetTempPath(), $"tta-bench-durable-{Guid.NewGuid():N}");
+        var journal = TtaClusterHostingExtensions.JournalConfig(new TtaClusterOptions { Journal = JournalProvider.Sqlite, DataDirectory = directory });
+        using var system = ActorSystem.Create("seq10-durable", journal.WithFallback(session.System.Settings.Config));
         try
         {
             var definition = new SequentialPrimitive(
@@ -69,38 +71,8 @@ public sealed class Seq10DurableScenario : IScenario
         {
             await system.Terminate().ConfigureAwait(false);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(file + suffix);
+            Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private static Config JournalConfig(string file)
-    {
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA journal_mode=WAL;";
-            command.ExecuteNonQuery();
-        }
-        return ConfigurationFactory.ParseString($$"""
-            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
-            akka.persistence.journal.sql {
-              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
-              provider-name = "SQLite.MS"
-              parallelism = 1
-              auto-initialize = on
-              connection-string = "Data Source={{file}}"
-            }
-            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
-            akka.persistence.snapshot-store.sql {
-              class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
-              provider-name = "SQLite.MS"
-              auto-initialize = on
-              connection-string = "Data Source={{file}}"
-            }
-            akka.actor.serializers.tta-durable-runs = "TtaActors.Actors.Durable.DurableRunSerializer, TtaActors.Actors"
-            akka.actor.serialization-bindings { "TtaActors.Actors.Durable.IDurableRunMessage, TtaActors.Actors" = tta-durable-runs }
-            """);
     }
 
     private sealed class Catalog(DurableWorkflowDefinition definition) : IDurableWorkflowCatalog

@@ -26,9 +26,9 @@ public abstract class PersonaSessionSpecs(Config config, ITestOutputHelper outpu
 
     protected abstract Task<long> CountSnapshotsAsync(string persistenceId);
 
-    private static string NewSessionId() => $"s-{Guid.NewGuid():N}";
+    protected static string NewSessionId() => $"s-{Guid.NewGuid():N}";
 
-    private IActorRef Session(string id, int snapshotEvery = 100) =>
+    protected IActorRef Session(string id, int snapshotEvery = 100) =>
         Sys.ActorOf(PersonaSessionActor.Props(id, new PersonaSessionSettings { SnapshotEvery = snapshotEvery }));
 
     [SkippableFact]
@@ -290,6 +290,37 @@ public sealed class SqlitePersonaSessionSpecs(SqliteJournalFile journal, ITestOu
         IClassFixture<SqliteJournalFile>
 {
     protected override string? Unavailable => null;
+
+    [Fact]
+    public async Task A_session_should_recover_while_another_connection_holds_the_write_lock()
+    {
+        var id = NewSessionId();
+        var session = Session(id);
+        session.Tell(new SwitchPersona(id, "frontend-dev", "review"));
+        ExpectMsg<PersonaSessionState>();
+        Watch(session);
+        session.Tell(PoisonPill.Instance);
+        ExpectTerminated(session);
+
+        // A writer in the middle of a transaction. Journal and snapshot reads must not need its lock: with the plugin's
+        // default read isolation every read began with BEGIN IMMEDIATE and waited for it (up to the 30 s command timeout).
+        await using var writer = new SqliteConnection(journal.ConnectionString);
+        await writer.OpenAsync();
+        await using var lockHolder = writer.CreateCommand();
+        lockHolder.CommandText = "BEGIN IMMEDIATE;";
+        await lockHolder.ExecuteNonQueryAsync();
+        try
+        {
+            var recovered = Session(id);
+            recovered.Tell(new GetSession(id));
+            Assert.Equal("frontend-dev", ExpectMsg<PersonaSessionState>(TimeSpan.FromSeconds(10)).PersonaKey);
+        }
+        finally
+        {
+            lockHolder.CommandText = "ROLLBACK;";
+            await lockHolder.ExecuteNonQueryAsync();
+        }
+    }
 
     protected override async Task<long> CountSnapshotsAsync(string persistenceId)
     {
