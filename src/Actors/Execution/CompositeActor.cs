@@ -233,19 +233,7 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
                 Deliver(LeafStep.Finish(execution, pending.Result, null));
                 return;
             }
-            execution.WatchEnd(Self);
-            pending.AsTask().ContinueWith(
-                static (task, state) =>
-                {
-                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
-                    actor.Tell(task.IsCompletedSuccessfully
-                        ? new InlineStepFinished(exec, task.Result, null)
-                        : new InlineStepFinished(exec, default, LeafStep.ErrorOf(task)));
-                },
-                (execution, Self),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            AwaitInline(execution, pending);
         }
         catch (Exception error)
         {
@@ -255,6 +243,24 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         {
             Activity.Current = previous;
         }
+    }
+
+    /// <summary>A step run inline that did not complete synchronously answers this actor by one message when it does.</summary>
+    private void AwaitInline(PrimitiveExecution execution, ValueTask<StepOutcome> pending)
+    {
+        execution.WatchEnd(Self);
+        pending.AsTask().ContinueWith(
+            static (task, state) =>
+            {
+                var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
+                actor.Tell(task.IsCompletedSuccessfully
+                    ? new InlineStepFinished(exec, task.Result, null)
+                    : new InlineStepFinished(exec, default, LeafStep.ErrorOf(task)));
+            },
+            (execution, Self),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>
@@ -295,19 +301,7 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
                 return;
             }
             var execution = new PrimitiveExecution(node, run.ChildEnvelope(callId, input, context, Self), span, startedAt);
-            execution.WatchEnd(Self);
-            pending.AsTask().ContinueWith(
-                static (task, state) =>
-                {
-                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
-                    actor.Tell(task.IsCompletedSuccessfully
-                        ? new InlineStepFinished(exec, task.Result, null)
-                        : new InlineStepFinished(exec, default, LeafStep.ErrorOf(task)));
-                },
-                (execution, Self),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            AwaitInline(execution, pending);
         }
         finally
         {

@@ -12,32 +12,15 @@ namespace TtaActors.Tests.TelemetryPipeline;
 /// (rate-limited), its batches are dropped and counted per reason once their attempts are spent, and shutdown waits
 /// at most its bound, then reports delivered and lost spans that add up to what was offered.
 /// </summary>
-public class ExporterFailureSpecs() : Akka.TestKit.Xunit2.TestKit(
-    "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
+public class ExporterFailureSpecs : PipelineSpecsBase
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly Uri EndpointWithCredentials = new("https://user:s3cr3t@collector.example:4318/v1/traces?api_key=k3y");
     private const string PrintedEndpoint = "https://collector.example:4318/v1/traces";
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     private Pipeline Start(TelemetryPipelineOptions options, params (string Name, TestExporter Exporter)[] exporters)
     {
         var pipeline = new Pipeline(exporters.Select(e => new NamedExporter(e.Name, e.Exporter, EndpointWithCredentials)), options);
-        pipeline.Start(Sys);
-        Settle(pipeline);
-        return pipeline;
-    }
-
-    /// <summary>Waits until the telemetry actor, then each exporter actor, has handled everything sent to it so far.</summary>
-    private void Settle(Pipeline pipeline)
-    {
-        pipeline.Actor!.Tell(new Identify(0), TestActor);
-        ExpectMsg<ActorIdentity>();
-        for (var i = 0; i < pipeline.Exporters.Count; i++)
-        {
-            Sys.ActorSelection(pipeline.Actor.Path / $"exporter-{i}").Tell(new Identify(i), TestActor);
-            ExpectMsg<ActorIdentity>(identity => identity.Subject is not null);
-        }
+        return Start(pipeline);
     }
 
     private TestProbe Warnings()
@@ -45,18 +28,6 @@ public class ExporterFailureSpecs() : Akka.TestKit.Xunit2.TestKit(
         var probe = CreateTestProbe();
         Sys.EventStream.Subscribe(probe.Ref, typeof(Warning));
         return probe;
-    }
-
-    private static void End(Pipeline pipeline, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            var span = new Activity($"s{i}") { ActivityTraceFlags = ActivityTraceFlags.Recorded };
-            span.SetIdFormat(ActivityIdFormat.W3C);
-            span.Start();
-            span.Stop();
-            pipeline.Processor.OnEnd(span);
-        }
     }
 
     private static string Text(Warning warning) => warning.Message.ToString()!;

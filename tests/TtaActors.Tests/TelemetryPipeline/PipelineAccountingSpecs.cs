@@ -17,45 +17,11 @@ namespace TtaActors.Tests.TelemetryPipeline;
 /// that ended before the actor started, flushes an exporter fails or hangs in, the export-duration histogram, the drop
 /// warnings, and what a clean or an abrupt stop counts and logs.
 /// </summary>
-public class PipelineAccountingSpecs() : Akka.TestKit.Xunit2.TestKit(
-    "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"\nakka.loglevel = INFO")
+public class PipelineAccountingSpecs() : PipelineSpecsBase("akka.loglevel = INFO")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     private Pipeline Start(TelemetryPipelineOptions options, params (string Name, OpenTelemetry.BaseExporter<Activity> Exporter)[] exporters) =>
         Start(new Pipeline(exporters.Select(e => new NamedExporter(e.Name, e.Exporter)), options));
-
-    private Pipeline Start(Pipeline pipeline)
-    {
-        pipeline.Start(Sys);
-        Settle(pipeline);
-        return pipeline;
-    }
-
-    /// <summary>Waits until the telemetry actor, then each exporter actor, has handled everything sent to it so far.</summary>
-    private void Settle(Pipeline pipeline)
-    {
-        pipeline.Actor!.Tell(new Identify(0), TestActor);
-        ExpectMsg<ActorIdentity>();
-        for (var i = 0; i < pipeline.Exporters.Count; i++)
-        {
-            Sys.ActorSelection(pipeline.Actor.Path / $"exporter-{i}").Tell(new Identify(i), TestActor);
-            ExpectMsg<ActorIdentity>(identity => identity.Subject is not null);
-        }
-    }
-
-    private static void End(Pipeline pipeline, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            var span = new Activity($"s{i}") { ActivityTraceFlags = ActivityTraceFlags.Recorded };
-            span.SetIdFormat(ActivityIdFormat.W3C);
-            span.Start();
-            span.Stop();
-            pipeline.Processor.OnEnd(span);
-        }
-    }
 
     private TestProbe Subscribe<T>()
     {

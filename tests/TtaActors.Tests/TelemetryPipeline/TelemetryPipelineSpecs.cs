@@ -10,53 +10,11 @@ namespace TtaActors.Tests.TelemetryPipeline;
 /// The telemetry actor on a virtual clock (Akka's TestScheduler): batching by size and by time, flush, retry with
 /// backoff, the memory bound and isolation of a hanging exporter.
 /// </summary>
-public class TelemetryPipelineSpecs() : Akka.TestKit.Xunit2.TestKit(
-    "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
+public class TelemetryPipelineSpecs : PipelineSpecsBase
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     private Pipeline Start(TelemetryPipelineOptions options, params TestExporter[] exporters) =>
         Start(new Pipeline(exporters.Select((e, i) => new NamedExporter($"test-{i}", e)), options));
-
-    private Pipeline Start(Pipeline pipeline)
-    {
-        pipeline.Start(Sys);
-        // The timers start before the first message is processed; after this answer the virtual clock may move.
-        Settle(pipeline);
-        return pipeline;
-    }
-
-    /// <summary>
-    /// Waits until the telemetry actor, then each exporter actor, has handled everything sent to it so far (Identify
-    /// is answered in mailbox order), so what the test reads next is what the actors did, not a race with them.
-    /// </summary>
-    private void Settle(Pipeline pipeline)
-    {
-        pipeline.Actor!.Tell(new Identify(0), TestActor);
-        ExpectMsg<ActorIdentity>();
-        for (var i = 0; i < pipeline.Exporters.Count; i++)
-        {
-            Sys.ActorSelection(pipeline.Actor.Path / $"exporter-{i}").Tell(new Identify(i), TestActor);
-            ExpectMsg<ActorIdentity>(identity => identity.Subject is not null);
-        }
-    }
-
-    private static Activity FinishedSpan(string name = "span")
-    {
-        var span = new Activity(name) { ActivityTraceFlags = ActivityTraceFlags.Recorded };
-        span.SetIdFormat(ActivityIdFormat.W3C);
-        span.Start();
-        span.Stop();
-        return span;
-    }
-
-    private static List<Activity> End(Pipeline pipeline, int count)
-    {
-        var spans = Enumerable.Range(0, count).Select(i => FinishedSpan($"s{i}")).ToList();
-        foreach (var span in spans) pipeline.Processor.OnEnd(span);
-        return spans;
-    }
 
     [Fact]
     public void A_full_batch_should_be_exported_without_waiting_for_the_delay()
