@@ -256,6 +256,18 @@ public static partial class TelemetryNames
         public const string ObservationCompletionStartTime = "langfuse.observation.completion_start_time";
         public const string ObservationMetadataPrefix = "langfuse.observation.metadata.";
         public const string GenerationType = "generation";
+
+        /// <summary>The Langfuse prompt (name and version) a generation used, so Langfuse links it to that prompt version.</summary>
+        public const string ObservationPromptName = "langfuse.observation.prompt.name";
+        public const string ObservationPromptVersion = "langfuse.observation.prompt.version";
+
+        /// <summary>The run's input and output on its root span, under the capture policy.</summary>
+        public const string TraceInput = "langfuse.trace.input";
+        public const string TraceOutput = "langfuse.trace.output";
+
+        /// <summary>The OpenTelemetry names of user and session, beside <see cref="UserId"/> and <see cref="SessionId"/> on the root span.</summary>
+        public const string OtelUserId = "user.id";
+        public const string OtelSessionId = "session.id";
     }
 
     public static class LlmMetrics

@@ -71,6 +71,9 @@ internal sealed class LlmCallClient(
 
     public TimeSpan? FirstToken { get; private set; }
 
+    /// <summary>The Langfuse prompt the step's messages came from; its name and version link each generation to it.</summary>
+    public Prompts.LangfusePrompt? Prompt { get; init; }
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -158,6 +161,13 @@ internal sealed class LlmCallClient(
         {
             PrimitiveTelemetry.TagLangfuseTrace(span, workflowName, context);
             if (Render(messages, definition.Capture) is { } input) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            // A fallback prompt has no version in Langfuse: linking it to one would be a lie.
+            if (Prompt is { IsFallback: false, Version: { } version })
+            {
+                span.SetTag(TelemetryNames.Langfuse.ObservationPromptName, Prompt.Name);
+                span.SetTag(TelemetryNames.Langfuse.ObservationPromptVersion, version);
+            }
+            else if (Prompt is { IsFallback: true }) span.SetTag(TelemetryNames.Langfuse.ObservationMetadataPrefix + "prompt_fallback", Prompt.Name);
         }
         return (span, Stopwatch.GetTimestamp());
     }

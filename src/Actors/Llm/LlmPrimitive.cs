@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Microsoft.Extensions.AI;
+using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Primitives;
@@ -52,6 +53,25 @@ public sealed record LlmStepOptions
 
     public const int DefaultMaxIterations = 10;
     public const int MaxIterationsLimit = 100;
+
+    /// <summary>
+    /// The prompt from Langfuse's prompt management instead of <see cref="PromptTemplate"/>: a text prompt is the user
+    /// message, a chat prompt the conversation (after <see cref="SystemPrompt"/> when one is set). Needs the Langfuse keys
+    /// (<see cref="LlmSettings.Prompts"/>); the step's chat spans name the prompt and its version.
+    /// </summary>
+    public LangfusePromptReference? LangfusePrompt { get; init; }
+
+    /// <summary>The JSON the answer must be; the parsed JSON (a <see cref="System.Text.Json.Nodes.JsonNode"/>) is then the step's output.</summary>
+    public LlmOutputSchema? OutputSchema { get; init; }
+
+    /// <summary>
+    /// Times the model is asked again, with the validation error, when its answer does not match <see cref="OutputSchema"/>
+    /// (0 to <see cref="MaxOutputRetries"/>, default 1); after them the step fails with <see cref="LlmOutputException"/>.
+    /// </summary>
+    public int OutputRetries { get; init; } = DefaultOutputRetries;
+
+    public const int DefaultOutputRetries = 1;
+    public const int MaxOutputRetries = 5;
 }
 
 /// <summary>An explicit request: a conversation, or a prompt; either replaces the template.</summary>
@@ -112,6 +132,13 @@ public sealed class LlmPrimitive : Primitive
                 throw new ArgumentException($"LLM step '{DisplayName}' has two tools named '{twice.Key}'.", nameof(options));
         }
         Capture = Options.CaptureContent ? settings.Capture : settings.Capture with { Enabled = false };
+        if (Options.OutputRetries is < 0 or > LlmStepOptions.MaxOutputRetries)
+            throw new ArgumentOutOfRangeException(nameof(options), Options.OutputRetries, $"OutputRetries must be 0 to {LlmStepOptions.MaxOutputRetries}.");
+        if (Options.LangfusePrompt is not null)
+        {
+            Prompts = settings.Prompts ?? throw new LlmConfigurationException(
+                $"LLM step '{DisplayName}' takes its prompt {Options.LangfusePrompt} from Langfuse, but LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not set.");
+        }
         if (Options.MaxTokens is < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxTokens, "MaxTokens must be 1 or more.");
         Template = Options.PromptTemplate is null ? null : new PromptTemplate(Options.PromptTemplate);
         SystemTemplate = Options.SystemPrompt is null ? null : new PromptTemplate(Options.SystemPrompt);
@@ -122,6 +149,9 @@ public sealed class LlmPrimitive : Primitive
     public CostCatalog Costs { get; }
     public LlmBudget Budget { get; }
     public CapturePolicy Capture { get; }
+
+    /// <summary>Where <see cref="LlmStepOptions.LangfusePrompt"/> comes from; null for a step without one.</summary>
+    internal LangfusePrompts? Prompts { get; }
 
     /// <summary>True when the step has tools, so it runs as an agent.</summary>
     public bool IsAgent => Options.Tools is { Count: > 0 };
@@ -137,10 +167,15 @@ public sealed class LlmPrimitive : Primitive
     internal override Props CreateProps(PrimitiveNode node) => LlmActor.Props(this, node);
 
     /// <summary>The conversation sent for <paramref name="input"/> in <paramref name="context"/>.</summary>
-    internal List<ChatMessage> BuildMessages(object? input, WorkflowContext context)
+    internal List<ChatMessage> BuildMessages(object? input, WorkflowContext context, LangfusePrompt? managed = null)
     {
         var messages = new List<ChatMessage>();
         if (SystemTemplate is not null) messages.Add(new ChatMessage(ChatRole.System, SystemTemplate.Render(input, context)));
+        if (managed is not null)
+        {
+            messages.AddRange(managed.Render(input, context));
+            return messages;
+        }
         switch (input)
         {
             case LlmRequest { Messages: { Count: > 0 } conversation }:
@@ -192,6 +227,9 @@ internal sealed class LlmActor : UntypedActor
             case CallFinished finished:
                 Finish(finished);
                 break;
+            case PromptResolved resolved:
+                OnPromptResolved(resolved);
+                break;
             case RunEnded ended:
                 // The provider may ignore the token; the run's answer and the step's span do not wait for it.
                 ended.Execution.Fail(ended.Execution.EndFailure(), Self);
@@ -219,6 +257,21 @@ internal sealed class LlmActor : UntypedActor
             execution.Fail(execution.EndFailure(), Self);
             return;
         }
+        if (_definition.Prompts is { } prompts)
+        {
+            // Fetched off the actor (from the cache, or from Langfuse within its request timeout); the call starts when it is back.
+            ResolvePromptAsync(prompts, envelope).ContinueWith(
+                static (task, state) =>
+                {
+                    var (self, execution, envelope) = ((IActorRef, PrimitiveExecution, WorkflowEnvelope))state!;
+                    self.Tell(new PromptResolved(execution, envelope, task.Result.Prompt, task.Result.Messages, task.Result.Error));
+                },
+                (Self, execution, envelope),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return;
+        }
         List<ChatMessage> messages;
         try
         {
@@ -229,7 +282,41 @@ internal sealed class LlmActor : UntypedActor
             execution.Fail(error, Self);
             return;
         }
+        Start(execution, envelope, messages, null);
+    }
 
+    private async Task<(LangfusePrompt? Prompt, List<ChatMessage>? Messages, Exception? Error)> ResolvePromptAsync(LangfusePrompts prompts,
+        WorkflowEnvelope envelope)
+    {
+        try
+        {
+            var prompt = await prompts.GetAsync(_definition.Options.LangfusePrompt!, envelope.Cancellation).ConfigureAwait(false);
+            return (prompt, _definition.BuildMessages(envelope.Payload, envelope.Context, prompt), null);
+        }
+        catch (Exception error)
+        {
+            return (null, null, error);
+        }
+    }
+
+    private void OnPromptResolved(PromptResolved resolved)
+    {
+        var execution = resolved.Execution;
+        if (execution.HasEnded)
+        {
+            execution.Fail(execution.EndFailure(), Self);
+            return;
+        }
+        if (resolved.Error is not null || resolved.Messages is null)
+        {
+            execution.Fail(resolved.Error ?? new InvalidOperationException($"LLM step '{_node.Path}' got no prompt."), Self);
+            return;
+        }
+        Start(execution, resolved.Envelope, resolved.Messages, resolved.Prompt);
+    }
+
+    private void Start(PrimitiveExecution execution, WorkflowEnvelope envelope, List<ChatMessage> messages, LangfusePrompt? prompt)
+    {
         var client = _definition.Client;
         var parent = execution.Span?.Context ?? envelope.TraceParent.ToActivityContext();
         Activity? agent = null;
@@ -246,7 +333,7 @@ internal sealed class LlmActor : UntypedActor
         var tally = new LlmCallTally();
         var system = Context.System;
         var calls = new LlmCallClient(client.Chat, _definition, _node.WorkflowName, _node.Path, envelope.Context, agent?.Context ?? parent, tally,
-            (outcome, span) => LlmCallLog.Write(system, span, outcome, execution));
+            (outcome, span) => LlmCallLog.Write(system, span, outcome, execution)) { Prompt = prompt };
         var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
@@ -275,13 +362,22 @@ internal sealed class LlmActor : UntypedActor
                     FunctionInvoker = (invocation, token) => InvokeToolAsync(invocation, call, context, token),
                 };
             }
-            ChatResponse response;
-            if (!_definition.Options.Stream) response = await chat.GetResponseAsync(messages, options, cancellation).ConfigureAwait(false);
-            else
+            if (_definition.Options.OutputSchema is { } schema) options.ResponseFormat = schema.ResponseFormat;
+            var response = await AskAsync(chat, messages, options, cancellation).ConfigureAwait(false);
+            if (_definition.Options.OutputSchema is { } output && call.Tally.ToolFailure is null)
             {
-                var updates = new List<ChatResponseUpdate>();
-                await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false)) updates.Add(update);
-                response = updates.ToChatResponse();
+                for (var attempt = 0; ; attempt++)
+                {
+                    var (json, path, problem) = output.Check(AnswerOf(response));
+                    if (problem is null) return new CallFinished(call, response, null) { Json = json };
+                    if (attempt >= _definition.Options.OutputRetries)
+                        return new CallFinished(call, response, new LlmOutputException(
+                            $"LLM step '{_node.Path}': the answer does not match the output schema '{output.Name}' {LlmOutputSchema.Where(path)}: {problem} " +
+                            $"({attempt + 1} answer(s), OutputRetries {_definition.Options.OutputRetries}).", path, problem));
+                    // The conversation so far (with any tool turns), the answer, and what was wrong with it.
+                    messages = [.. messages, .. response.Messages, new ChatMessage(ChatRole.User, LlmOutputSchema.FollowUp(path, problem))];
+                    response = await AskAsync(chat, messages, options, cancellation).ConfigureAwait(false);
+                }
             }
             return new CallFinished(call, response, call.Tally.ToolFailure);
         }
@@ -290,6 +386,17 @@ internal sealed class LlmActor : UntypedActor
             return new CallFinished(call, null, error is AggregateException { InnerExceptions.Count: 1 } one ? one.InnerExceptions[0] : error);
         }
     }
+
+    private async Task<ChatResponse> AskAsync(IChatClient chat, List<ChatMessage> messages, ChatOptions options, CancellationToken cancellation)
+    {
+        if (!_definition.Options.Stream) return await chat.GetResponseAsync(messages, options, cancellation).ConfigureAwait(false);
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false)) updates.Add(update);
+        return updates.ToChatResponse();
+    }
+
+    /// <summary>The step's answer: an agent's response holds the whole loop (tool calls and results), its answer is the last message.</summary>
+    private string AnswerOf(ChatResponse response) => _definition.IsAgent ? response.Messages.LastOrDefault()?.Text ?? "" : response.Text;
 
     /// <summary>
     /// One tool call: an <c>execute_tool</c> span (current while the tool runs, so a workflow or HTTP call it makes is its
@@ -349,8 +456,7 @@ internal sealed class LlmActor : UntypedActor
         var client = _definition.Client;
         var outcomes = call.Tally.Outcomes;
         var last = outcomes.LastOrDefault(o => o.Error is null);
-        // An agent's response holds the whole loop (tool calls and results); its answer is the last message.
-        var answer = response is null ? null : _definition.IsAgent ? response.Messages.LastOrDefault()?.Text ?? "" : response.Text;
+        var answer = response is null ? null : AnswerOf(response);
         if (_definition.IsAgent)
             AgentTelemetry.EndAgentSpan(call.Span, _definition.AgentName, answer, error is null ? null : Redacted(error),
                 Stopwatch.GetElapsedTime(call.StartedAt).TotalSeconds, _definition.Capture);
@@ -370,6 +476,11 @@ internal sealed class LlmActor : UntypedActor
         var succeeded = outcomes.Where(o => o.Error is null).ToList();
         long? Sum(Func<LlmCallOutcome, long?> of) => succeeded.Any(o => of(o) is not null) ? succeeded.Sum(o => of(o) ?? 0) : null;
         decimal? cost = succeeded.Count > 0 && succeeded.All(o => o.Cost is not null) ? succeeded.Sum(o => o.Cost!.Total) : null;
+        if (_definition.Options.OutputSchema is not null)
+        {
+            execution.Succeed(finished.Json, context, Self);
+            return;
+        }
         execution.Succeed(new LlmResponse(
             answer!,
             last?.Model ?? response.ModelId ?? client.Model,
@@ -396,5 +507,12 @@ internal sealed class LlmActor : UntypedActor
     /// <summary>One execution: <see cref="Span"/> is the agent span (null without tools).</summary>
     private sealed record Call(PrimitiveExecution Execution, Activity? Span, long StartedAt, LlmCallTally Tally, LlmCallClient Calls);
 
-    private sealed record CallFinished(Call Call, ChatResponse? Response, Exception? Error);
+    private sealed record CallFinished(Call Call, ChatResponse? Response, Exception? Error)
+    {
+        /// <summary>The answer parsed and checked against the step's output schema; null for a step without one.</summary>
+        public System.Text.Json.Nodes.JsonNode? Json { get; init; }
+    }
+
+    private sealed record PromptResolved(PrimitiveExecution Execution, WorkflowEnvelope Envelope, LangfusePrompt? Prompt, List<ChatMessage>? Messages,
+        Exception? Error);
 }

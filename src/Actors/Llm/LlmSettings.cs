@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Anthropic;
 using Microsoft.Extensions.AI;
+using TtaActors.Actors.Llm.Prompts;
 using OpenAI;
 using TtaActors.Telemetry.Llm;
 
@@ -69,6 +70,9 @@ public sealed class LlmSettings : IDisposable
 
     /// <summary>The spending limits of each run, checked before every LLM call.</summary>
     public LlmBudget Budget { get; }
+
+    /// <summary>Langfuse's prompt management, for steps with <see cref="LlmStepOptions.LangfusePrompt"/>; null without Langfuse keys.</summary>
+    public LangfusePrompts? Prompts { get; init; }
 
     /// <summary>
     /// Reads <c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c>,
@@ -158,7 +162,11 @@ public sealed class LlmSettings : IDisposable
                     : throw new LlmConfigurationException($"TTA_LLM_RUN_MAX_TOKENS: '{tokensText}' is not a whole number of tokens.")
                 : null,
         };
-        return new LlmSettings(providers, costs, capture, budget);
+        var langfuse = Telemetry.Export.Langfuse.LangfuseExporterOptions.FromEnvironment(read, out _);
+        return new LlmSettings(providers, costs, capture, budget)
+        {
+            Prompts = langfuse is null ? null : new LangfusePrompts(LangfusePromptOptions.From(langfuse)),
+        };
     }
 
     /// <summary>
@@ -200,7 +208,11 @@ public sealed class LlmSettings : IDisposable
     public LlmPrimitive Chat(string? provider = null, string? model = null, LlmStepOptions? options = null, string? name = null) =>
         new(CreateClient(provider, model), this, options, name);
 
-    public void Dispose() => _anthropic?.Dispose();
+    public void Dispose()
+    {
+        _anthropic?.Dispose();
+        Prompts?.Dispose();
+    }
 
     private OpenAIClient OpenAiClient()
     {

@@ -31,25 +31,31 @@ public sealed class PromptTemplate
                 text.Append(part);
                 continue;
             }
-            text.Append(part switch
-            {
-                "input" => input?.ToString() ?? "",
-                "persona" => context.Persona ?? "",
-                "chatmode" => context.ChatMode ?? "",
-                "workspace" => context.Workspace ?? "",
-                "session" => context.SessionId ?? "",
-                "workflow" => context.WorkflowId,
-                _ when part.StartsWith("state.", StringComparison.Ordinal) =>
-                    context.State.TryGetValue(part[6..], out var value) ? value?.ToString() ?? ""
-                    : throw new KeyNotFoundException($"Prompt placeholder {{{part}}}: the run's state has no key '{part[6..]}'."),
-                _ => context.Metadata.TryGetValue(part[9..], out var meta) ? meta
-                    : throw new KeyNotFoundException($"Prompt placeholder {{{part}}}: the run's metadata has no key '{part[9..]}'."),
-            });
+            text.Append(Resolve(part, input, context));
         }
         return text.ToString();
     }
 
     public override string ToString() => Text;
+
+    /// <summary>Whether <paramref name="name"/> is one of the placeholders this syntax knows (also used by Langfuse prompts' variables).</summary>
+    internal static bool IsKnown(string name) => Names.Contains(name) || IsKeyed(name, "state.") || IsKeyed(name, "metadata.");
+
+    /// <summary>The value of a known placeholder; a missing state or metadata key throws naming it.</summary>
+    internal static string Resolve(string name, object? input, WorkflowContext context) => name switch
+    {
+        "input" => input?.ToString() ?? "",
+        "persona" => context.Persona ?? "",
+        "chatmode" => context.ChatMode ?? "",
+        "workspace" => context.Workspace ?? "",
+        "session" => context.SessionId ?? "",
+        "workflow" => context.WorkflowId,
+        _ when name.StartsWith("state.", StringComparison.Ordinal) =>
+            context.State.TryGetValue(name[6..], out var value) ? value?.ToString() ?? ""
+            : throw new KeyNotFoundException($"Prompt placeholder {{{name}}}: the run's state has no key '{name[6..]}'."),
+        _ => context.Metadata.TryGetValue(name[9..], out var meta) ? meta
+            : throw new KeyNotFoundException($"Prompt placeholder {{{name}}}: the run's metadata has no key '{name[9..]}'."),
+    };
 
     private static List<(bool, string)> Parse(string template)
     {
@@ -73,7 +79,7 @@ public sealed class PromptTemplate
             var end = template.IndexOf('}', i + 1);
             if (end < 0) throw new FormatException($"Prompt template has a '{{' without its '}}' at position {i}: use '{{{{' for a brace.");
             var name = template[(i + 1)..end].Trim();
-            if (!Names.Contains(name) && !IsKeyed(name, "state.") && !IsKeyed(name, "metadata."))
+            if (!IsKnown(name))
                 throw new FormatException(
                     $"Prompt template placeholder {{{name}}} at position {i} is unknown: use {string.Join(", ", Names.Select(n => "{" + n + "}"))}, {{state.KEY}} or {{metadata.KEY}}.");
             if (literal.Length > 0) parts.Add((false, literal.ToString()));
