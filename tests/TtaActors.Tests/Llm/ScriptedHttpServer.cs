@@ -10,6 +10,9 @@ namespace TtaActors.Tests.Llm;
 /// <summary>A request as the scripted server received it.</summary>
 public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
+    /// <summary>The request target as sent (path and query, escapes kept).</summary>
+    public string Target { get; init; } = Path;
+
     public string Text => Encoding.UTF8.GetString(Body);
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
 }
@@ -93,7 +96,10 @@ public sealed class ScriptedHttpServer : IDisposable
             await context.Request.InputStream.CopyToAsync(body);
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null)
                 .ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            var request = new RecordedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body.ToArray());
+            var request = new RecordedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body.ToArray())
+            {
+                Target = context.Request.RawUrl ?? context.Request.Url.PathAndQuery,
+            };
             Requests.Enqueue(request);
             _arrivals.Writer.TryWrite(request);
 
