@@ -52,20 +52,20 @@ public sealed partial class LlmOutputSchema
         if (!ValidName().IsMatch(name ?? ""))
             throw new ArgumentException($"The output schema's name '{name}' must be 1 to 64 letters, digits, '_' or '-'.", nameof(name));
         var (validator, problem) = Build(schema);
-        if (validator is null) throw new ArgumentException($"The output schema is not a valid JSON schema: {problem}", nameof(schema));
+        if (validator is null) throw new ArgumentException($"The output schema is not a valid JSON schema {DescribePath(problem!.Value.Path)}: {problem.Value.Problem}", nameof(schema));
         return new LlmOutputSchema(schema.Clone(), name!, description, validator);
     }
 
-    /// <summary>What makes <paramref name="schema"/> no valid JSON schema (the place as a JSON pointer, and why), or null.</summary>
-    public static string? ProblemOf(JsonElement schema) => Build(schema).Problem;
+    /// <summary>What makes <paramref name="schema"/> no valid JSON schema (the place in it as a JSON pointer, and why), or null.</summary>
+    public static (string Path, string Problem)? ProblemOf(JsonElement schema) => Build(schema).Problem;
 
-    private static (JsonSchema? Validator, string? Problem) Build(JsonElement schema)
+    private static (JsonSchema? Validator, (string Path, string Problem)? Problem) Build(JsonElement schema)
     {
         if (schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
-            return (null, "a schema is a JSON object (or true or false)");
+            return (null, ("", "a schema is a JSON object (or true or false)"));
         // The meta-schema catches what building alone lets through, such as "type": "strnig" or "required": "x".
         var meta = MetaSchemas.Draft202012.Evaluate(schema, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        if (!meta.IsValid) return (null, FirstProblem(meta));
+        if (!meta.IsValid) return (null, First(meta));
         try
         {
             // A registry of its own: schemas with the same $id in two steps must not meet in the global one.
@@ -73,7 +73,7 @@ public sealed partial class LlmOutputSchema
         }
         catch (Exception error) when (error is JsonSchemaException or JsonException or ArgumentException or InvalidOperationException or UriFormatException)
         {
-            return (null, error.Message);
+            return (null, ("", error.Message));
         }
     }
 
@@ -102,15 +102,10 @@ public sealed partial class LlmOutputSchema
 
     /// <summary>The message that asks the model again, with what was wrong.</summary>
     internal static string FollowUp(string path, string problem) =>
-        $"Your answer does not match the required JSON schema: {Where(path)}: {problem}. Answer again with only the JSON, matching the schema.";
+        $"Your answer does not match the required JSON schema: {DescribePath(path)}: {problem}. Answer again with only the JSON, matching the schema.";
 
-    internal static string Where(string path) => path.Length == 0 ? "at the root" : "at " + path;
-
-    private static string FirstProblem(EvaluationResults results)
-    {
-        var (path, problem) = First(results);
-        return $"{Where(path)}: {problem}";
-    }
+    /// <summary>How messages name a place in a JSON document: <c>at /a/0</c>, or <c>at the root</c>.</summary>
+    public static string DescribePath(string path) => path.Length == 0 ? "at the root" : "at " + path;
 
     private static (string Path, string Problem) First(EvaluationResults results)
     {

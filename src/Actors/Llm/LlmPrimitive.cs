@@ -372,7 +372,7 @@ internal sealed class LlmActor : UntypedActor
                     if (problem is null) return new CallFinished(call, response, null) { Json = json };
                     if (attempt >= _definition.Options.OutputRetries)
                         return new CallFinished(call, response, new LlmOutputException(
-                            $"LLM step '{_node.Path}': the answer does not match the output schema '{output.Name}' {LlmOutputSchema.Where(path)}: {problem} " +
+                            $"LLM step '{_node.Path}': the answer does not match the output schema '{output.Name}' {LlmOutputSchema.DescribePath(path)}: {problem} " +
                             $"({attempt + 1} answer(s), OutputRetries {_definition.Options.OutputRetries}).", path, problem));
                     // The conversation so far (with any tool turns), the answer, and what was wrong with it.
                     messages = [.. messages, .. response.Messages, new ChatMessage(ChatRole.User, LlmOutputSchema.FollowUp(path, problem))];

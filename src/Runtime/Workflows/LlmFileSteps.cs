@@ -14,27 +14,37 @@ public sealed class LlmFileSteps(LlmSettings settings) : ILlmStepFactory
 {
     public Primitive Create(LlmSpec spec, string name, IReadOnlyList<AITool> tools)
     {
+        var options = new LlmStepOptions
+        {
+            Temperature = (float?)spec.Temperature,
+            MaxTokens = spec.MaxTokens,
+            Tools = tools.Count == 0 ? null : tools,
+            MaxIterations = spec.MaxIterations,
+            OnToolError = spec.OnToolError,
+            AgentName = name,
+            LangfusePrompt = spec.LangfusePrompt,
+            OutputSchema = spec.OutputSchema,
+            OutputRetries = spec.OutputRetries,
+        };
+        // The parsed JSON of a step with an output schema, the completion text otherwise.
+        var completion = new LambdaPrimitive((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(
+            input is LlmResponse response ? JsonValue.Create(response.Content) : JsonData.ToNode(input))), $"{name}.completion");
+        if (spec.Prompt is null)
+        {
+            // A Langfuse prompt takes its {{variables}} from the step's input (a JSON object's fields) and the run's context.
+            return new SequentialPrimitive([settings.Chat(spec.Provider, spec.Model, options, $"{name}.chat"), completion], name);
+        }
         var describe = spec.Describe();
+        var template = spec.Prompt;
         var prompt = new LambdaPrimitive((input, context, _) =>
         {
             var scope = new TemplateScope(JsonData.ToNode(input), context);
             var messages = new List<ChatMessage>();
             if (spec.System is { } system) messages.Add(new ChatMessage(ChatRole.System, system.RenderText(scope, describe)));
-            messages.Add(new ChatMessage(ChatRole.User, spec.Prompt.RenderText(scope, describe)));
+            messages.Add(new ChatMessage(ChatRole.User, template.RenderText(scope, describe)));
             return new ValueTask<StepOutcome>(new StepOutcome(new LlmRequest { Messages = messages }));
         }, $"{name}.prompt");
-        var chat = settings.Chat(spec.Provider, spec.Model,
-            new LlmStepOptions
-            {
-                Temperature = (float?)spec.Temperature,
-                MaxTokens = spec.MaxTokens,
-                Tools = tools.Count == 0 ? null : tools,
-                MaxIterations = spec.MaxIterations,
-                OnToolError = spec.OnToolError,
-                AgentName = name,
-            }, $"{name}.chat");
-        var completion = new LambdaPrimitive((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(
-            input is LlmResponse response ? JsonValue.Create(response.Content) : JsonData.ToNode(input))), $"{name}.completion");
+        var chat = settings.Chat(spec.Provider, spec.Model, options, $"{name}.chat");
         return new SequentialPrimitive([prompt, chat, completion], name);
     }
 }

@@ -49,7 +49,8 @@ public sealed record TimeoutSpec(SourceLocation At, string? Name, double Seconds
     public override string Kind => "timeout";
 }
 
-public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, string? Model, Template Prompt, Template? System,
+/// <remarks><see cref="Prompt"/> is null when the prompt comes from Langfuse (<see cref="LangfusePrompt"/>).</remarks>
+public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, string? Model, Template? Prompt, Template? System,
     double? Temperature, int? MaxTokens) : StepSpec(At, Name)
 {
     public override string Kind => "llm";
@@ -62,6 +63,15 @@ public sealed record LlmSpec(SourceLocation At, string? Name, string? Provider, 
 
     /// <summary><c>on_tool_error</c>: <c>report</c> (to the model) or <c>fail</c> (the step).</summary>
     public Actors.Llm.ToolErrorMode OnToolError { get; init; }
+
+    /// <summary><c>prompt: {langfuse: NAME, ...}</c>: the prompt from Langfuse's prompt management.</summary>
+    public Actors.Llm.Prompts.LangfusePromptReference? LangfusePrompt { get; init; }
+
+    /// <summary><c>output_schema:</c> the JSON the answer must be; the parsed JSON is then the step's output.</summary>
+    public Actors.Llm.LlmOutputSchema? OutputSchema { get; init; }
+
+    /// <summary><c>output_retries</c>: times the model is asked again when its answer does not match the schema.</summary>
+    public int OutputRetries { get; init; } = Actors.Llm.LlmStepOptions.DefaultOutputRetries;
 }
 
 /// <summary>One declared argument of a file tool: the model must send it with this JSON type.</summary>

@@ -426,7 +426,8 @@ public sealed partial class WorkflowFileParser
 
     private StepSpec? Llm(SourceLocation at, string? name, YamlNode body)
     {
-        var keys = Keys(body, "llm", ["provider", "model", "prompt", "system", "temperature", "max_tokens", "tools", "max_iterations", "on_tool_error"]);
+        var keys = Keys(body, "llm", ["provider", "model", "prompt", "system", "temperature", "max_tokens", "tools", "max_iterations", "on_tool_error",
+            "output_schema", "output_retries"]);
         if (keys is null) return null;
         var provider = keys.TryGetValue("provider", out var p) ? String(p, "provider") : null;
         string? model = null;
@@ -437,8 +438,26 @@ public sealed partial class WorkflowFileParser
             modelOk = model is not null;
         }
         Template? prompt = null;
-        if (!keys.TryGetValue("prompt", out var pr)) Problem(at, "The llm step has no 'prompt:' (a template).");
+        Actors.Llm.Prompts.LangfusePromptReference? langfusePrompt = null;
+        if (!keys.TryGetValue("prompt", out var pr)) Problem(at, "The llm step has no 'prompt:' (a template, or {langfuse: NAME} for a Langfuse prompt).");
+        else if (pr is YamlMappingNode) langfusePrompt = LangfusePromptOf(pr);
         else if (String(pr, "prompt") is { } promptText) prompt = TemplateOf(pr, promptText, allowEnv: false);
+        if (langfusePrompt is not null && keys.TryGetValue("system", out var systemBeside))
+            Problem(At(systemBeside), "'system:' does not go with a Langfuse prompt: write the system message in a chat prompt in Langfuse.");
+        Actors.Llm.LlmOutputSchema? outputSchema = null;
+        var outputOk = true;
+        if (keys.TryGetValue("output_schema", out var os))
+        {
+            outputSchema = OutputSchemaOf(os, name);
+            outputOk = outputSchema is not null;
+        }
+        var outputRetries = Actors.Llm.LlmStepOptions.DefaultOutputRetries;
+        if (keys.TryGetValue("output_retries", out var or))
+        {
+            if (outputSchema is null && outputOk) Problem(At(or), "'output_retries' only applies with an 'output_schema:'.");
+            if (Int(or, "output_retries", 0, Actors.Llm.LlmStepOptions.MaxOutputRetries) is { } retries) outputRetries = retries;
+            else outputOk = false;
+        }
         var system = keys.TryGetValue("system", out var sy) && String(sy, "system") is { } systemText
             ? TemplateOf(sy, systemText, allowEnv: false)
             : null;
@@ -499,12 +518,16 @@ public sealed partial class WorkflowFileParser
                 }
             }
         }
-        return !modelOk || !numbersOk || prompt is null ? null : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens)
-        {
-            Tools = tools,
-            MaxIterations = maxIterations,
-            OnToolError = onToolError,
-        };
+        return !modelOk || !numbersOk || !outputOk || (prompt is null && langfusePrompt is null) ? null
+            : new LlmSpec(at, name, provider, model, prompt, system, temperature, maxTokens)
+            {
+                Tools = tools,
+                MaxIterations = maxIterations,
+                OnToolError = onToolError,
+                LangfusePrompt = langfusePrompt,
+                OutputSchema = outputSchema,
+                OutputRetries = outputRetries,
+            };
     }
 
     private static readonly string[] ToolParameterTypes = ["string", "number", "integer", "boolean"];
