@@ -6,6 +6,7 @@ using Akka.Configuration;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Primitives;
 using TtaActors.Telemetry;
+using TtaActors.Telemetry.Llm;
 
 namespace TtaActors.Actors.Execution;
 
@@ -42,6 +43,13 @@ public sealed record WorkflowGraphOptions
     /// by all its runs (a circuit breaker, a cache) is always materialised once.
     /// </summary>
     public int? RootInstances { get; init; }
+
+    /// <summary>
+    /// What of a run's input and output its root span records for Langfuse (<c>langfuse.trace.input</c> / <c>.output</c>):
+    /// truncated and redacted like prompts; a disabled policy records neither. Default <see cref="CapturePolicy.Default"/>;
+    /// the runtime passes the LLM capture policy (<c>TTA_LLM_CAPTURE</c>, its size and patterns).
+    /// </summary>
+    public CapturePolicy TraceContent { get; init; } = CapturePolicy.Default;
 }
 
 /// <summary>Per-run options.</summary>
@@ -201,7 +209,7 @@ public sealed class WorkflowGraph
         if (timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite).");
 
-        using var span = StartRunSpan(runId, runContext);
+        using var span = StartRunSpan(runId, runContext, input);
         var traceParent = TraceParent.From(span ?? Activity.Current);
         var traceId = traceParent.IsEmpty ? null : traceParent.TraceId.ToHexString();
 
@@ -235,6 +243,8 @@ public sealed class WorkflowGraph
 
         if (span is not null)
         {
+            if (result.Succeeded && span.IsAllDataRequested && RunContent.Render(result.Output, Options.TraceContent) is { } output)
+                span.AddTag(TelemetryNames.Langfuse.TraceOutput, output);
             var status = result.Succeeded ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
             PrimitiveTelemetry.EndSpan(span, status, result.Failure?.Exception, result.Failure?.ToString());
         }
@@ -252,7 +262,7 @@ public sealed class WorkflowGraph
     private IActorRef NextRoot() =>
         _roots.Length == 1 ? _roots[0] : _roots[Interlocked.Increment(ref _nextRoot) % (uint)_roots.Length];
 
-    private Activity? StartRunSpan(RunId runId, WorkflowContext context)
+    private Activity? StartRunSpan(RunId runId, WorkflowContext context, object? input)
     {
         var source = TtaInstrumentation.ActivitySource;
         if (!source.HasListeners()) return null;
@@ -270,6 +280,10 @@ public sealed class WorkflowGraph
             if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
             if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
             PrimitiveTelemetry.TagLangfuseTrace(span, Name, context);
+            // The OpenTelemetry names too, for backends that read those; only here, the other spans keep to langfuse.*.
+            if (context.Persona is not null) span.AddTag(TelemetryNames.Langfuse.OtelUserId, context.Persona);
+            if (context.SessionId is not null) span.AddTag(TelemetryNames.Langfuse.OtelSessionId, context.SessionId);
+            if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Langfuse.TraceInput, recorded);
         }
         return span;
     }

@@ -52,7 +52,10 @@ public static class TtaHostingExtensions
             services.AddHostedService(sp => new MetricsEndpoint(options, sp.GetRequiredService<MeterProvider>()));
 
         services.AddTtaLlm(options);
-        services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options));
+        services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options)
+        {
+            TraceContent = sp.GetRequiredService<Actors.Llm.LlmSettings>().Capture,
+        });
         return services;
     }
 
