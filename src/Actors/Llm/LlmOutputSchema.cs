@@ -64,7 +64,7 @@ public sealed partial class LlmOutputSchema
         if (schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
             return (null, ("", "a schema is a JSON object (or true or false)"));
         // The meta-schema catches what building alone lets through, such as "type": "strnig" or "required": "x".
-        var meta = MetaSchemas.Draft202012.Evaluate(schema, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var meta = MetaSchemas.Draft202012.Evaluate(schema, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical });
         if (!meta.IsValid) return (null, First(meta));
         try
         {
@@ -91,7 +91,7 @@ public sealed partial class LlmOutputSchema
         {
             return (null, "", $"the answer is not JSON ({error.Message})");
         }
-        var result = _validator.Evaluate(element, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var result = _validator.Evaluate(element, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical });
         if (!result.IsValid)
         {
             var (path, problem) = First(result);
@@ -107,14 +107,18 @@ public sealed partial class LlmOutputSchema
     /// <summary>How messages name a place in a JSON document: <c>at /a/0</c>, or <c>at the root</c>.</summary>
     public static string DescribePath(string path) => path.Length == 0 ? "at the root" : "at " + path;
 
+    /// <summary>
+    /// The deepest failing node along a path of failures. A flat list would also hold the errors of branches that failed
+    /// inside an <c>anyOf</c> that passed, so the walk follows only nodes that failed themselves.
+    /// </summary>
     private static (string Path, string Problem) First(EvaluationResults results)
     {
         foreach (var detail in (IEnumerable<EvaluationResults>?)results.Details ?? [])
         {
-            if (detail.Errors is { Count: > 0 } errors) return (detail.InstanceLocation.ToString(), string.Join("; ", errors.Values));
+            if (!detail.IsValid) return First(detail);
         }
-        if (results.Errors is { Count: > 0 } own) return (results.InstanceLocation.ToString(), string.Join("; ", own.Values));
-        return ("", "the value does not match the schema");
+        if (results.Errors is { Count: > 0 } errors) return (results.InstanceLocation.ToString(), string.Join("; ", errors.Values));
+        return (results.InstanceLocation.ToString(), "the value does not match the schema");
     }
 
     /// <summary>An answer in a Markdown code fence (some models add one even when asked for JSON) without the fence.</summary>

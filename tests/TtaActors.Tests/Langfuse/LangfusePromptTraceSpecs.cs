@@ -97,14 +97,14 @@ public class LangfusePromptTraceSpecs : PrimitiveSpec
             """, "p.yaml", "p");
 
         Assert.Empty(problems);
-        var spec = Assert.IsType<LlmSpec>(document!.Root);
+        var spec = Assert.IsType<LlmSpec>(Assert.Single(Assert.IsType<SequenceSpec>(document!.Root).Steps));
         Assert.Null(spec.Prompt);
         Assert.Equal(("team/summary", null, 3, "Summarise {{input}}"),
             (spec.LangfusePrompt!.Name, spec.LangfusePrompt.Label, spec.LangfusePrompt.Version, spec.LangfusePrompt.Fallback));
     }
 
     [Theory]
-    [InlineData("prompt: {langfuse: s, label: production, version: 2}", 3, 51, "a label or a version, not both")]
+    [InlineData("prompt: {langfuse: s, label: production, version: 2}", 3, 55, "a label or a version, not both")]
     [InlineData("prompt: {langfuse: s, label: Prod}", 3, 34, "lowercase letters")]
     [InlineData("prompt: {langfuse: s, version: 0}", 3, 36, "'version' must be")]
     [InlineData("prompt: {label: production}", 3, 13, "'langfuse: NAME'")]
