@@ -165,7 +165,14 @@ public class LangfusePromptSpecs : PrimitiveSpec
     public async Task Cached_prompt_should_be_served_for_the_ttl_then_refreshed_in_the_background_while_the_stale_one_is_served()
     {
         var version = 1;
-        using var langfuse = new ScriptedHttpServer(_ => ScriptedResponse.Json(TextPrompt("summary", Volatile.Read(ref version), "v")));
+        // The refresh's answer waits until the stale reads are done, so they cannot race it.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var langfuse = new ScriptedHttpServer(async _ =>
+        {
+            var answer = Volatile.Read(ref version);
+            if (answer == 2) await release.Task;
+            return ScriptedResponse.Json(TextPrompt("summary", answer, "v"));
+        });
         var clock = new FakeTimeProvider();
         using var prompts = new LangfusePrompts(Options(langfuse), clock: clock);
         var reference = new LangfusePromptReference("summary");
@@ -178,7 +185,10 @@ public class LangfusePromptSpecs : PrimitiveSpec
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(1, (await prompts.GetAsync(reference)).Version);
+        await langfuse.NextRequest();
+        await langfuse.NextRequest();
         Assert.Equal(1, (await prompts.GetAsync(reference)).Version);
+        release.SetResult();
         await prompts.RefreshesSettled();
 
         Assert.Equal(2, (await prompts.GetAsync(reference)).Version);
