@@ -53,6 +53,7 @@ public sealed class LabelValueBound
 
     /// <summary><paramref name="value"/> when it is (or can still become) one of the kept values, else the overflow value.</summary>
     /// <param name="label">The label being written, named in the folded counter.</param>
+    /// <param name="value">The value a caller gave for the label.</param>
     public string Bound(string label, string value)
     {
         if (_admitted.ContainsKey(value)) return value;

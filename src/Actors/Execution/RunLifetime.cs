@@ -5,7 +5,7 @@ namespace TtaActors.Actors.Execution;
 
 /// <summary>
 /// The one deadline and the one cancellation of a run, made when the run starts and carried by every envelope of the run.
-/// When the deadline passes (or the caller cancels), <see cref="Token"/> fires: leaf steps see it as their cancellation
+/// When the deadline passes (or the caller cancels, or the graph stops), <see cref="Token"/> fires: leaf steps see it as their cancellation
 /// token, and every primitive actor that holds state for the run fails it with <see cref="EndReason"/>, the same exception
 /// everywhere. Nothing per step allocates a timer or a cancellation source; this object is the run's only one.
 /// </summary>
@@ -26,13 +26,14 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     private readonly CancellationTokenSource? _source;
     private readonly ITimer? _timer;
     private readonly CancellationTokenRegistration _callerRegistration;
+    private readonly CancellationTokenRegistration _graphRegistration;
     private readonly string _workflowName;
     private readonly TimeSpan? _timeout;
     private PrimitiveNode _position;
     private Exception? _endReason;
 
     private RunLifetime(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root, TimeSpan? timeout,
-        CancellationToken caller, TimeProvider clock, bool recordCheckpoints)
+        CancellationToken caller, TimeProvider clock, bool recordCheckpoints, CancellationToken graphStopping)
     {
         _provider = provider;
         _runId = runId;
@@ -42,7 +43,7 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
         _timeout = timeout;
         Clock = clock;
         RecordsCheckpoints = recordCheckpoints;
-        if (timeout is null && !caller.CanBeCanceled) return;
+        if (timeout is null && !caller.CanBeCanceled && !graphStopping.CanBeCanceled) return;
 
         _source = new CancellationTokenSource();
         Token = _source.Token;
@@ -52,13 +53,17 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
             _timer = clock.CreateTimer(static state => ((RunLifetime)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
         }
         if (caller.CanBeCanceled) _callerRegistration = caller.UnsafeRegister(static state => ((RunLifetime)state!).CancelByCaller(), this);
+        // Last: a graph stopped meanwhile ends the run right here, which needs everything above.
+        if (graphStopping.CanBeCanceled)
+            _graphRegistration = graphStopping.UnsafeRegister(static state => ((RunLifetime)state!).StopWithGraph(), this);
     }
 
     /// <summary>A lifetime for a run that starts now; <paramref name="timeout"/> null runs without a deadline.</summary>
     /// <param name="callId">The dispatch id of the run's envelope to its root primitive.</param>
+    /// <param name="graphStopping">Fires when the run's graph stops: the run then fails with <see cref="WorkflowGraphStoppedException"/>.</param>
     internal static RunLifetime Start(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root,
-        TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints) =>
-        new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints);
+        TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints, CancellationToken graphStopping = default) =>
+        new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints, graphStopping);
 
     /// <summary>Completes once: with the root primitive's answer, or with the run's failure when it ends first.</summary>
     internal ValueTask<PrimitiveResult> Answer => new(this, _answer.Version);
@@ -97,6 +102,8 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     private void CancelByCaller() =>
         End(new OperationCanceledException(
             $"Workflow '{_workflowName}' was cancelled by its caller while at '{Position.Path}'.", Token));
+
+    private void StopWithGraph() => End(new WorkflowGraphStoppedException(_workflowName, Position.Path));
 
     private void End(Exception reason)
     {
@@ -140,6 +147,7 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     {
         _timer?.Dispose();
         _callerRegistration.Dispose();
+        _graphRegistration.Dispose();
         _source?.Dispose();
     }
 }

@@ -47,3 +47,19 @@ public sealed class WorkflowDeadlineExceededException(string workflowName, strin
 
     public TimeSpan Timeout { get; } = timeout;
 }
+
+/// <summary>
+/// The run's graph was stopped (<see cref="WorkflowGraph.StopAsync"/> or disposed) while the run was in flight, or before it
+/// started. Every primitive holding state for the run fails it with this one error.
+/// </summary>
+public sealed class WorkflowGraphStoppedException(string workflowName, string primitivePath)
+    : OperationCanceledException(
+        $"Workflow '{workflowName}' was stopped while the run was at '{primitivePath}'; a stopped graph runs nothing. " +
+        "Materialise the workflow again to run it.")
+{
+    /// <summary>The name of the stopped graph.</summary>
+    public string WorkflowName { get; } = workflowName;
+
+    /// <summary>The primitive the run was in when the graph stopped (the workflow's name for a run that never started).</summary>
+    public string PrimitivePath { get; } = primitivePath;
+}

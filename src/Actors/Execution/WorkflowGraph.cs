@@ -90,7 +90,11 @@ public sealed record WorkflowRunResult(RunId RunId, object? Output, WorkflowCont
 /// A workflow definition materialised into long-lived actors, one per node of the definition tree. Many runs
 /// flow through it at once; each primitive actor keeps per-run state keyed by dispatch, so runs never mix.
 /// </summary>
-public sealed class WorkflowGraph
+/// <remarks>
+/// Stopping the graph (<see cref="StopAsync"/>, or disposing it) stops its actors and fails its runs in flight with
+/// <see cref="WorkflowGraphStoppedException"/>; runs started after that fail at once with the same error.
+/// </remarks>
+public sealed class WorkflowGraph : IAsyncDisposable
 {
     /// <summary>The deadline of runs when neither the run, the graph's options nor the configuration set one.</summary>
     public static readonly TimeSpan BuiltInDefaultDeadline = TimeSpan.FromMinutes(5);
@@ -106,6 +110,8 @@ public sealed class WorkflowGraph
     private readonly IActorRefProvider _provider;
     private readonly IActorRef[] _roots;
     private uint _nextRoot;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _stopped;
 
     private WorkflowGraph(string name, Primitive definition, IActorRef[] roots, PrimitiveNode rootNode, WorkflowGraphOptions options,
         TimeSpan? defaultDeadline)
@@ -208,6 +214,8 @@ public sealed class WorkflowGraph
         var timeout = options.Timeout is { } requested ? Bounded(requested) : DefaultDeadline;
         if (timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite).");
+        if (_stopping.IsCancellationRequested)
+            return new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(Name, new WorkflowGraphStoppedException(Name, Name)), null);
 
         using var span = StartRunSpan(runId, runContext, input);
         var traceParent = TraceParent.From(span ?? Activity.Current);
@@ -216,7 +224,7 @@ public sealed class WorkflowGraph
         Interlocked.Increment(ref _runsActive.Value);
         var callId = WorkflowEnvelope.NextCallId();
         var lifetime = RunLifetime.Start(_provider, runId, callId, Name, RootNode, timeout, options.Cancellation, Options.Clock,
-            options.RecordCheckpoints);
+            options.RecordCheckpoints, _stopping.Token);
         WorkflowRunResult result;
         try
         {
@@ -257,6 +265,26 @@ public sealed class WorkflowGraph
         var result = await RunAsync(input, context, options).ConfigureAwait(false);
         return result.Failure is { } failure ? throw new WorkflowFailedException(failure) : result.Output;
     }
+
+    /// <summary>
+    /// Stops the graph: its runs in flight fail with <see cref="WorkflowGraphStoppedException"/> (their callers hear it at
+    /// once), its actors stop, and runs started afterwards fail with the same error. Completes when every actor of the graph
+    /// has terminated; calling it again waits for the same.
+    /// </summary>
+    /// <param name="cancellation">Stops waiting for the actors to terminate (they still stop).</param>
+    public async Task StopAsync(CancellationToken cancellation = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            // Runs first, so no caller waits on an actor that is going away; answers still in the mailboxes are dropped.
+            _stopping.Cancel();
+            foreach (var root in _roots) ((IInternalActorRef)root).Stop();
+        }
+        await Task.WhenAll(_roots.Select(root => root.WatchAsync(cancellation))).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the graph (<see cref="StopAsync"/>).</summary>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
     /// <summary>The copy of the graph the next run goes to, in turn.</summary>
     private IActorRef NextRoot() =>

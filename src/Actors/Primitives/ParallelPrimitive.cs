@@ -10,8 +10,15 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class ParallelPrimitive : Primitive
 {
-    public ParallelPrimitive(IEnumerable<Primitive> branches, string? name = null) : base(name)
+    public ParallelPrimitive(IEnumerable<Primitive> branches, string? name = null) : this(branches, null, name)
     {
+    }
+
+    /// <param name="combine">Turns the branches' outputs (in branch order) into the primitive's output; the typed API
+    /// answers a tuple or a record this way, with the same actors and spans as the untyped Parallel.</param>
+    internal ParallelPrimitive(IEnumerable<Primitive> branches, Func<object?[], object?>? combine, string? name) : base(name)
+    {
+        Combine = combine;
         ArgumentNullException.ThrowIfNull(branches);
         Branches = branches.ToArray();
         if (Branches.Count == 0)
@@ -24,7 +31,13 @@ public sealed class ParallelPrimitive : Primitive
     public override IReadOnlyList<Primitive> Children => Branches;
     public override string TypeName => "ParallelPrimitive";
 
-    public ParallelPrimitive Named(string name) => new(Branches, name);
+    /// <summary>What the branches' outputs become; null answers them as an array.</summary>
+    internal Func<object?[], object?>? Combine { get; }
+
+    // A combined Parallel answers one value shaped by its branch count, so `|` must not splice more branches into it.
+    internal override bool Flattens => base.Flattens && Combine is null;
+
+    public ParallelPrimitive Named(string name) => new(Branches, Combine, name);
 
     internal override Props CreateProps(PrimitiveNode node) => ParallelActor.Props(this, node);
 }
@@ -34,11 +47,13 @@ internal sealed class ParallelActor : CompositeActor<ParallelActor.Run>
     private const string FanOut = "parallel.fan_out";
     private const string FanIn = "parallel.fan_in";
     private readonly IActorRef[] _branches;
+    private readonly Func<object?[], object?>? _combine;
     private readonly string[] _branchStarts;
     private readonly string[] _branchEnds;
 
     public ParallelActor(ParallelPrimitive definition, PrimitiveNode node) : base(node)
     {
+        _combine = definition.Combine;
         _branches = new IActorRef[definition.Branches.Count];
         _branchStarts = new string[_branches.Length];
         _branchEnds = new string[_branches.Length];
@@ -71,7 +86,7 @@ internal sealed class ParallelActor : CompositeActor<ParallelActor.Run>
         run.Checkpoint(_branchEnds[branch]);
         if (--run.Remaining > 0) return;
         run.Checkpoint(FanIn);
-        Succeed(run, run.Results, run.Context);
+        Succeed(run, _combine is null ? run.Results : _combine(run.Results), run.Context);
     }
 
     // The first failure fails the whole primitive; the other branches' answers are late answers from here on.

@@ -41,6 +41,10 @@ public abstract class Primitive
     /// </summary>
     internal virtual bool SharesStateAcrossRuns => false;
 
+    /// <summary>Whether <c>&gt;&gt;</c> and <c>|</c> splice this composite's parts into the chain they build.</summary>
+    // A named composite is a unit the user wants to see in traces, so only unnamed ones are flattened.
+    internal virtual bool Flattens => Name is null;
+
     /// <summary>The props of the actor that executes this primitive at <paramref name="node"/>.</summary>
     internal abstract Props CreateProps(PrimitiveNode node);
 
@@ -58,8 +62,7 @@ public abstract class Primitive
 
     public override string ToString() => DisplayName;
 
-    // A named composite is a unit the user wants to see in traces, so only unnamed ones are flattened.
     private static IEnumerable<Primitive> Flatten<T>(Primitive primitive, Func<T, IReadOnlyList<Primitive>> parts)
         where T : Primitive =>
-        primitive is T composite && composite.Name is null ? parts(composite) : [primitive];
+        primitive is T composite && composite.Flattens ? parts(composite) : [primitive];
 }
