@@ -69,6 +69,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private IActorRef? _starter;
     private bool _stepInFlight;
     private long _executing;
+    private int _startJournaled = -1;
 
     public DurableRunActor(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings)
     {
@@ -171,17 +172,54 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Continue();
     }
 
-    /// <summary>Journals the event (tagged when it is a lifecycle event), then applies it, tells readers, and goes on.</summary>
-    private void Record(IEvent @event, Action? then = null)
+    /// <summary>
+    /// Journals the events in one write (each tagged when it is a lifecycle event), then applies them, tells readers, and
+    /// goes on. The journal writes the events of one call together, so a step's completion and the next step's start (or
+    /// the run's outcome) cost one round trip to the database, not two.
+    /// </summary>
+    private void Record(IReadOnlyList<IEvent> events, Action? then = null)
     {
-        object stored = @event is RunStarted or WaitStarted or SignalReceived or RunSucceeded or RunFailed
-            ? new Tagged(@event, [LifecycleTag])
-            : @event;
-        Persist(stored, _ =>
+        var stored = events.Select(e => e is RunStarted or WaitStarted or SignalReceived or RunSucceeded or RunFailed
+            ? new Tagged(e, [LifecycleTag])
+            : (object)e).ToList();
+        var applied = 0;
+        PersistAll(stored, persisted =>
         {
-            Apply(@event, LastSequenceNr);
+            Apply(persisted is Tagged tagged ? (IEvent)tagged.Payload : (IEvent)persisted, LastSequenceNr);
+            if (++applied < stored.Count) return;
             AnswerReaders();
             if (_end is not null) Finished();
+            then?.Invoke();
+        });
+    }
+
+    private void Record(IEvent @event, Action? then = null) => Record([@event], then);
+
+    /// <summary>
+    /// The event journaled with the completion of the step before <paramref name="index"/>: the start of step
+    /// <paramref name="index"/> (remembered in <see cref="_startJournaled"/>, so <see cref="Continue"/> executes it without
+    /// journaling it again), or the run's success after the last step; null when that step waits for a signal.
+    /// </summary>
+    private IEvent? Following(int index, TypedJson? output)
+    {
+        var steps = _definition!.Steps;
+        if (index >= steps.Count) return new RunSucceeded(output, Now());
+        var step = steps[index];
+        if (step.Wait is not null) return null;
+        return new StepStarted(step.Index, step.Path, DurableRunContext.KeyOf(_runId, step.Path, 1), 1, Now());
+    }
+
+    private void RecordWithFollowing(IEvent @event, int next, TypedJson? output, Action? then)
+    {
+        var following = Following(next, output);
+        if (following is null)
+        {
+            Record(@event, then);
+            return;
+        }
+        Record([@event, following], () =>
+        {
+            if (following is StepStarted) _startJournaled = next;
             then?.Invoke();
         });
     }
@@ -213,7 +251,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         _starter = Sender;
         var started = new RunStarted(_runId, start.Workflow, _definition.Hash, start.Input, start.ContextJson, start.TraceParent, start.TraceState,
             start.Persona, start.ChatMode, Now());
-        Record(started, () =>
+        RecordWithFollowing(started, 0, start.Input, () =>
         {
             _starter?.Tell(View());
             _starter = null;
@@ -256,8 +294,8 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             reply.Tell(new SignalAccepted(_runId, signal.Name, signal.SignalId, Duplicate: false));
             var output = signal.PayloadJson is null ? null : new TypedJson(typeof(System.Text.Json.Nodes.JsonNode).AssemblyQualifiedName!, signal.PayloadJson);
             Signalled(step, received);
-            Record(new StepCompleted(wait.Index, step.Path, output, DurableJson.Context(_context), (received.At - wait.At).TotalMilliseconds, Now()),
-                Continue);
+            RecordWithFollowing(new StepCompleted(wait.Index, step.Path, output, DurableJson.Context(_context), (received.At - wait.At).TotalMilliseconds,
+                Now()), wait.Index + 1, output, Continue);
         });
     }
 
@@ -345,16 +383,23 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
                 });
                 return;
             }
+            if (_startJournaled == step.Index)
+            {
+                // Its start went into the journal with the previous step's completion.
+                _startJournaled = -1;
+                Execute(step, step.Graph!, step.Path, startJournaled: true);
+                return;
+            }
             var key = DurableRunContext.KeyOf(_runId, step.Path, 1);
-            // The step does not wait for its start to be stored: the journal keeps the order (its completion is written
-            // after it), and a step lost before its start was stored is executed again on resume all the same.
+            // A step resumed after recovery does not wait for its start to be stored: the journal keeps the order (its
+            // completion is written after it), and a step lost before its start was stored is executed again all the same.
             var stepStarted = new StepStarted(step.Index, step.Path, key, 1, Now());
             PersistAsync(stepStarted, _ =>
             {
                 Apply(stepStarted, LastSequenceNr);
                 AnswerReaders();
             });
-            Execute(step, step.Graph!, step.Path);
+            Execute(step, step.Graph!, step.Path, startJournaled: false);
         }
         catch (Exception error)
         {
@@ -362,11 +407,11 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Execute(DurableStep step, WorkflowGraph graph, string path)
+    private void Execute(DurableStep step, WorkflowGraph graph, string path, bool startJournaled = false)
     {
         var key = DurableRunContext.KeyOf(_runId, path, 1);
         var dispatched = _context.CreateChild().WithMetadata(DurableRunContext.IdempotencyKeyMetadata, key);
-        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + 1;
+        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + (startJournaled ? 0 : 1);
         var previous = Activity.Current;
         var span = StartSpan("durable.step " + path, span =>
         {
@@ -423,8 +468,8 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         }
         var context = _context.AbsorbRecords(done.Result.Context, done.Dispatched);
         var value = done.Result.Output;
-        Record(new StepCompleted(done.Step.Index, done.Path, output, DurableJson.Context(context),
-            Stopwatch.GetElapsedTime(done.StartedAt).TotalMilliseconds, Now()), () =>
+        RecordWithFollowing(new StepCompleted(done.Step.Index, done.Path, output, DurableJson.Context(context),
+            Stopwatch.GetElapsedTime(done.StartedAt).TotalMilliseconds, Now()), done.Step.Index + 1, output, () =>
         {
             // The next step gets the object the step returned, not its JSON copy, while the run stays on this node.
             _lastOutput = value;
