@@ -7,7 +7,7 @@ namespace TtaActors.Actors.Durable;
 
 /// <summary>
 /// A durable run's journal as AG-UI events (https://docs.ag-ui.com): RUN_STARTED, STEP_STARTED, STEP_FINISHED,
-/// RUN_FINISHED, RUN_ERROR, and CUSTOM for waits and signals (<c>approval_requested</c>, <c>signal_awaited</c>,
+/// RUN_FINISHED, RUN_ERROR, TEXT_MESSAGE_START/CONTENT/END for streaming LLM steps, and CUSTOM for waits and signals (<c>approval_requested</c>, <c>signal_awaited</c>,
 /// <c>signal_received</c>, <c>signal_timed_out</c>). One journal event is one stream event; its id is the sequence number.
 /// </summary>
 public static class AgUiEvents
@@ -48,6 +48,12 @@ public static class AgUiEvents
                 ["name"] = signal.Name, ["signalId"] = signal.SignalId, ["payload"] = DurableJson.Node(signal.PayloadJson),
             }),
             WaitTimedOut timedOut => Custom(SignalTimedOut, new JsonObject { ["step"] = timedOut.Index, ["takesBranch"] = timedOut.TakesBranch }),
+            TextMessageStarted text => new JsonObject
+            {
+                ["type"] = "TEXT_MESSAGE_START", ["messageId"] = text.MessageId, ["role"] = "assistant", ["stepName"] = text.Path,
+            },
+            TextMessageContent text => new JsonObject { ["type"] = "TEXT_MESSAGE_CONTENT", ["messageId"] = text.MessageId, ["delta"] = text.Delta },
+            TextMessageEnded text => new JsonObject { ["type"] = "TEXT_MESSAGE_END", ["messageId"] = text.MessageId },
             RunSucceeded succeeded => new JsonObject
             {
                 ["type"] = "RUN_FINISHED", ["threadId"] = threadId, ["runId"] = runId,

@@ -29,6 +29,18 @@ public sealed record DurableRunSettings
 
     /// <summary>The deadline of each step's execution; null takes the step graph's default deadline.</summary>
     public TimeSpan? StepTimeout { get; init; }
+
+    /// <summary>
+    /// A streaming LLM step's text is journaled (TEXT_MESSAGE_CONTENT) once this many characters have arrived (or
+    /// <see cref="TextFlushInterval"/> after its first unwritten delta, or at the message's end), not per token.
+    /// </summary>
+    public int TextChunkChars { get; init; } = DefaultTextChunkChars;
+
+    /// <summary>The longest a delta waits in memory before it is journaled.</summary>
+    public TimeSpan TextFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public const int DefaultTextChunkChars = 512;
+    public const int MaxTextChunkChars = 64 * 1024;
 }
 
 /// <summary>
@@ -48,6 +60,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private const string WaitTimer = "wait";
     private const string PollTimer = "poll";
     private const string PassivateTimer = "passivate";
+    private const string TextTimer = "text";
 
     private readonly string _runId;
     private readonly IDurableWorkflowCatalog _catalog;
@@ -70,12 +83,17 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private bool _stepInFlight;
     private long _executing;
     private int _startJournaled = -1;
+    private readonly System.Text.StringBuilder _text = new();
+    private string? _textMessage;
 
     public DurableRunActor(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings)
     {
         _runId = runId;
         _catalog = catalog;
         _settings = settings;
+        if (settings.TextChunkChars is < 1 or > DurableRunSettings.MaxTextChunkChars)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.TextChunkChars,
+                $"TextChunkChars must be between 1 and {DurableRunSettings.MaxTextChunkChars}.");
         PersistenceId = PersistenceIdPrefix + runId;
 
         Recover<IEvent>(e => Apply(e, LastSequenceNr));
@@ -90,6 +108,10 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             if (_start is null) PassivateNow();
         });
         Command<StepDone>(OnStepDone);
+        Command<TextStarted>(OnTextStarted);
+        Command<TextDelta>(OnTextDelta);
+        Command<TextEnded>(OnTextEnded);
+        Command<TextFlush>(_ => FlushText());
         Command<WaitExpired>(OnWaitExpired);
         Command<PollTick>(_ => ExpireReaders());
         Command<PassivateNowMessage>(_ => PassivateNow());
@@ -429,6 +451,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
                 RunId = new RunId(Guid.Parse(_runId)),
                 Timeout = _settings.StepTimeout,
                 LangfuseTraceId = TraceParent.ParseW3C(_start!.TraceParent).IsEmpty ? null : TraceParent.ParseW3C(_start.TraceParent).TraceId.ToHexString(),
+                TextSink = new TextSink(Self, execution),
             };
             graph.RunAsync(_lastOutput, dispatched, options).PipeTo(Self,
                 success: result => new StepDone(execution, step, path, dispatched, result, null, span, started),
@@ -444,6 +467,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     {
         if (done.Execution != _executing || _end is not null) return;
         _stepInFlight = false;
+        EndText();
         var failure = done.Result?.Failure
                       ?? (done.Error is { } error ? WorkflowFailure.From(done.Path, error) : null);
         if (done.Span is { } span)
@@ -476,6 +500,64 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             Continue();
         });
     }
+
+    // ---- streamed text ------------------------------------------------------------------------------------------------
+    // Deltas are journaled with PersistAsync: the step goes on streaming while they are written, and the journal keeps
+    // their order before the step's completion. A step executed again after a resume streams a new message.
+
+    private bool IsCurrent(long execution) => execution == _executing && _stepInFlight && _end is null;
+
+    private void OnTextStarted(TextStarted started)
+    {
+        if (!IsCurrent(started.Execution)) return;
+        EndText();
+        _textMessage = started.MessageId;
+        JournalText(new TextMessageStarted(started.MessageId, started.StepPath, Now()));
+    }
+
+    private void OnTextDelta(TextDelta delta)
+    {
+        if (!IsCurrent(delta.Execution) || delta.MessageId != _textMessage) return;
+        _text.Append(delta.Text);
+        while (_text.Length >= _settings.TextChunkChars) JournalChunk(_settings.TextChunkChars);
+        if (_text.Length > 0 && !Timers.IsTimerActive(TextTimer)) Timers.StartSingleTimer(TextTimer, TextFlush.Instance, _settings.TextFlushInterval);
+    }
+
+    private void OnTextEnded(TextEnded ended)
+    {
+        if (IsCurrent(ended.Execution) && ended.MessageId == _textMessage) EndText();
+    }
+
+    private void FlushText()
+    {
+        if (_textMessage is not null && _text.Length > 0) JournalChunk(_text.Length);
+    }
+
+    /// <summary>Journals the first <paramref name="length"/> characters buffered, never splitting a surrogate pair.</summary>
+    private void JournalChunk(int length)
+    {
+        if (length < _text.Length && char.IsHighSurrogate(_text[length - 1]) && length > 1) length--;
+        var chunk = _text.ToString(0, length);
+        _text.Remove(0, length);
+        if (_text.Length == 0) Timers.Cancel(TextTimer);
+        JournalText(new TextMessageContent(_textMessage!, chunk, Now()));
+    }
+
+    private void EndText()
+    {
+        if (_textMessage is null) return;
+        FlushText();
+        JournalText(new TextMessageEnded(_textMessage, Now()));
+        _textMessage = null;
+        _text.Clear();
+        Timers.Cancel(TextTimer);
+    }
+
+    private void JournalText(IEvent @event) => PersistAsync(@event, _ =>
+    {
+        Apply(@event, LastSequenceNr);
+        AnswerReaders();
+    });
 
     private void ArmWaitTimer(WaitStarted wait)
     {
@@ -627,6 +709,27 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Exception? Error, Activity? Span, long StartedAt);
 
     private sealed record WaitExpired(int Index);
+
+    private sealed record TextStarted(long Execution, string MessageId, string StepPath);
+
+    private sealed record TextDelta(long Execution, string MessageId, string Text);
+
+    private sealed record TextEnded(long Execution, string MessageId);
+
+    private sealed class TextFlush
+    {
+        public static readonly TextFlush Instance = new();
+    }
+
+    /// <summary>A step execution's streamed text, told to the entity from the thread that reads the provider's stream.</summary>
+    private sealed class TextSink(IActorRef entity, long execution) : Llm.ILlmTextSink
+    {
+        public void Started(string messageId, string stepPath) => entity.Tell(new TextStarted(execution, messageId, stepPath));
+
+        public void Delta(string messageId, string text) => entity.Tell(new TextDelta(execution, messageId, text));
+
+        public void Ended(string messageId) => entity.Tell(new TextEnded(execution, messageId));
+    }
 
     private sealed class PollTick
     {

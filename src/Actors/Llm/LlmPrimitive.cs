@@ -250,7 +250,7 @@ internal sealed class LlmActor : UntypedActor
         var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
-        CallAsync(messages, call, envelope.Context, envelope.Cancellation).ContinueWith(
+        CallAsync(messages, call, envelope.Context, envelope.Lifetime?.TextSink, envelope.Cancellation).ContinueWith(
             static (task, state) => ((IActorRef)state!).Tell(task.Result),
             Self,
             CancellationToken.None,
@@ -259,7 +259,8 @@ internal sealed class LlmActor : UntypedActor
     }
 
     /// <summary>Runs the call (or the agent's model/tool loop) off the actor; never throws, the outcome comes back as a message.</summary>
-    private async Task<CallFinished> CallAsync(List<ChatMessage> messages, Call call, WorkflowContext context, CancellationToken cancellation)
+    private async Task<CallFinished> CallAsync(List<ChatMessage> messages, Call call, WorkflowContext context, ILlmTextSink? text,
+        CancellationToken cancellation)
     {
         try
         {
@@ -280,7 +281,19 @@ internal sealed class LlmActor : UntypedActor
             else
             {
                 var updates = new List<ChatResponseUpdate>();
-                await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false)) updates.Add(update);
+                string? messageId = null;
+                await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false))
+                {
+                    updates.Add(update);
+                    if (text is null || update.Text is not { Length: > 0 } delta) continue;
+                    if (messageId is null)
+                    {
+                        messageId = update.MessageId is { Length: > 0 and <= 128 } id ? id : Guid.NewGuid().ToString("N");
+                        text.Started(messageId, _node.Path);
+                    }
+                    text.Delta(messageId, delta);
+                }
+                if (messageId is not null) text!.Ended(messageId);
                 response = updates.ToChatResponse();
             }
             return new CallFinished(call, response, call.Tally.ToolFailure);

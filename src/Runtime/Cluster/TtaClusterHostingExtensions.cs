@@ -63,11 +63,14 @@ public static class TtaClusterHostingExtensions
     /// (about 7 ms on the development VM's disk, against 0.05 ms for a commit in NORMAL). Null for PostgreSQL. The
     /// connection string stays the one of <see cref="JournalConfig"/> (this setup replaces it where the plugins read it).
     /// </summary>
-    public static Setup? JournalSetup(TtaClusterOptions options)
+    public static Setup? JournalSetup(TtaClusterOptions options) =>
+        options.Journal == JournalProvider.Sqlite ? new DataOptionsSetup(SqliteDataOptions(options)) : null;
+
+    /// <summary>The SQLite connection options of <see cref="JournalSetup"/>.</summary>
+    public static DataOptions SqliteDataOptions(TtaClusterOptions options)
     {
-        if (options.Journal != JournalProvider.Sqlite) return null;
         var pragma = $"PRAGMA synchronous={(options.SqliteSynchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};";
-        return new DataOptionsSetup(new DataOptions()
+        return new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, options.SqliteConnectionString)
             .UseAfterConnectionOpened(
                 connection =>
@@ -79,7 +82,7 @@ public static class TtaClusterHostingExtensions
                 {
                     await using var command = Pragma(connection, pragma);
                     await command.ExecuteNonQueryAsync(cancellation);
-                }));
+                });
 
         static DbCommand Pragma(DbConnection connection, string text)
         {
