@@ -34,7 +34,15 @@ public sealed record DurableRunSettings
     /// A streaming LLM step's text is journaled (TEXT_MESSAGE_CONTENT) once this many characters have arrived (or
     /// <see cref="TextFlushInterval"/> after its first unwritten delta, or at the message's end), not per token.
     /// </summary>
-    public int TextChunkChars { get; init; } = DefaultTextChunkChars;
+    public int TextChunkChars
+    {
+        get => _textChunkChars;
+        init => _textChunkChars = value is >= 1 and <= MaxTextChunkChars
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(TextChunkChars), value, $"TextChunkChars must be between 1 and {MaxTextChunkChars}.");
+    }
+
+    private readonly int _textChunkChars = DefaultTextChunkChars;
 
     /// <summary>The longest a delta waits in memory before it is journaled.</summary>
     public TimeSpan TextFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -91,9 +99,6 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         _runId = runId;
         _catalog = catalog;
         _settings = settings;
-        if (settings.TextChunkChars is < 1 or > DurableRunSettings.MaxTextChunkChars)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.TextChunkChars,
-                $"TextChunkChars must be between 1 and {DurableRunSettings.MaxTextChunkChars}.");
         PersistenceId = PersistenceIdPrefix + runId;
 
         Recover<IEvent>(e => Apply(e, LastSequenceNr));

@@ -319,6 +319,50 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_finished_run_recovered_elsewhere_should_keep_its_outcome_without_executing_anything_again()
+    {
+        var workflow = new OrderWorkflow();
+        var name = Register(workflow.Definition());
+        var runId = NewRunId();
+        var first = Entity(runId);
+        Start(first, runId, name, new Order("F1", false));
+        await StatusAsync(first, runId, "waiting");
+        await first.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-f", "true"), Patience);
+        var finished = await StatusAsync(first, runId, "succeeded");
+        await StopAsync(first);
+
+        var second = Entity(runId);
+        var recovered = await second.Ask<View>(new Get(runId), Patience);
+
+        Assert.Equal(("succeeded", finished.Output!.Json, finished.LastEventId), (recovered.Status, recovered.Output!.Json, recovered.LastEventId));
+        Assert.Equal(1, workflow.ReserveCalls);
+        Assert.Single(workflow.ChargeKeys);
+        var late = await second.Ask<Refused>(new Signal(runId, "approval", "sig-late", "true"), Patience);
+        Assert.Equal(DurableRefusalCodes.Finished, late.Code);
+        var events = await EventsAsync(second, runId);
+        Assert.Equal(1, events.Count(e => Kind(e) == "RUN_FINISHED"));
+        // Exactly one completion record in the journal itself (what GET /runs?status= and recovery at start-up read).
+        var journal = Akka.Persistence.Query.PersistenceQuery.Get(Sys)
+            .ReadJournalFor<Akka.Persistence.Sql.Query.SqlReadJournal>(Akka.Persistence.Sql.Query.SqlReadJournal.Identifier);
+        var stored = await journal.CurrentEventsByPersistenceId(DurableRunActor.PersistenceIdPrefix + runId, 0, long.MaxValue)
+            .RunWith(Akka.Streams.Dsl.Sink.Seq<Akka.Persistence.Query.EventEnvelope>(), Akka.Streams.ActorMaterializer.Create(Sys));
+        Assert.Single(stored, e => e.Event is DurableRunEvents.RunSucceeded);
+        Assert.Equal(finished.LastEventId, stored[^1].SequenceNr);
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    [InlineData(DurableRunSettings.MaxTextChunkChars, true)]
+    [InlineData(DurableRunSettings.MaxTextChunkChars + 1, false)]
+    public void The_text_chunk_size_should_be_bounded(int chars, bool accepted)
+    {
+        if (accepted) Assert.Equal(chars, new DurableRunSettings { TextChunkChars = chars }.TextChunkChars);
+        else Assert.Throws<ArgumentOutOfRangeException>(() => new DurableRunSettings { TextChunkChars = chars });
+        Assert.Equal(512, new DurableRunSettings().TextChunkChars);
+    }
+
+    [Fact]
     public void Every_journaled_event_and_every_message_should_round_trip_through_the_durable_serializer()
     {
         var at = DateTimeOffset.UnixEpoch;
