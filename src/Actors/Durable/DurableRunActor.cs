@@ -29,6 +29,26 @@ public sealed record DurableRunSettings
 
     /// <summary>The deadline of each step's execution; null takes the step graph's default deadline.</summary>
     public TimeSpan? StepTimeout { get; init; }
+
+    /// <summary>
+    /// A streaming LLM step's text is journaled (TEXT_MESSAGE_CONTENT) once this many characters have arrived (or
+    /// <see cref="TextFlushInterval"/> after its first unwritten delta, or at the message's end), not per token.
+    /// </summary>
+    public int TextChunkChars
+    {
+        get => _textChunkChars;
+        init => _textChunkChars = value is >= 1 and <= MaxTextChunkChars
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(TextChunkChars), value, $"TextChunkChars must be between 1 and {MaxTextChunkChars}.");
+    }
+
+    private readonly int _textChunkChars = DefaultTextChunkChars;
+
+    /// <summary>The longest a delta waits in memory before it is journaled.</summary>
+    public TimeSpan TextFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public const int DefaultTextChunkChars = 512;
+    public const int MaxTextChunkChars = 64 * 1024;
 }
 
 /// <summary>
@@ -48,6 +68,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private const string WaitTimer = "wait";
     private const string PollTimer = "poll";
     private const string PassivateTimer = "passivate";
+    private const string TextTimer = "text";
 
     private readonly string _runId;
     private readonly IDurableWorkflowCatalog _catalog;
@@ -69,6 +90,9 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private IActorRef? _starter;
     private bool _stepInFlight;
     private long _executing;
+    private int _startJournaled = -1;
+    private readonly System.Text.StringBuilder _text = new();
+    private string? _textMessage;
 
     public DurableRunActor(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings)
     {
@@ -89,6 +113,10 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             if (_start is null) PassivateNow();
         });
         Command<StepDone>(OnStepDone);
+        Command<TextStarted>(OnTextStarted);
+        Command<TextDelta>(OnTextDelta);
+        Command<TextEnded>(OnTextEnded);
+        Command<TextFlush>(_ => FlushText());
         Command<WaitExpired>(OnWaitExpired);
         Command<PollTick>(_ => ExpireReaders());
         Command<PassivateNowMessage>(_ => PassivateNow());
@@ -171,17 +199,54 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Continue();
     }
 
-    /// <summary>Journals the event (tagged when it is a lifecycle event), then applies it, tells readers, and goes on.</summary>
-    private void Record(IEvent @event, Action? then = null)
+    /// <summary>
+    /// Journals the events in one write (each tagged when it is a lifecycle event), then applies them, tells readers, and
+    /// goes on. The journal writes the events of one call together, so a step's completion and the next step's start (or
+    /// the run's outcome) cost one round trip to the database, not two.
+    /// </summary>
+    private void Record(IReadOnlyList<IEvent> events, Action? then = null)
     {
-        object stored = @event is RunStarted or WaitStarted or SignalReceived or RunSucceeded or RunFailed
-            ? new Tagged(@event, [LifecycleTag])
-            : @event;
-        Persist(stored, _ =>
+        var stored = events.Select(e => e is RunStarted or WaitStarted or SignalReceived or RunSucceeded or RunFailed
+            ? new Tagged(e, [LifecycleTag])
+            : (object)e).ToList();
+        var applied = 0;
+        PersistAll(stored, persisted =>
         {
-            Apply(@event, LastSequenceNr);
+            Apply(persisted is Tagged tagged ? (IEvent)tagged.Payload : (IEvent)persisted, LastSequenceNr);
+            if (++applied < stored.Count) return;
             AnswerReaders();
             if (_end is not null) Finished();
+            then?.Invoke();
+        });
+    }
+
+    private void Record(IEvent @event, Action? then = null) => Record([@event], then);
+
+    /// <summary>
+    /// The event journaled with the completion of the step before <paramref name="index"/>: the start of step
+    /// <paramref name="index"/> (remembered in <see cref="_startJournaled"/>, so <see cref="Continue"/> executes it without
+    /// journaling it again), or the run's success after the last step; null when that step waits for a signal.
+    /// </summary>
+    private IEvent? Following(int index, TypedJson? output)
+    {
+        var steps = _definition!.Steps;
+        if (index >= steps.Count) return new RunSucceeded(output, Now());
+        var step = steps[index];
+        if (step.Wait is not null) return null;
+        return new StepStarted(step.Index, step.Path, DurableRunContext.KeyOf(_runId, step.Path, 1), 1, Now());
+    }
+
+    private void RecordWithFollowing(IEvent @event, int next, TypedJson? output, Action? then)
+    {
+        var following = Following(next, output);
+        if (following is null)
+        {
+            Record(@event, then);
+            return;
+        }
+        Record([@event, following], () =>
+        {
+            if (following is StepStarted) _startJournaled = next;
             then?.Invoke();
         });
     }
@@ -213,7 +278,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         _starter = Sender;
         var started = new RunStarted(_runId, start.Workflow, _definition.Hash, start.Input, start.ContextJson, start.TraceParent, start.TraceState,
             start.Persona, start.ChatMode, Now());
-        Record(started, () =>
+        RecordWithFollowing(started, 0, start.Input, () =>
         {
             _starter?.Tell(View());
             _starter = null;
@@ -256,8 +321,8 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             reply.Tell(new SignalAccepted(_runId, signal.Name, signal.SignalId, Duplicate: false));
             var output = signal.PayloadJson is null ? null : new TypedJson(typeof(System.Text.Json.Nodes.JsonNode).AssemblyQualifiedName!, signal.PayloadJson);
             Signalled(step, received);
-            Record(new StepCompleted(wait.Index, step.Path, output, DurableJson.Context(_context), (received.At - wait.At).TotalMilliseconds, Now()),
-                Continue);
+            RecordWithFollowing(new StepCompleted(wait.Index, step.Path, output, DurableJson.Context(_context), (received.At - wait.At).TotalMilliseconds,
+                Now()), wait.Index + 1, output, Continue);
         });
     }
 
@@ -345,16 +410,23 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
                 });
                 return;
             }
+            if (_startJournaled == step.Index)
+            {
+                // Its start went into the journal with the previous step's completion.
+                _startJournaled = -1;
+                Execute(step, step.Graph!, step.Path, startJournaled: true);
+                return;
+            }
             var key = DurableRunContext.KeyOf(_runId, step.Path, 1);
-            // The step does not wait for its start to be stored: the journal keeps the order (its completion is written
-            // after it), and a step lost before its start was stored is executed again on resume all the same.
+            // A step resumed after recovery does not wait for its start to be stored: the journal keeps the order (its
+            // completion is written after it), and a step lost before its start was stored is executed again all the same.
             var stepStarted = new StepStarted(step.Index, step.Path, key, 1, Now());
             PersistAsync(stepStarted, _ =>
             {
                 Apply(stepStarted, LastSequenceNr);
                 AnswerReaders();
             });
-            Execute(step, step.Graph!, step.Path);
+            Execute(step, step.Graph!, step.Path, startJournaled: false);
         }
         catch (Exception error)
         {
@@ -362,11 +434,11 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Execute(DurableStep step, WorkflowGraph graph, string path)
+    private void Execute(DurableStep step, WorkflowGraph graph, string path, bool startJournaled = false)
     {
         var key = DurableRunContext.KeyOf(_runId, path, 1);
         var dispatched = _context.CreateChild().WithMetadata(DurableRunContext.IdempotencyKeyMetadata, key);
-        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + 1;
+        var executions = _events.Count(e => e.Event is StepStarted s && s.Index == step.Index) + (startJournaled ? 0 : 1);
         var previous = Activity.Current;
         var span = StartSpan("durable.step " + path, span =>
         {
@@ -384,6 +456,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
                 RunId = new RunId(Guid.Parse(_runId)),
                 Timeout = _settings.StepTimeout,
                 LangfuseTraceId = TraceParent.ParseW3C(_start!.TraceParent).IsEmpty ? null : TraceParent.ParseW3C(_start.TraceParent).TraceId.ToHexString(),
+                TextSink = new TextSink(Self, execution),
             };
             graph.RunAsync(_lastOutput, dispatched, options).PipeTo(Self,
                 success: result => new StepDone(execution, step, path, dispatched, result, null, span, started),
@@ -399,6 +472,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     {
         if (done.Execution != _executing || _end is not null) return;
         _stepInFlight = false;
+        EndText();
         var failure = done.Result?.Failure
                       ?? (done.Error is { } error ? WorkflowFailure.From(done.Path, error) : null);
         if (done.Span is { } span)
@@ -423,14 +497,72 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         }
         var context = _context.AbsorbRecords(done.Result.Context, done.Dispatched);
         var value = done.Result.Output;
-        Record(new StepCompleted(done.Step.Index, done.Path, output, DurableJson.Context(context),
-            Stopwatch.GetElapsedTime(done.StartedAt).TotalMilliseconds, Now()), () =>
+        RecordWithFollowing(new StepCompleted(done.Step.Index, done.Path, output, DurableJson.Context(context),
+            Stopwatch.GetElapsedTime(done.StartedAt).TotalMilliseconds, Now()), done.Step.Index + 1, output, () =>
         {
             // The next step gets the object the step returned, not its JSON copy, while the run stays on this node.
             _lastOutput = value;
             Continue();
         });
     }
+
+    // ---- streamed text ------------------------------------------------------------------------------------------------
+    // Deltas are journaled with PersistAsync: the step goes on streaming while they are written, and the journal keeps
+    // their order before the step's completion. A step executed again after a resume streams a new message.
+
+    private bool IsCurrent(long execution) => execution == _executing && _stepInFlight && _end is null;
+
+    private void OnTextStarted(TextStarted started)
+    {
+        if (!IsCurrent(started.Execution)) return;
+        EndText();
+        _textMessage = started.MessageId;
+        JournalText(new TextMessageStarted(started.MessageId, started.StepPath, Now()));
+    }
+
+    private void OnTextDelta(TextDelta delta)
+    {
+        if (!IsCurrent(delta.Execution) || delta.MessageId != _textMessage) return;
+        _text.Append(delta.Text);
+        while (_text.Length >= _settings.TextChunkChars) JournalChunk(_settings.TextChunkChars);
+        if (_text.Length > 0 && !Timers.IsTimerActive(TextTimer)) Timers.StartSingleTimer(TextTimer, TextFlush.Instance, _settings.TextFlushInterval);
+    }
+
+    private void OnTextEnded(TextEnded ended)
+    {
+        if (IsCurrent(ended.Execution) && ended.MessageId == _textMessage) EndText();
+    }
+
+    private void FlushText()
+    {
+        if (_textMessage is not null && _text.Length > 0) JournalChunk(_text.Length);
+    }
+
+    /// <summary>Journals the first <paramref name="length"/> characters buffered, never splitting a surrogate pair.</summary>
+    private void JournalChunk(int length)
+    {
+        if (length < _text.Length && char.IsHighSurrogate(_text[length - 1]) && length > 1) length--;
+        var chunk = _text.ToString(0, length);
+        _text.Remove(0, length);
+        if (_text.Length == 0) Timers.Cancel(TextTimer);
+        JournalText(new TextMessageContent(_textMessage!, chunk, Now()));
+    }
+
+    private void EndText()
+    {
+        if (_textMessage is null) return;
+        FlushText();
+        JournalText(new TextMessageEnded(_textMessage, Now()));
+        _textMessage = null;
+        _text.Clear();
+        Timers.Cancel(TextTimer);
+    }
+
+    private void JournalText(IEvent @event) => PersistAsync(@event, _ =>
+    {
+        Apply(@event, LastSequenceNr);
+        AnswerReaders();
+    });
 
     private void ArmWaitTimer(WaitStarted wait)
     {
@@ -582,6 +714,27 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Exception? Error, Activity? Span, long StartedAt);
 
     private sealed record WaitExpired(int Index);
+
+    private sealed record TextStarted(long Execution, string MessageId, string StepPath);
+
+    private sealed record TextDelta(long Execution, string MessageId, string Text);
+
+    private sealed record TextEnded(long Execution, string MessageId);
+
+    private sealed class TextFlush
+    {
+        public static readonly TextFlush Instance = new();
+    }
+
+    /// <summary>A step execution's streamed text, told to the entity from the thread that reads the provider's stream.</summary>
+    private sealed class TextSink(IActorRef entity, long execution) : Llm.ILlmTextSink
+    {
+        public void Started(string messageId, string stepPath) => entity.Tell(new TextStarted(execution, messageId, stepPath));
+
+        public void Delta(string messageId, string text) => entity.Tell(new TextDelta(execution, messageId, text));
+
+        public void Ended(string messageId) => entity.Tell(new TextEnded(execution, messageId));
+    }
 
     private sealed class PollTick
     {

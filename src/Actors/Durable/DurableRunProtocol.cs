@@ -53,6 +53,18 @@ public static class DurableRunEvents
 
     public sealed record WaitTimedOut(int Index, bool TakesBranch, DateTimeOffset At) : IEvent;
 
+    /// <summary>A streaming LLM step began a message (TEXT_MESSAGE_START).</summary>
+    public sealed record TextMessageStarted(string MessageId, string Path, DateTimeOffset At) : IEvent;
+
+    /// <summary>
+    /// Text of a streaming LLM step's message, coalesced from its deltas into chunks of about
+    /// <see cref="DurableRunSettings.TextChunkChars"/> characters (TEXT_MESSAGE_CONTENT), so the journal is not written per token.
+    /// </summary>
+    public sealed record TextMessageContent(string MessageId, string Delta, DateTimeOffset At) : IEvent;
+
+    /// <summary>The message is complete (TEXT_MESSAGE_END).</summary>
+    public sealed record TextMessageEnded(string MessageId, DateTimeOffset At) : IEvent;
+
     public sealed record RunSucceeded(TypedJson? Output, DateTimeOffset At) : IEvent;
 
     public sealed record RunFailed(string PrimitivePath, string ErrorType, string Message, DateTimeOffset At) : IEvent;

@@ -77,6 +77,9 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     /// <summary>The clock of the deadline and of checkpoint timestamps.</summary>
     public TimeProvider Clock { get; }
 
+    /// <summary>Where streaming LLM steps send their text (<see cref="RunOptions.TextSink"/>); null for most runs.</summary>
+    public Llm.ILlmTextSink? TextSink { get; internal set; }
+
     /// <summary>Whether primitives record timing checkpoints in the run's context (<see cref="RunOptions.RecordCheckpoints"/>).</summary>
     public bool RecordsCheckpoints { get; }
 

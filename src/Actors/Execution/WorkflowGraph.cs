@@ -75,6 +75,9 @@ public sealed record RunOptions
 
     /// <summary>The run's id when it was allotted beforehand (a persona session records the run under it); by default a new one.</summary>
     public RunId? RunId { get; init; }
+
+    /// <summary>Where streaming LLM steps of the run send their text as it arrives (a durable run's entity); null sends it nowhere.</summary>
+    public Llm.ILlmTextSink? TextSink { get; init; }
 }
 
 /// <summary>The answer to one run: its output or its failure, the context it ended with and its trace id.</summary>
@@ -225,6 +228,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         var callId = WorkflowEnvelope.NextCallId();
         var lifetime = RunLifetime.Start(_provider, runId, callId, Name, RootNode, timeout, options.Cancellation, Options.Clock,
             options.RecordCheckpoints, _stopping.Token);
+        if (options.TextSink is not null) lifetime.TextSink = options.TextSink;
         WorkflowRunResult result;
         try
         {

@@ -337,7 +337,7 @@ internal sealed class LlmActor : UntypedActor
         var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
-        CallAsync(messages, call, envelope.Context, envelope.Cancellation).ContinueWith(
+        CallAsync(messages, call, envelope.Context, envelope.Lifetime?.TextSink, envelope.Cancellation).ContinueWith(
             static (task, state) => ((IActorRef)state!).Tell(task.Result),
             Self,
             CancellationToken.None,
@@ -346,7 +346,8 @@ internal sealed class LlmActor : UntypedActor
     }
 
     /// <summary>Runs the call (or the agent's model/tool loop) off the actor; never throws, the outcome comes back as a message.</summary>
-    private async Task<CallFinished> CallAsync(List<ChatMessage> messages, Call call, WorkflowContext context, CancellationToken cancellation)
+    private async Task<CallFinished> CallAsync(List<ChatMessage> messages, Call call, WorkflowContext context, ILlmTextSink? text,
+        CancellationToken cancellation)
     {
         try
         {
@@ -363,7 +364,7 @@ internal sealed class LlmActor : UntypedActor
                 };
             }
             if (_definition.Options.OutputSchema is { } schema) options.ResponseFormat = schema.ResponseFormat;
-            var response = await AskAsync(chat, messages, options, cancellation).ConfigureAwait(false);
+            var response = await AskAsync(chat, messages, options, text, cancellation).ConfigureAwait(false);
             if (_definition.Options.OutputSchema is { } output && call.Tally.ToolFailure is null)
             {
                 for (var attempt = 0; ; attempt++)
@@ -376,7 +377,7 @@ internal sealed class LlmActor : UntypedActor
                             $"({attempt + 1} answer(s), OutputRetries {_definition.Options.OutputRetries}).", path, problem));
                     // The conversation so far (with any tool turns), the answer, and what was wrong with it.
                     messages = [.. messages, .. response.Messages, new ChatMessage(ChatRole.User, LlmOutputSchema.FollowUp(path, problem))];
-                    response = await AskAsync(chat, messages, options, cancellation).ConfigureAwait(false);
+                    response = await AskAsync(chat, messages, options, text, cancellation).ConfigureAwait(false);
                 }
             }
             return new CallFinished(call, response, call.Tally.ToolFailure);
@@ -387,11 +388,24 @@ internal sealed class LlmActor : UntypedActor
         }
     }
 
-    private async Task<ChatResponse> AskAsync(IChatClient chat, List<ChatMessage> messages, ChatOptions options, CancellationToken cancellation)
+    private async Task<ChatResponse> AskAsync(IChatClient chat, List<ChatMessage> messages, ChatOptions options, ILlmTextSink? text,
+        CancellationToken cancellation)
     {
         if (!_definition.Options.Stream) return await chat.GetResponseAsync(messages, options, cancellation).ConfigureAwait(false);
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false)) updates.Add(update);
+        string? messageId = null;
+        await foreach (var update in chat.GetStreamingResponseAsync(messages, options, cancellation).ConfigureAwait(false))
+        {
+            updates.Add(update);
+            if (text is null || update.Text is not { Length: > 0 } delta) continue;
+            if (messageId is null)
+            {
+                messageId = update.MessageId is { Length: > 0 and <= 128 } id ? id : Guid.NewGuid().ToString("N");
+                text.Started(messageId, _node.Path);
+            }
+            text.Delta(messageId, delta);
+        }
+        if (messageId is not null) text!.Ended(messageId);
         return updates.ToChatResponse();
     }
 

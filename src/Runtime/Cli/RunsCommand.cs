@@ -21,12 +21,42 @@ public static class RunsCommand
 
     private static async Task<int> WatchAsync(string nodeUrl, string runId, long after, CancellationToken cancellation)
     {
-        if (!Uri.TryCreate(nodeUrl, UriKind.Absolute, out var baseUri))
+        using var http = NodeClient(nodeUrl);
+        return await FollowAsync(http, runId, after, cancellation) switch
+        {
+            null => CommandErrors.Failure,
+            var final => final == "RUN_ERROR" ? CommandErrors.Failure : CommandErrors.Success,
+        };
+    }
+
+    /// <summary>An HTTP client for a node's API, with TTA_API_TOKEN as bearer token when set.</summary>
+    internal static HttpClient NodeClient(string nodeUrl)
+    {
+        if (!Uri.TryCreate(nodeUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
             throw new CommandUsageException($"--node: '{nodeUrl}' is not a URL such as {SessionsCommand.DefaultNodeUrl}.");
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
+        var http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
         if (Environment.GetEnvironmentVariable("TTA_API_TOKEN") is { Length: > 0 } token)
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    /// <summary>One printed line per event: its id, its type (CUSTOM with its name) and the event's JSON.</summary>
+    internal static string EventLine(long id, JsonNode json)
+    {
+        var type = (string?)json["type"];
+        var name = type == "CUSTOM" ? $"CUSTOM {json["name"]}" : type;
+        return $"{id,5} {name,-28} {json.ToJsonString()}";
+    }
+
+    /// <summary>
+    /// Prints a run's event stream from the node until the run has finished, resuming a dropped stream after the last event
+    /// printed; returns the final event's type (RUN_FINISHED or RUN_ERROR), or null when the stream could not be read
+    /// (the reason is on stderr).
+    /// </summary>
+    internal static async Task<string?> FollowAsync(HttpClient http, string runId, long after, CancellationToken cancellation)
+    {
         var retries = 0;
+        string? finalType = null;
         while (true)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/runs/{Uri.EscapeDataString(runId)}/events");
@@ -40,8 +70,8 @@ public static class RunsCommand
             {
                 if (++retries > 5)
                 {
-                    await Console.Error.WriteLineAsync($"tta: cannot reach the node at {baseUri}: {error.Message}. Is 'tta node' running there? (--node or TTA_NODE_URL)");
-                    return CommandErrors.Failure;
+                    await Console.Error.WriteLineAsync($"tta: cannot reach the node at {http.BaseAddress}: {error.Message}. Is 'tta node' running there? (--node or TTA_NODE_URL)");
+                    return null;
                 }
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
                 continue;
@@ -50,13 +80,10 @@ public static class RunsCommand
             {
                 if (!response.IsSuccessStatusCode)
                 {
-                    var text = await response.Content.ReadAsStringAsync(cancellation);
-                    var detail = JsonNode.Parse(text.Length == 0 ? "{}" : text)?["detail"]?.ToString() ?? response.ReasonPhrase;
-                    await Console.Error.WriteLineAsync($"tta: {(int)response.StatusCode} {detail}");
-                    return CommandErrors.Failure;
+                    await Console.Error.WriteLineAsync($"tta: {(int)response.StatusCode} {await ProblemDetailAsync(response, cancellation)}");
+                    return null;
                 }
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
-                string? finalType = null;
                 var dropped = false;
                 try
                 {
@@ -66,10 +93,8 @@ public static class RunsCommand
                         else if (line.StartsWith("data: ", StringComparison.Ordinal))
                         {
                             var json = JsonNode.Parse(line[6..])!;
-                            var type = (string?)json["type"];
-                            var name = type == "CUSTOM" ? $"CUSTOM {json["name"]}" : type;
-                            Console.WriteLine($"{after,5} {name,-28} {line[6..]}");
-                            if (type is "RUN_FINISHED" or "RUN_ERROR") finalType = type;
+                            Console.WriteLine(EventLine(after, json));
+                            if ((string?)json["type"] is { } type && type is "RUN_FINISHED" or "RUN_ERROR") finalType = type;
                         }
                     }
                 }
@@ -79,9 +104,23 @@ public static class RunsCommand
                     dropped = true;
                 }
                 // The node ends a stream only once the run has finished and every event is sent.
-                if (!dropped) return finalType == "RUN_ERROR" ? CommandErrors.Failure : CommandErrors.Success;
+                if (!dropped) return finalType ?? "RUN_FINISHED";
                 retries = 0;
             }
+        }
+    }
+
+    /// <summary>The <c>detail</c> of a Problem Details answer, else its reason phrase.</summary>
+    internal static async Task<string?> ProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellation)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        try
+        {
+            return JsonNode.Parse(text.Length == 0 ? "{}" : text)?["detail"]?.ToString() ?? response.ReasonPhrase;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return response.ReasonPhrase;
         }
     }
 }

@@ -1,5 +1,9 @@
+using System.Data.Common;
 using System.Text.Json;
+using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
 using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Data.Sqlite;
@@ -21,6 +25,7 @@ public static class TtaClusterHostingExtensions
         builder.AddHocon(HoconFiles.Load("cluster.conf"), HoconAddMode.Prepend);
         builder.AddHocon(JournalConfig(options), HoconAddMode.Prepend);
         builder.AddHocon(MembershipConfig(options), HoconAddMode.Prepend);
+        if (JournalSetup(options) is { } journalSetup) builder.AddSetup(journalSetup);
         if (!string.IsNullOrWhiteSpace(options.ExtraHocon)) builder.AddHocon(ParseExtra(options.ExtraHocon), HoconAddMode.Prepend);
 
         builder.AddStartup(async (system, _) =>
@@ -49,6 +54,42 @@ public static class TtaClusterHostingExtensions
                 """)
             .WithFallback(HoconFiles.Load(options.Journal == JournalProvider.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf"))
             .WithFallback(HoconFiles.Load("serialization.conf"));
+    }
+
+    /// <summary>
+    /// The journal's connections for SQLite: each connection the journal, snapshot store and queries open sets
+    /// <c>PRAGMA synchronous</c> from <see cref="TtaClusterOptions.SqliteSynchronous"/>. SQLite's default (FULL) syncs the
+    /// write-ahead log to disk on every commit, which made every journal write of a durable run wait for one fsync
+    /// (about 7 ms on the development VM's disk, against 0.05 ms for a commit in NORMAL). Null for PostgreSQL. The
+    /// connection string stays the one of <see cref="JournalConfig"/> (this setup replaces it where the plugins read it).
+    /// </summary>
+    public static Setup? JournalSetup(TtaClusterOptions options) =>
+        options.Journal == JournalProvider.Sqlite ? new DataOptionsSetup(SqliteDataOptions(options)) : null;
+
+    /// <summary>The SQLite connection options of <see cref="JournalSetup"/>.</summary>
+    public static DataOptions SqliteDataOptions(TtaClusterOptions options)
+    {
+        var pragma = $"PRAGMA synchronous={(options.SqliteSynchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};";
+        return new DataOptions()
+            .UseConnectionString(ProviderName.SQLiteMS, options.SqliteConnectionString)
+            .UseAfterConnectionOpened(
+                connection =>
+                {
+                    using var command = Pragma(connection, pragma);
+                    command.ExecuteNonQuery();
+                },
+                async (connection, cancellation) =>
+                {
+                    await using var command = Pragma(connection, pragma);
+                    await command.ExecuteNonQueryAsync(cancellation);
+                });
+
+        static DbCommand Pragma(DbConnection connection, string text)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = text;
+            return command;
+        }
     }
 
     private static Config MembershipConfig(TtaClusterOptions options) =>

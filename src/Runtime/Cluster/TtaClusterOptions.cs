@@ -13,6 +13,22 @@ public enum JournalProvider
     Postgres,
 }
 
+/// <summary>
+/// When a SQLite commit is on disk (<c>PRAGMA synchronous</c>; the journal is always in write-ahead-log mode).
+/// </summary>
+public enum SqliteSynchronous
+{
+    /// <summary>
+    /// The default: a commit is in the write-ahead log when the journal confirms it, and the log is synced to disk at each
+    /// checkpoint. A killed or crashed process loses nothing; a power cut or an operating system crash can lose the last
+    /// commits (never corrupt the database).
+    /// </summary>
+    Normal,
+
+    /// <summary>Every commit is synced to disk before the journal confirms it: survives a power cut, costs one fsync per write.</summary>
+    Full,
+}
+
 /// <summary>How a node joins a cluster and where it keeps its journal; each setting has its <c>TTA_*</c> variable.</summary>
 public sealed record TtaClusterOptions
 {
@@ -34,6 +50,9 @@ public sealed record TtaClusterOptions
     /// <summary><c>TTA_DATA_DIR</c> (or <c>TTA_DATA</c>): the SQLite journal and other local files; default <c>.tta</c> in the working directory.</summary>
     public string DataDirectory { get; init; } = Path.Combine(Environment.CurrentDirectory, ".tta");
 
+    /// <summary><c>TTA_SQLITE_SYNCHRONOUS</c>: <c>normal</c> (default) or <c>full</c>; see <see cref="Cluster.SqliteSynchronous"/>.</summary>
+    public SqliteSynchronous SqliteSynchronous { get; init; } = SqliteSynchronous.Normal;
+
     /// <summary>Shards of the persona session region: about ten times the largest expected number of nodes.</summary>
     public int NumberOfShards { get; init; } = 100;
 
@@ -53,8 +72,17 @@ public sealed record TtaClusterOptions
         if (NonEmpty(read("TTA_DB_PROVIDER")) is { } provider) options = options with { Journal = ParseProvider("TTA_DB_PROVIDER", provider) };
         if (NonEmpty(read("TTA_DB")) is { } connection) options = options with { ConnectionString = connection };
         if ((NonEmpty(read("TTA_DATA_DIR")) ?? NonEmpty(read("TTA_DATA"))) is { } data) options = options with { DataDirectory = Path.GetFullPath(data) };
+        if (NonEmpty(read("TTA_SQLITE_SYNCHRONOUS")) is { } synchronous)
+            options = options with { SqliteSynchronous = ParseSynchronous("TTA_SQLITE_SYNCHRONOUS", synchronous) };
         return options;
     }
+
+    public static SqliteSynchronous ParseSynchronous(string key, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "normal" => SqliteSynchronous.Normal,
+        "full" => SqliteSynchronous.Full,
+        _ => throw new TtaConfigurationException($"{key}: '{value}' is not a SQLite synchronous mode; use 'normal' (the default) or 'full'."),
+    };
 
     public static JournalProvider ParseProvider(string key, string value) => value.Trim().ToLowerInvariant() switch
     {

@@ -114,6 +114,9 @@ public sealed partial record NodeOptions
         Journal = DbProvider == DatabaseProvider.Sqlite ? Cluster.JournalProvider.Sqlite : Cluster.JournalProvider.Postgres,
         ConnectionString = Db,
         DataDirectory = DataDirectory,
+        SqliteSynchronous = Environment.GetEnvironmentVariable("TTA_SQLITE_SYNCHRONOUS") is { Length: > 0 } synchronous
+            ? Cluster.TtaClusterOptions.ParseSynchronous("TTA_SQLITE_SYNCHRONOUS", synchronous)
+            : Cluster.SqliteSynchronous.Normal,
     };
 
     public static HttpBinding ParseHttp(string key, string value)

@@ -144,7 +144,7 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         // Each run is its own trace (and Langfuse trace): it must not become a child of the HTTP request's activity,
         // which is not exported and, unsampled, would keep the run from being recorded. The change stays in this method.
         Activity.Current = null;
-        var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping });
+        var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping, RunId = runId });
         var (output, failure) = OutputOf(workflow.Name, result);
         var finished = started with
         {

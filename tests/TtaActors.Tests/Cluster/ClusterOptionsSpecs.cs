@@ -38,10 +38,36 @@ public sealed class ClusterOptionsSpecs
     [InlineData("TTA_SEED_NODES", "akka.tcp://other@10.0.0.1:8110", "names actor system 'other'")]
     [InlineData("TTA_DB_PROVIDER", "mysql", "TTA_DB_PROVIDER: 'mysql' is not a journal provider; use 'sqlite' or 'postgres'")]
     [InlineData("TTA_PORT", "99999", "TTA_PORT: '99999' is not a port number")]
+    [InlineData("TTA_SQLITE_SYNCHRONOUS", "off", "TTA_SQLITE_SYNCHRONOUS: 'off' is not a SQLite synchronous mode; use 'normal' (the default) or 'full'")]
     public void A_bad_value_should_fail_naming_its_variable(string key, string value, string message)
     {
         var error = Assert.Throws<TtaConfigurationException>(() => Read((key, value)));
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, 1L)]
+    [InlineData("normal", 1L)]
+    [InlineData(" FULL ", 2L)]
+    public void Every_journal_connection_to_sqlite_should_open_with_the_configured_synchronous_mode(string? value, long pragma)
+    {
+        var options = (value is null ? Read() : Read(("TTA_SQLITE_SYNCHRONOUS", value))) with
+        {
+            DataDirectory = Directory.CreateTempSubdirectory("tta-synchronous-").FullName,
+        };
+        TtaClusterHostingExtensions.JournalConfig(options);
+        Assert.IsType<Akka.Persistence.Sql.Config.DataOptionsSetup>(TtaClusterHostingExtensions.JournalSetup(options));
+
+        using var connection = new LinqToDB.Data.DataConnection(TtaClusterHostingExtensions.SqliteDataOptions(options));
+        object? Scalar(string sql)
+        {
+            using var command = connection.OpenDbConnection().CreateCommand();
+            command.CommandText = sql;
+            return command.ExecuteScalar();
+        }
+        Assert.Equal(pragma, Scalar("PRAGMA synchronous"));
+        Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
+        Assert.Null(TtaClusterHostingExtensions.JournalSetup(options with { Journal = JournalProvider.Postgres, ConnectionString = "Host=x" }));
     }
 
     [Fact]

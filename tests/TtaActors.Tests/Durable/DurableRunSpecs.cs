@@ -222,6 +222,147 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_resumed_run_should_stay_in_the_trace_of_its_start_with_one_root_and_no_orphan_span()
+    {
+        var exported = new ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TtaActors.Telemetry.TelemetryNames.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = exported.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        // The run's root span, as DurableRuns.StartAsync makes it: ended once the start is journaled, its context journaled.
+        var previous = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = null;
+        var root = TtaActors.Telemetry.TtaInstrumentation.ActivitySource.StartActivity("workflow.order")!;
+        System.Diagnostics.Activity.Current = previous;
+        var parent = TraceParent.From(root);
+
+        var workflow = new OrderWorkflow { Block = new TaskCompletionSource<string>() };
+        var name = Register(workflow.Definition());
+        var runId = NewRunId();
+        var first = Entity(runId);
+        first.Tell(new Start(runId, name, DurableJson.From(new Order("T1", false)), DurableJson.Context(WorkflowContext.Create()), parent.ToW3C(),
+            parent.TraceState, null, null));
+        ExpectMsg<View>();
+        root.Stop();
+        await StatusAsync(first, runId, "waiting");
+        await first.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-t", "true"), Patience);
+        AwaitCondition(() => workflow.ChargeKeys.Count == 1, Patience);
+        // The node dies with charge in flight: its step span (and the spans inside it) are never ended, so never exported,
+        // as on a killed process. Its Block is never completed.
+        await StopAsync(first);
+        workflow.Block = null;
+        var resumedAt = DateTime.UtcNow;
+
+        var second = Entity(runId);
+        await StatusAsync(second, runId, "succeeded");
+
+        AwaitCondition(() => exported.Any(s => s.OperationName == "durable.step 2:charge" && s.StartTimeUtc >= resumedAt), Patience);
+        var trace = exported.Where(s => s.TraceId == root.TraceId).ToList();
+        var ids = trace.Select(s => s.SpanId).ToHashSet();
+        Assert.Equal([root.SpanId], trace.Where(s => !ids.Contains(s.ParentSpanId)).Select(s => s.SpanId));
+        var resumed = trace.Where(s => s.StartTimeUtc >= resumedAt).ToList();
+        Assert.Contains(resumed, s => s.OperationName == "durable.step 2:charge" && Equals(s.GetTagItem("durable.resumed"), true));
+        Assert.Contains(resumed, s => s.OperationName.StartsWith("primitive.", StringComparison.Ordinal));
+        Assert.All(resumed, s => Assert.Contains(s.ParentSpanId, ids));
+        // Steps before and after the resume hang under the same root: the journaled trace parent, not the new node's context.
+        Assert.All(trace.Where(s => s.OperationName.StartsWith("durable.step", StringComparison.Ordinal)), s => Assert.Equal(root.SpanId, s.ParentSpanId));
+        Assert.True(trace.Count(s => s.OperationName.StartsWith("durable.step", StringComparison.Ordinal)) >= 2);
+    }
+
+    [Fact]
+    public async Task A_streaming_llm_step_should_journal_its_text_in_bounded_chunks_as_text_message_events()
+    {
+        const string model = "gpt-4o-mini-2024-07-18";
+        static string Chunk(string delta, string? finish = null) =>
+            "data: {\"id\":\"c9\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + model
+            + "\",\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"finish_reason\":" + (finish is null ? "null" : $"\"{finish}\"") + "}]}";
+        // 300 deltas of two characters: 600 characters of answer.
+        var deltas = Enumerable.Range(0, 300).Select(i => Chunk($$"""{"content":"{{(char)('a' + i % 26)}}{{i % 10}}"}""")).ToList();
+        using var server = new TtaActors.Tests.Llm.ScriptedHttpServer(_ => new TtaActors.Tests.Llm.ScriptedResponse(200, Events:
+            [Chunk("""{"role":"assistant","content":""}"""), .. deltas, Chunk("{}", "stop"), "data: [DONE]"]));
+        var settings = new TtaActors.Actors.Llm.LlmSettings(new TtaActors.Actors.Llm.LlmProviderOptions
+        {
+            OpenAiApiKey = "sk-test-openai-0123456789abcdefghij", OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0,
+        });
+        var name = Register(settings.Chat("openai", "gpt-4o-mini", new TtaActors.Actors.Llm.LlmStepOptions { Stream = true }));
+        var runId = NewRunId();
+        // Only the size bound cuts chunks here (the interval is far away), so the chunking is exact.
+        var entity = Sys.ActorOf(DurableRunActor.Props(runId, _catalog,
+            new DurableRunSettings { TextChunkChars = 100, TextFlushInterval = TimeSpan.FromHours(1) }));
+
+        Start(entity, runId, name, "go");
+        var finished = await StatusAsync(entity, runId, "succeeded");
+
+        var events = await EventsAsync(entity, runId);
+        var kinds = events.Select(Kind).ToList();
+        var start = kinds.IndexOf("TEXT_MESSAGE_START");
+        var end = kinds.IndexOf("TEXT_MESSAGE_END");
+        Assert.True(start > kinds.IndexOf("STEP_STARTED") && end > start && kinds.IndexOf("STEP_FINISHED") > end, string.Join(",", kinds));
+        var contents = events.Where(e => Kind(e) == "TEXT_MESSAGE_CONTENT").ToList();
+        Assert.Equal(6, contents.Count);
+        Assert.All(contents, c => Assert.Equal(100, ((string)c["delta"]!).Length));
+        var messageId = (string)events[start]["messageId"]!;
+        Assert.All(events.Skip(start).Take(end - start + 1), e => Assert.Equal(messageId, (string)e["messageId"]!));
+        Assert.Equal("assistant", (string)events[start]["role"]!);
+        var text = string.Concat(contents.Select(c => (string)c["delta"]!));
+        Assert.Equal(string.Concat(Enumerable.Range(0, 300).Select(i => $"{(char)('a' + i % 26)}{i % 10}")), text);
+        Assert.Contains(text, finished.Output!.Json);
+
+        // The chunks are in the journal: a new entity (another node) replays the same stream.
+        await StopAsync(entity);
+        var replayed = await EventsAsync(Entity(runId), runId);
+        Assert.Equal(events.Select(e => e.ToJsonString()), replayed.Select(e => e.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task A_finished_run_recovered_elsewhere_should_keep_its_outcome_without_executing_anything_again()
+    {
+        var workflow = new OrderWorkflow();
+        var name = Register(workflow.Definition());
+        var runId = NewRunId();
+        var first = Entity(runId);
+        Start(first, runId, name, new Order("F1", false));
+        await StatusAsync(first, runId, "waiting");
+        await first.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-f", "true"), Patience);
+        var finished = await StatusAsync(first, runId, "succeeded");
+        await StopAsync(first);
+
+        var second = Entity(runId);
+        var recovered = await second.Ask<View>(new Get(runId), Patience);
+
+        Assert.Equal(("succeeded", finished.Output!.Json, finished.LastEventId), (recovered.Status, recovered.Output!.Json, recovered.LastEventId));
+        Assert.Equal(1, workflow.ReserveCalls);
+        Assert.Single(workflow.ChargeKeys);
+        var late = await second.Ask<Refused>(new Signal(runId, "approval", "sig-late", "true"), Patience);
+        Assert.Equal(DurableRefusalCodes.Finished, late.Code);
+        var events = await EventsAsync(second, runId);
+        Assert.Equal(1, events.Count(e => Kind(e) == "RUN_FINISHED"));
+        // Exactly one completion record in the journal itself (what GET /runs?status= and recovery at start-up read).
+        var journal = Akka.Persistence.Query.PersistenceQuery.Get(Sys)
+            .ReadJournalFor<Akka.Persistence.Sql.Query.SqlReadJournal>(Akka.Persistence.Sql.Query.SqlReadJournal.Identifier);
+        var stored = await journal.CurrentEventsByPersistenceId(DurableRunActor.PersistenceIdPrefix + runId, 0, long.MaxValue)
+            .RunWith(Akka.Streams.Dsl.Sink.Seq<Akka.Persistence.Query.EventEnvelope>(), Akka.Streams.ActorMaterializer.Create(Sys));
+        Assert.Single(stored, e => e.Event is DurableRunEvents.RunSucceeded);
+        Assert.Equal(finished.LastEventId, stored[^1].SequenceNr);
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    [InlineData(DurableRunSettings.MaxTextChunkChars, true)]
+    [InlineData(DurableRunSettings.MaxTextChunkChars + 1, false)]
+    public void The_text_chunk_size_should_be_bounded(int chars, bool accepted)
+    {
+        if (accepted) Assert.Equal(chars, new DurableRunSettings { TextChunkChars = chars }.TextChunkChars);
+        else Assert.Throws<ArgumentOutOfRangeException>(() => new DurableRunSettings { TextChunkChars = chars });
+        Assert.Equal(512, new DurableRunSettings().TextChunkChars);
+    }
+
+    [Fact]
     public void Every_journaled_event_and_every_message_should_round_trip_through_the_durable_serializer()
     {
         var at = DateTimeOffset.UnixEpoch;
@@ -233,6 +374,9 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
             new DurableRunEvents.WaitStarted(2, "2:b", ["approval"], true, "ok?", "{\"a\":1}", at, at),
             new DurableRunEvents.SignalReceived(2, "approval", "s", "true", at),
             new DurableRunEvents.WaitTimedOut(2, true, at),
+            new DurableRunEvents.TextMessageStarted("m1", "0:llm", at),
+            new DurableRunEvents.TextMessageContent("m1", "Hello", at),
+            new DurableRunEvents.TextMessageEnded("m1", at),
             new DurableRunEvents.RunSucceeded(null, at),
             new DurableRunEvents.RunFailed("p", "T", "m", at),
             new Signal("r", "approval", "s", null),
