@@ -30,7 +30,7 @@ public static class InspectorAccess
     {
         if (http.Request.Cookies.TryGetValue(CookieName, out var cookie) && Same(cookie, CookieValue(token))) return true;
         var path = http.Request.Path;
-        return HttpMethods.IsGet(http.Request.Method) && (path == "/ui" || path == "/ui/")
+        return HttpMethods.IsGet(http.Request.Method) && path == "/ui"
                && http.Request.Query.TryGetValue(TokenQuery, out var given) && given.Count == 1 && Same(given[0] ?? "", token);
     }
 

@@ -20,7 +20,6 @@ public static class InspectorAssets
     public static void Map(WebApplication app)
     {
         app.MapGet("/ui", Page);
-        app.MapGet("/ui/", Page);
         app.MapGet("/ui/assets/{file}", (string file, HttpContext http) =>
         {
             if (file == "index.html" || !Files.TryGetValue(file, out var asset))

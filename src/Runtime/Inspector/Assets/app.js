@@ -4,6 +4,13 @@
 
 const main = document.getElementById("main");
 let cleanup = [];
+// Bumped on every route: a page's late answers (a poll, a stream event) must not draw over the next page.
+let generation = 0;
+
+function show(page, ...children) {
+  if (page !== generation) return;
+  main.replaceChildren(...children.flat().filter(c => c !== undefined && c !== null));
+}
 
 function el(tag, attributes, ...children) {
   const node = document.createElement(tag);
@@ -81,6 +88,7 @@ function runRow(run) {
 }
 
 async function runsPage(query) {
+  const page = generation;
   const filters = { status: query.get("status") || "", workflow: query.get("workflow") || "", persona: query.get("persona") || "" };
   const status = el("select", { name: "status", id: "filter-status" },
     ["", "running", "waiting", "succeeded", "failed"].map(s => el("option", { value: s, selected: s === filters.status }, s || "any status")));
@@ -94,7 +102,7 @@ async function runsPage(query) {
     location.hash = "#/runs" + (next.toString() ? "?" + next : "");
   };
   const body = el("tbody", { id: "runs" });
-  main.replaceChildren(
+  show(page,
     el("h1", {}, "Runs"),
     el("form", { class: "filters", onsubmit: e => { e.preventDefault(); apply(); } }, status, workflow, persona, el("button", { type: "submit" }, "Filter")),
     el("table", {}, el("thead", {}, el("tr", {}, ["Run", "Workflow", "Status", "Persona / chat mode", "Session", "Started", "Duration", "Tokens", "Cost"].map(h => el("th", {}, h)))), body));
@@ -211,6 +219,8 @@ function approvalPanel(run, refresh) {
 }
 
 async function runPage(id) {
+  const page = generation;
+  const fail = error => { if (page === generation) refused(error); };
   let selected = null;
   let finished = false;
   // Kept across renders so a payload being typed survives the page reading the run again.
@@ -226,15 +236,15 @@ async function runPage(id) {
     add("persona", [run.persona, run.chatmode].filter(Boolean).join(" / ")); add("session", run.session);
     add("started", run.startedAt); add("finished", run.finishedAt);
     if (run.usage) add("usage", `${run.usage.totalTokens} tokens, $${run.usage.costUsd ?? "?"}`);
-    main.replaceChildren(
+    show(page,
       el("h1", {}, "Run of " + run.workflow),
       facts,
-      approval = run.status === "waiting" ? approval || approvalPanel(run, () => render().catch(refused)) : null,
+      approval = run.status === "waiting" ? approval || approvalPanel(run, () => render().catch(fail)) : null,
       run.error ? el("div", { class: "panel", id: "run-error" }, el("h2", {}, "Error"),
         el("div", {}, "at ", el("code", { id: "error-path" }, run.error.primitivePath)),
         el("pre", { class: "error" }, `${run.error.type}: ${run.error.message}`)) : null,
       el("h2", {}, "Output"), el("pre", { id: "output" }, text(run.output)),
-      el("h2", {}, "Trace"), waterfall(trace.spans, span => { selected = span.spanId; render().catch(refused); }, selected),
+      el("h2", {}, "Trace"), waterfall(trace.spans, span => { selected = span.spanId; render().catch(fail); }, selected),
       attributesPanel(selectedSpan),
       generations(trace.spans),
       el("h2", {}, "Step events"),
@@ -247,18 +257,19 @@ async function runPage(id) {
     events.push(event);
     if (pending) return;
     pending = true;
-    setTimeout(() => { pending = false; render().catch(refused); }, 200);
+    setTimeout(() => { pending = false; render().catch(fail); }, 200);
   });
   // Spans reach the store in batches, also after the last event: the page reads them again until the run is over.
   let after = 0;
-  every(1500, () => { if (!finished || after++ < 3) render().catch(refused); });
+  every(1500, () => { if (!finished || after++ < 3) render().catch(fail); });
 }
 
 // ---- Sessions ---------------------------------------------------------------------------------------------------
 
 async function sessionsPage() {
+  const page = generation;
   const list = await api("/sessions");
-  main.replaceChildren(el("h1", {}, "Sessions"),
+  show(page, el("h1", {}, "Sessions"),
     list.sessions.length === 0 ? el("p", { class: "muted" }, "No sessions on this node yet.") :
       el("ul", { id: "sessions" }, list.sessions.map(s => el("li", {}, el("a", { href: "#/session/" + encodeURIComponent(s) }, s)))));
 }
@@ -270,9 +281,10 @@ function totalsTable(id, title, rows) {
 }
 
 async function sessionPage(id) {
+  const page = generation;
   const data = await api("/ui/api/sessions/" + encodeURIComponent(id));
   const session = data.session;
-  main.replaceChildren(
+  show(page,
     el("h1", {}, "Session " + session.id),
     el("div", { class: "grid panel" }, el("div", { class: "muted" }, "persona"), el("div", {}, [session.persona, session.chatmode].filter(Boolean).join(" / ")),
       el("div", { class: "muted" }, "runs"), el("div", {}, session.runs), el("div", { class: "muted" }, "tokens"), el("div", {}, session.tokens),
@@ -294,8 +306,9 @@ function graphNode(node) {
 }
 
 async function workflowsPage() {
+  const page = generation;
   const list = await api("/ui/api/workflows");
-  main.replaceChildren(el("h1", {}, "Workflows"), el("div", { id: "workflows" }, list.workflows.map(w => el("div", { class: "panel workflow", "data-workflow": w.name },
+  show(page, el("h1", {}, "Workflows"), el("div", { id: "workflows" }, list.workflows.map(w => el("div", { class: "panel workflow", "data-workflow": w.name },
     el("h2", {}, w.name, w.durable ? el("span", { class: "muted" }, " (durable)") : null),
     el("div", { class: "muted" }, w.source), w.description ? el("p", {}, w.description) : null,
     w.valid ? el("div", { class: "tree" }, el("ul", {}, graphNode(w.graph)))
@@ -307,6 +320,7 @@ async function workflowsPage() {
 async function route() {
   for (const stop of cleanup) stop();
   cleanup = [];
+  generation++;
   const hash = location.hash || "#/runs";
   const [path, search] = hash.slice(1).split("?");
   const parts = path.split("/").filter(Boolean);
