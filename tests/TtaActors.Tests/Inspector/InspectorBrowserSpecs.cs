@@ -22,9 +22,10 @@ public sealed class InspectorBrowserSpecs(InspectorBrowserFixture ui) : IClassFi
 
         var gated = await ui.PostRunAsync("""{"workflow": "gated", "wait": false, "persona": "backend-engineer", "chatmode": "review"}""");
         var gatedId = (string)gated["runId"]!;
-        var row = ui.Until(() => Browser.FindElements(By.Id("run-" + gatedId)).FirstOrDefault(), "the gated run's row");
-        Assert.Equal("running", row.GetAttribute("data-status"));
-        Assert.Contains("backend-engineer / review", row.Text);
+        var row = ui.Until(() => Browser.FindElements(By.Id("run-" + gatedId)).Select(r => (Status: r.GetAttribute("data-status"), r.Text))
+            .Cast<(string?, string)?>().FirstOrDefault() is { } found ? Tuple.Create(found.Item1, found.Item2) : null, "the gated run's row");
+        Assert.Equal("running", row.Item1);
+        Assert.Contains("backend-engineer / review", row.Item2);
 
         var quick = await ui.PostRunAsync("""{"workflow": "echo", "input": {"text": "hello"}, "wait": false}""");
         ui.Until(() => Browser.FindElements(By.CssSelector($"#run-{quick["runId"]}[data-status='succeeded']")).FirstOrDefault(), "the echo run finished");
@@ -62,17 +63,21 @@ public sealed class InspectorBrowserSpecs(InspectorBrowserFixture ui) : IClassFi
         Assert.All(primitives, name => Assert.Contains(name, rows));
         Assert.Contains("retry.attempt_0", rows);
 
-        Browser.FindElement(By.CssSelector("#waterfall .span-row[data-span-name='primitive.right']")).Click();
-        var detail = ui.Until(() => Browser.FindElement(By.Id("span-detail")) is { Text: var t } d && t.Contains("primitive.type") ? d : null, "the span's attributes");
-        Assert.Contains("LambdaPrimitive", detail.Text);
-        Assert.Contains("frontend-dev", detail.Text);
+        ui.Until(() =>
+        {
+            Browser.FindElement(By.CssSelector("#waterfall .span-row[data-span-name='primitive.right']")).Click();
+            return "";
+        }, "the span to click");
+        var detail = ui.Until(() => Browser.FindElement(By.Id("span-detail")).Text is var t && t.Contains("primitive.type") ? t : null, "the span's attributes");
+        Assert.Contains("LambdaPrimitive", detail);
+        Assert.Contains("frontend-dev", detail);
         ui.Until(() => Browser.FindElements(By.CssSelector("#generations .generation")).FirstOrDefault(), "the LLM generation");
         ui.Until(() => Browser.FindElements(By.CssSelector("#events li")).FirstOrDefault(e => e.Text.StartsWith("RUN_FINISHED")), "the step events");
         ui.Screenshot("run");
 
         Browser.Navigate().GoToUrl($"{ui.Url}/ui#/session/ui-s1");
-        var byPersona = ui.Until(() => Browser.FindElements(By.CssSelector("#by-persona tbody tr")).FirstOrDefault(), "tokens by persona");
-        Assert.StartsWith("frontend-dev", byPersona.Text);
+        var byPersona = ui.Until(() => Browser.FindElements(By.CssSelector("#by-persona tbody tr")).FirstOrDefault()?.Text, "tokens by persona");
+        Assert.StartsWith("frontend-dev", byPersona);
         Assert.Contains("tta-offline", Browser.FindElement(By.Id("by-model")).Text);
         Assert.Contains("frontend-dev in review", Browser.FindElement(By.Id("switches")).Text);
         ui.Screenshot("session");
@@ -118,8 +123,8 @@ public sealed class InspectorBrowserSpecs(InspectorBrowserFixture ui) : IClassFi
         var run = await ui.PostRunAsync(new JsonObject { ["workflow"] = "echo", ["input"] = new JsonObject { ["text"] = script } }.ToJsonString());
         Browser.Navigate().GoToUrl($"{ui.Url}/ui#/run/{run["runId"]}");
 
-        var output = ui.Until(() => Browser.FindElements(By.Id("output")).FirstOrDefault(o => o.Text.Contains("alert")), "the output");
-        Assert.Equal(script, output.Text);
+        var output = ui.Until(() => Browser.FindElements(By.Id("output")).Select(o => o.Text).FirstOrDefault(t => t.Contains("alert")), "the output");
+        Assert.Equal(script, output);
         Assert.Empty(Browser.FindElements(By.CssSelector("main script, main img")));
         Assert.Null(((IJavaScriptExecutor)Browser).ExecuteScript("return window.ttaOwned;"));
         Assert.Throws<NoAlertPresentException>(() => Browser.SwitchTo().Alert());

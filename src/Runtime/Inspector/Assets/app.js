@@ -225,10 +225,15 @@ async function runPage(id) {
   let finished = false;
   // Kept across renders so a payload being typed survives the page reading the run again.
   let approval = null;
+  let lastDrawn = "";
   const events = [];
   const render = async () => {
     const [run, trace] = await Promise.all([api("/runs/" + id), api("/ui/api/trace/" + id)]);
     finished = run.status === "succeeded" || run.status === "failed";
+    // Drawn again only when something changed, so a selection or a click is not lost to a redraw.
+    const drawn = JSON.stringify([run, trace.spans.length, selected, events.length]);
+    if (drawn === lastDrawn) return;
+    lastDrawn = drawn;
     const selectedSpan = trace.spans.find(s => s.spanId === selected) || null;
     const facts = el("div", { class: "grid panel" });
     const add = (key, value) => { if (value !== undefined && value !== null && value !== "") facts.append(el("div", { class: "muted" }, key), el("div", {}, value)); };
