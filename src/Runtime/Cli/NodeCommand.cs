@@ -83,6 +83,8 @@ public static class NodeCommand
         if (NonEmpty(env("TTA_RUN_STORE_MAX_RUNS")) is { } storeRuns) store = store with { MaxRuns = TtaRuntimeOptions.ParseCount("TTA_RUN_STORE_MAX_RUNS", storeRuns) };
         if (NonEmpty(env("TTA_RUN_OUTPUT_MAX_BYTES")) is { } outputBytes) store = store with { MaxOutputBytes = NodeOptions.ParsePositive("TTA_RUN_OUTPUT_MAX_BYTES", outputBytes) };
         options = options with { RunStore = store };
+        if (NonEmpty(env("TTA_UI_SPAN_STORE_MAX_BYTES")) is { } spanBytes)
+            options = options with { SpanStore = new() { MaxBytes = NodeOptions.ParsePositive("TTA_UI_SPAN_STORE_MAX_BYTES", spanBytes) } };
         if (NonEmpty(env("TTA_RUN_TIMEOUT")) is { } timeout)
             options = options with { RunTimeoutSeconds = (int)Math.Min(int.MaxValue, NodeOptions.ParsePositive("TTA_RUN_TIMEOUT", timeout)) };
         return options.Validate();

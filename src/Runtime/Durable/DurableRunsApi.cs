@@ -12,21 +12,20 @@ using TtaActors.Runtime.Runs;
 namespace TtaActors.Runtime.Durable;
 
 /// <summary>
-/// The durable-run endpoints of the node API: <c>GET /runs?status=</c>, <c>POST /runs/{id}/signals/{name}</c> and
+/// The durable-run endpoints of the node API (<c>GET /runs?status=</c> lists them with the in-memory runs, see
+/// <see cref="Inspector.InspectorApi"/>): <c>POST /runs/{id}/signals/{name}</c> and
 /// <c>GET /runs/{id}/events</c> (Server-Sent Events with AG-UI event types; <c>Last-Event-ID</c> resumes).
 /// </summary>
 public static class DurableRunsApi
 {
     public const int MaxSignalIdLength = 200;
     public const int MaxPayloadDepth = 64;
-    private static readonly string[] Statuses = ["running", "waiting", "failed", "succeeded"];
 
     /// <summary>How long one event read is held by the run when nothing new has happened (then a keep-alive comment is sent).</summary>
     public static TimeSpan EventPollWait { get; set; } = TimeSpan.FromSeconds(15);
 
     public static WebApplication MapDurableRunsApi(this WebApplication app)
     {
-        app.MapGet("/runs", ListAsync);
         app.MapPost("/runs/{id}/signals/{name}", SignalAsync);
         app.MapGet("/runs/{id}/events", EventsAsync);
         return app;
@@ -44,22 +43,6 @@ public static class DurableRunsApi
         {
             return null;
         }
-    }
-
-    private static async Task<IResult> ListAsync(HttpContext http, string? status, int? limit)
-    {
-        if (status is not null && !Statuses.Contains(status))
-            throw new InvalidFieldException("status", $"'{PersonaNames.Printable(status.Length > 40 ? status[..40] + "..." : status)}' is not a run status; use one of {string.Join(", ", Statuses)}.");
-        if (limit is < 1 or > DurableRuns.MaxListed) throw new InvalidFieldException("limit", $"limit must be between 1 and {DurableRuns.MaxListed}.");
-        var durable = Required(http);
-        var runs = await durable.ListAsync(status, limit ?? 100, http.RequestAborted);
-        return Results.Json(new JsonObject
-        {
-            ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)new JsonObject
-            {
-                ["runId"] = r.RunId, ["workflow"] = r.Workflow, ["status"] = r.Status, ["startedAt"] = r.StartedAt, ["updatedAt"] = r.UpdatedAt,
-            }).ToArray()),
-        });
     }
 
     private static async Task<IResult> SignalAsync(string id, string name, HttpContext http, RunService local)
@@ -84,6 +67,11 @@ public static class DurableRunsApi
     private static async Task EventsAsync(string id, HttpContext http)
     {
         if (!DurableRuns.IsRunId(id)) throw NotFound(id);
+        if (http.RequestServices.GetService<RunService>()?.Get(id) is not null)
+        {
+            await Inspector.InspectorApi.StreamLocalEventsAsync(http, id);
+            return;
+        }
         var durable = Required(http);
         var after = 0L;
         var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();

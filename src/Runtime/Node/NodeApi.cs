@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Durable;
+using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Runs;
 using TtaActors.Runtime.Workflows;
 
@@ -45,6 +46,7 @@ public static class NodeApi
 
         app.MapPost("/runs", PostRunAsync);
         app.MapDurableRunsApi();
+        app.MapTtaInspector();
         app.MapGet("/runs/{id}", async (string id, RunService runs, HttpContext http) =>
             runs.Get(id) is { } run ? Results.Json(RunJson(run.Record, run.Output), JsonData.OutputDocument)
             : await DurableRunsApi.FindAsync(http.RequestServices, id) is { } durable ? Results.Json(durable, JsonData.OutputDocument)
@@ -147,6 +149,7 @@ public static class NodeApi
             var header = http.Request.Headers.Authorization.ToString();
             if (BearerToken(header) is { } given && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected))
                 return next(http);
+            if (header.Length == 0 && InspectorAccess.Admits(http, token)) return next(http);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problem(401, "unauthorized", "Unauthorized",
                     header.Length == 0 ? "This node requires 'Authorization: Bearer <TTA_API_TOKEN>'." : "The bearer token is not this node's TTA_API_TOKEN.")

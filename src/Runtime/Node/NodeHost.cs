@@ -12,6 +12,7 @@ using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
@@ -59,6 +60,7 @@ public static class NodeHost
         builder.Services.AddPersonaSessions();
         builder.Services.AddDurableRuns(durableWorkflows);
         builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
+        builder.Services.AddTtaInspector(options.SpanStore);
         builder.Services.AddSingleton<SessionDirectory>();
         builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());

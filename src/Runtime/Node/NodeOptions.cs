@@ -71,6 +71,9 @@ public sealed partial record NodeOptions
     /// </summary>
     public Runs.RunStoreLimits RunStore { get; init; } = new();
 
+    /// <summary><c>TTA_UI_SPAN_STORE_MAX_BYTES</c>: the spans of recent runs the run inspector (<c>/ui</c>) keeps.</summary>
+    public Inspector.SpanStoreLimits SpanStore { get; init; } = new();
+
     /// <summary><c>TTA_RUN_TIMEOUT</c> (seconds): the deadline of a run started through the API.</summary>
     public int RunTimeoutSeconds { get; init; } = DefaultRunTimeoutSeconds;
 

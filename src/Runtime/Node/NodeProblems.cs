@@ -43,6 +43,7 @@ public static partial class NodeProblems
             _ => new(500, "session-fault", "Session fault", refused.Message),
         },
         Actors.Durable.DurableRunRefusedException refused => Durable.DurableRunsApi.Problem(refused),
+        Inspector.FeedFullException full => new(503, "feed-full", "Run feed full", full.Message),
         TimeoutException timeout => new(503, "session-unavailable", "Session unavailable", timeout.Message),
         MalformedBodyException body => new(400, "malformed-body", "Malformed request body", body.Message, BodyLocation(body)),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new(413, "body-too-large", "Request body too large",

@@ -24,11 +24,17 @@ public sealed partial class RunService
             throw new InvalidFieldException("session",
                 $"Workflow '{workflow.Name}' is durable; durable runs do not join persona sessions yet. Leave 'session' out (persona and chatmode are kept).");
         var view = await durable.StartAsync(workflow.Name, runId, input, context);
-        return (Record(view), CompleteDurableAsync(durable, view.RunId));
+        var started = Record(view);
+        Changed?.Invoke(started);
+        return (started, CompleteDurableAsync(durable, view.RunId));
     }
 
-    private async Task<RunRecord> CompleteDurableAsync(DurableRuns durable, string runId) =>
-        Record(await durable.CompletionAsync(runId, Stopping));
+    private async Task<RunRecord> CompleteDurableAsync(DurableRuns durable, string runId)
+    {
+        var finished = Record(await durable.CompletionAsync(runId, Stopping));
+        Changed?.Invoke(finished);
+        return finished;
+    }
 
     /// <summary>A durable run's view as the record the API answers for every run.</summary>
     public static RunRecord Record(DurableRunReplies.View view) => new(view.RunId, view.Workflow, view.Status switch

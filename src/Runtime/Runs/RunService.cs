@@ -92,8 +92,10 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
             throw new InvalidFieldException("input", invalid.Message);
         }
         var runId = RunId.New();
+        // The run id is also the correlation id every primitive span carries, so the run inspector finds a running run's
+        // trace by the id POST /runs answered, before its root span (tagged workflow.run_id) has ended.
         var context = WorkflowContext.Create(workflowId: workflow.Name, persona: request.Persona, chatMode: request.ChatMode,
-            workspace: runtime.ServiceName);
+            workspace: runtime.ServiceName) with { CorrelationId = runId.ToString() };
         if (workflow.Durable is not null) return await StartDurableAsync(workflow, input, context, runId, request);
         if (request.Session is { } session)
         {
@@ -104,10 +106,14 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         var started = new RunRecord(runId.ToString(), workflow.Name, RunStatus.Running, null, null, null, request.Session, context.Persona,
             context.ChatMode, DateTimeOffset.UtcNow, null);
         Store.Started(started, RunStore.JsonBytes(request.Input));
+        Changed?.Invoke(started);
         return (started, CompleteAsync(workflow, input, context, started, runId));
     }
 
     public StoredRun? Get(string runId) => Store.Get(runId);
+
+    /// <summary>Raised when a run this node started starts or finishes (in-memory and durable), for the live run feed.</summary>
+    public event Action<RunRecord>? Changed;
 
     /// <summary>
     /// Begins the run in its session without the caller's cancellation: an admission the caller stopped waiting for
@@ -156,6 +162,7 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
             Usage = result.LlmUsage,
         };
         Store.Finished(finished);
+        Changed?.Invoke(finished);
         if (started.Session is { } session)
         {
             var calls = result.Context.LlmCalls;

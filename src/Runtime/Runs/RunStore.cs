@@ -61,6 +61,19 @@ public sealed class RunStore(RunStoreLimits limits)
         lock (_lock) return _runs.GetValueOrDefault(runId);
     }
 
+    /// <summary>The kept runs that match, newest first, at most <paramref name="max"/> (for <c>GET /runs</c>).</summary>
+    public IReadOnlyList<StoredRun> Recent(Func<RunRecord, bool> match, int max)
+    {
+        var found = new List<StoredRun>();
+        lock (_lock)
+            foreach (var id in _order.Reverse())
+            {
+                if (found.Count >= max) break;
+                if (_runs.TryGetValue(id, out var run) && match(run.Record)) found.Add(run);
+            }
+        return found;
+    }
+
     /// <summary>Keeps a run that has started; <paramref name="inputBytes"/> is charged while it runs.</summary>
     public StoredRun Started(RunRecord record, long inputBytes) => Put(new StoredRun(record with { Output = null }, null, Charge(record, inputBytes)));
 
