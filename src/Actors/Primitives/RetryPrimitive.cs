@@ -153,8 +153,8 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
             TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
         if (run.AttemptSpan is { IsAllDataRequested: true } span)
         {
-            span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
-            PrimitiveTelemetry.TagLangfuseTrace(span, Node.WorkflowName, run.Context);
+            span.AddTag(TelemetryNames.Attributes.RetryAttempt, attempt);
+            PrimitiveTelemetry.TagRunFields(span, run.Context);
         }
         var envelope = Register(run, attempt, run.Inbound.Payload, run.AttemptContext);
         if (run.AttemptSpan is not null) envelope = envelope with { TraceParent = TraceParent.From(run.AttemptSpan) };
