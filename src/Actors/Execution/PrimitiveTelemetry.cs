@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using TtaActors.Actors.Context;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Export.Langfuse;
@@ -66,6 +67,15 @@ internal static class PrimitiveTelemetry
             context.Metadata.Count > 0 && context.Metadata.TryGetValue(Llm.ToolContext.TraceNameKey, out var traceName) ? traceName : workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
             LangfuseTags.Of(context.Tags));
 
+    /// <summary>The OpenTelemetry exception event attribute that <see cref="Activity.AddException"/> fills from <c>ToString()</c>.</summary>
+    private const string ExceptionStackTraceTag = "exception.stacktrace";
+
+    /// <summary>
+    /// An exception's text, made once: a failure is recorded on the span of every primitive it passes on its way up (the
+    /// step, a retry attempt, each enclosing composite), and formatting its stack trace costs kilobytes each time.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Exception, string> StackTraces = new();
+
     /// <summary>Ends a span with its outcome; stopping restores nothing on this thread (see <see cref="StartSpan"/>).</summary>
     public static void EndSpan(Activity span, string status, Exception? error, string? errorMessage)
     {
@@ -75,7 +85,8 @@ internal static class PrimitiveTelemetry
         if (errorMessage is not null)
         {
             span.SetStatus(ActivityStatusCode.Error, errorMessage);
-            if (error is not null && span.IsAllDataRequested) span.AddException(error);
+            if (error is not null && span.IsAllDataRequested)
+                span.AddException(error, new TagList { { ExceptionStackTraceTag, StackTraces.GetValue(error, static e => e.ToString()) } });
         }
         span.Stop();
         // When the span ending was itself current (a leaf step completing synchronously under its own span), Stop has
