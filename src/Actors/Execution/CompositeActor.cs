@@ -71,7 +71,7 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
     private ILoggingAdapter? _log;
 
     /// <summary>Answers of leaf steps run inline in this turn, handled as if they were the next messages.</summary>
-    private Queue<PrimitiveResult>? _inlineAnswers;
+    private Queue<InlineAnswer>? _inlineAnswers;
 
     protected CompositeActor(PrimitiveNode node) => Node = node;
 
@@ -118,6 +118,14 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         else OnChildFailed(run, child, (PrimitiveFailed)answer);
     }
 
+    /// <summary>
+    /// A leaf step run inline completed at once and with success. The default makes the answer its leaf actor would have
+    /// sent and hands it to <see cref="StepCompleted"/>; a primitive that needs only the output and the context overrides
+    /// this and saves that allocation on every step.
+    /// </summary>
+    protected virtual void InlineStepSucceeded(TRun run, int child, long callId, object? output, WorkflowContext context) =>
+        StepCompleted(run, child, new PrimitiveSucceeded(run.RunId, callId, output, context));
+
     protected override SupervisorStrategy SupervisorStrategy() => ResumeChildren;
 
     protected override void PreStart() => DispatchCounter.Register(_held);
@@ -162,7 +170,34 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         // Inline leaf steps answered: their answers lead to further dispatches, handled here one after another (a loop,
         // not a recursion, however long the Sequential) before the next message.
         if (_inlineAnswers is { Count: > 0 } answers)
-            while (answers.TryDequeue(out var inline)) Answered(inline);
+            while (answers.TryDequeue(out var inline))
+            {
+                if (inline.Answer is { } answer) Answered(answer);
+                else InlineSucceeded(inline.Run!, inline.Child, inline.CallId, inline.Output, inline.Context!);
+            }
+    }
+
+    /// <summary>
+    /// What <see cref="Answered"/> does for a synchronous inline success, without its answer object: such a dispatch is
+    /// never in the dispatch table (it completed before anything could wait for it), so the run's awaited call says
+    /// whether the run still waits for it.
+    /// </summary>
+    private void InlineSucceeded(TRun run, int child, long callId, object? output, WorkflowContext context)
+    {
+        if (run.IsFinished || run.AwaitedCall != callId)
+        {
+            OnLateAnswer(new PrimitiveSucceeded(run.RunId, callId, output, context));
+            return;
+        }
+        run.AwaitedCall = 0;
+        try
+        {
+            InlineStepSucceeded(run, child, callId, output, context);
+        }
+        catch (Exception error)
+        {
+            Crashed(run, error);
+        }
     }
 
     private void Answered(PrimitiveResult answer)
@@ -270,8 +305,9 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
     /// </summary>
     private void RunInline(TRun run, int child, PrimitiveNode node, StepFunction function, object? input, WorkflowContext context)
     {
+        // Registered in the dispatch table only if the step does not complete at once: until then nothing else runs in
+        // this actor, so nothing can look the dispatch up.
         var callId = WorkflowEnvelope.NextCallId();
-        _dispatches.Add(callId, (run, child));
         run.AwaitedCall = callId;
         var lifetime = run.Inbound.Lifetime;
         var previous = Activity.Current;
@@ -290,6 +326,7 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
             {
                 var failure = WorkflowFailure.From(node.Path, error);
                 PrimitiveExecution.Finished(node, lifetime, span, startedAt, context, failure.Exception, failure.Message);
+                _dispatches.Add(callId, (run, child));
                 Deliver(new PrimitiveFailed(run.RunId, callId, failure));
                 return;
             }
@@ -297,9 +334,10 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
             {
                 var outcome = pending.Result;
                 PrimitiveExecution.Finished(node, lifetime, span, startedAt, context, null, null);
-                Deliver(new PrimitiveSucceeded(run.RunId, callId, outcome.Output, outcome.Context ?? context));
+                (_inlineAnswers ??= new Queue<InlineAnswer>()).Enqueue(new InlineAnswer(null, run, child, callId, outcome.Output, outcome.Context ?? context));
                 return;
             }
+            _dispatches.Add(callId, (run, child));
             var execution = new PrimitiveExecution(node, run.ChildEnvelope(callId, input, context, Self), span, startedAt);
             AwaitInline(execution, pending);
         }
@@ -311,8 +349,11 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
 
     private void Deliver(PrimitiveResult? answer)
     {
-        if (answer is not null) (_inlineAnswers ??= new Queue<PrimitiveResult>()).Enqueue(answer);
+        if (answer is not null) (_inlineAnswers ??= new Queue<InlineAnswer>()).Enqueue(new InlineAnswer(answer, null, 0, 0, null, null));
     }
+
+    /// <summary>An answer of a leaf run inline: an answer object, or the parts of a synchronous success (no object made).</summary>
+    private readonly record struct InlineAnswer(PrimitiveResult? Answer, TRun? Run, int Child, long CallId, object? Output, WorkflowContext? Context);
 
     /// <summary>Sends <paramref name="input"/> to a child and waits for its answer, matched by a new CallId.</summary>
     /// <param name="child">What the primitive calls this dispatch (a step or branch index, a role); handed back with the answer.</param>

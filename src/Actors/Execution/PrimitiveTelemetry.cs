@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using TtaActors.Actors.Context;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Export.Langfuse;
@@ -30,21 +31,33 @@ internal static class PrimitiveTelemetry
     }
 
     /// <remarks>
-    /// On a span just started: the Langfuse fields go first (each <c>SetTag</c> scans the tags already there), the rest are
-    /// appended without a scan, since a new span holds none of them; positions are boxed once per node, not per span.
+    /// On a span just started, which holds no tags yet: every tag is appended without the scan <c>SetTag</c> makes, and
+    /// positions are boxed once per node, not per span. The Langfuse trace fields are not repeated here: the Langfuse
+    /// exporter derives user, session and chat mode from the contract attributes when it encodes the span (the run's
+    /// root span carries the trace name and workspace), and only a run's tags, which no contract attribute holds, are
+    /// added under Langfuse's own name.
     /// </remarks>
     public static void TagPrimitiveSpan(Activity span, PrimitiveNode node, WorkflowContext context)
     {
-        TagLangfuseTrace(span, node.WorkflowName, context);
         span.AddTag(TelemetryNames.Attributes.PrimitiveName, node.Name);
         span.AddTag(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
         span.AddTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
         span.AddTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
+        TagRunFields(span, context);
+        if (node.StepIndexTag is { } step) span.AddTag(TelemetryNames.Attributes.StepIndex, step);
+        if (node.BranchIndexTag is { } branch) span.AddTag(TelemetryNames.Attributes.BranchIndex, branch);
+    }
+
+    /// <summary>
+    /// The run's session, persona, chat mode and tags on a span just started: what the Langfuse exporter turns into the
+    /// trace's user, session, metadata and tags on every span (see <see cref="TagPrimitiveSpan"/>).
+    /// </summary>
+    public static void TagRunFields(Activity span, WorkflowContext context)
+    {
         if (context.SessionId is not null) span.AddTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
         if (context.Persona is not null) span.AddTag(TelemetryNames.Attributes.Persona, context.Persona);
         if (context.ChatMode is not null) span.AddTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-        if (node.StepIndexTag is { } step) span.AddTag(TelemetryNames.Attributes.StepIndex, step);
-        if (node.BranchIndexTag is { } branch) span.AddTag(TelemetryNames.Attributes.BranchIndex, branch);
+        if (LangfuseTags.Of(context.Tags) is { } tags) span.AddTag(TelemetryNames.Langfuse.TraceTags, tags);
     }
 
     /// <summary>The run's Langfuse trace fields, repeated on every span of the run (Langfuse reads them from any span).</summary>
@@ -54,15 +67,26 @@ internal static class PrimitiveTelemetry
             context.Metadata.Count > 0 && context.Metadata.TryGetValue(Llm.ToolContext.TraceNameKey, out var traceName) ? traceName : workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
             LangfuseTags.Of(context.Tags));
 
+    /// <summary>The OpenTelemetry exception event attribute that <see cref="Activity.AddException"/> fills from <c>ToString()</c>.</summary>
+    private const string ExceptionStackTraceTag = "exception.stacktrace";
+
+    /// <summary>
+    /// An exception's text, made once: a failure is recorded on the span of every primitive it passes on its way up (the
+    /// step, a retry attempt, each enclosing composite), and formatting its stack trace costs kilobytes each time.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Exception, string> StackTraces = new();
+
     /// <summary>Ends a span with its outcome; stopping restores nothing on this thread (see <see cref="StartSpan"/>).</summary>
     public static void EndSpan(Activity span, string status, Exception? error, string? errorMessage)
     {
         var previous = Activity.Current;
-        if (span.IsAllDataRequested) span.SetTag(TelemetryNames.Attributes.PrimitiveStatus, status);
+        // Appended, not set: nothing else writes the status, and a span ends once, so the scan SetTag makes would find nothing.
+        if (span.IsAllDataRequested) span.AddTag(TelemetryNames.Attributes.PrimitiveStatus, status);
         if (errorMessage is not null)
         {
             span.SetStatus(ActivityStatusCode.Error, errorMessage);
-            if (error is not null && span.IsAllDataRequested) span.AddException(error);
+            if (error is not null && span.IsAllDataRequested)
+                span.AddException(error, new TagList { { ExceptionStackTraceTag, StackTraces.GetValue(error, static e => e.ToString()) } });
         }
         span.Stop();
         // When the span ending was itself current (a leaf step completing synchronously under its own span), Stop has

@@ -31,7 +31,8 @@ public sealed record WorkflowGraphOptions
     /// step's own span and metrics, instead of sending it to a leaf actor: two messages less per step. On by default.
     /// Sequential, Retry and the single-child composites do; Parallel and Timeout always dispatch to leaf actors (branches
     /// run side by side; a timer must be able to fire while the step runs). The hook of durable runs
-    /// (<c>CompositeActor.StepCompleted</c>) sees every answer either way. Turn it off when steps are synchronous and slow
+    /// (<c>CompositeActor.StepCompleted</c>) sees every answer either way, except an inline step's immediate success in a
+    /// Sequential, which goes to <c>InlineStepSucceeded</c> without an answer object. Turn it off when steps are synchronous and slow
     /// (a blocking call, heavy computation): run inline, such a step holds up the composite's other runs, where a leaf
     /// actor would let runs in other steps go on.
     /// </summary>
@@ -210,7 +211,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
     /// </remarks>
     public async Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
     {
-        options ??= new RunOptions();
+        options ??= NoRunOptions;
         var runId = options.RunId ?? RunId.New();
         var runContext = context ?? WorkflowContext.Create();
         if (runContext.Workspace is null) runContext = runContext with { Workspace = Options.ServiceName };
@@ -293,6 +294,9 @@ public sealed class WorkflowGraph : IAsyncDisposable
     /// <summary>The copy of the graph the next run goes to, in turn.</summary>
     private IActorRef NextRoot() =>
         _roots.Length == 1 ? _roots[0] : _roots[Interlocked.Increment(ref _nextRoot) % (uint)_roots.Length];
+
+    /// <summary>The options of a run given none; immutable, so one instance serves every such run.</summary>
+    private static readonly RunOptions NoRunOptions = new();
 
     private Activity? StartRunSpan(RunId runId, WorkflowContext context, object? input)
     {

@@ -96,7 +96,55 @@ internal sealed class LambdaActor : UntypedActor
         }
     }
 
+    /// <summary>
+    /// The common case of <see cref="ExecuteTracked"/> without the execution object: a run that records no checkpoints and
+    /// has not ended, in a well-formed envelope. The step gets its span, metrics and place in the run as there; only a step
+    /// that does not complete at once gets an execution, made when it turns out so (a Parallel's branches pass here).
+    /// </summary>
     private void Execute(WorkflowEnvelope envelope)
+    {
+        if (envelope.Context is null || envelope.ReplyTo is null || envelope.Cancellation.IsCancellationRequested
+            || envelope.Lifetime is { RecordsCheckpoints: true })
+        {
+            ExecuteTracked(envelope);
+            return;
+        }
+        var previous = System.Diagnostics.Activity.Current;
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var span = PrimitiveTelemetry.StartSpan(_node.SpanName, System.Diagnostics.ActivityKind.Internal, envelope.TraceParent, leaveCurrent: true);
+        try
+        {
+            if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, _node, envelope.Context);
+            var lifetime = envelope.Lifetime;
+            lifetime?.Enter(_node);
+            ValueTask<StepOutcome> pending;
+            try
+            {
+                pending = _function(envelope.Payload, envelope.Context, envelope.Cancellation);
+            }
+            catch (Exception error)
+            {
+                var failure = WorkflowFailure.From(_node.Path, error);
+                PrimitiveExecution.Finished(_node, lifetime, span, startedAt, envelope.Context, failure.Exception, failure.Message);
+                envelope.ReplyTo.Tell(new PrimitiveFailed(envelope.RunId, envelope.CallId, failure), Self);
+                return;
+            }
+            if (pending.IsCompletedSuccessfully)
+            {
+                var outcome = pending.Result;
+                PrimitiveExecution.Finished(_node, lifetime, span, startedAt, envelope.Context, null, null);
+                envelope.ReplyTo.Tell(new PrimitiveSucceeded(envelope.RunId, envelope.CallId, outcome.Output, outcome.Context ?? envelope.Context), Self);
+                return;
+            }
+            Await(new PrimitiveExecution(_node, envelope, span, startedAt), pending);
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = previous;
+        }
+    }
+
+    private void ExecuteTracked(WorkflowEnvelope envelope)
     {
         var previous = System.Diagnostics.Activity.Current;
         PrimitiveExecution? execution = null;
@@ -117,19 +165,7 @@ internal sealed class LambdaActor : UntypedActor
                 Complete(execution, pending.Result);
                 return;
             }
-            execution.WatchEnd(Self);
-            pending.AsTask().ContinueWith(
-                static (task, state) =>
-                {
-                    var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
-                    actor.Tell(task.IsCompletedSuccessfully
-                        ? new StepCompleted(exec, task.Result)
-                        : new StepFaulted(exec, LeafStep.ErrorOf(task)));
-                },
-                (execution, Self),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            Await(execution, pending);
         }
         catch (Exception error)
         {
@@ -140,6 +176,24 @@ internal sealed class LambdaActor : UntypedActor
         {
             System.Diagnostics.Activity.Current = previous;
         }
+    }
+
+    /// <summary>A step that did not complete at once answers this actor by one message when it does.</summary>
+    private void Await(PrimitiveExecution execution, ValueTask<StepOutcome> pending)
+    {
+        execution.WatchEnd(Self);
+        pending.AsTask().ContinueWith(
+            static (task, state) =>
+            {
+                var (exec, actor) = ((PrimitiveExecution, IActorRef))state!;
+                actor.Tell(task.IsCompletedSuccessfully
+                    ? new StepCompleted(exec, task.Result)
+                    : new StepFaulted(exec, LeafStep.ErrorOf(task)));
+            },
+            (execution, Self),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void Complete(PrimitiveExecution execution, StepOutcome outcome) => Answer(execution, LeafStep.Finish(execution, outcome, null));

@@ -76,6 +76,10 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
 {
     private const string RetryStart = "retry.start";
     private const string RetryEnd = "retry.end";
+    /// <summary>Span names and boxed numbers of the first attempts, made once instead of on every attempt of every run.</summary>
+    private static readonly string[] AttemptNames = Enumerable.Range(0, 16).Select(i => TelemetryNames.Spans.RetryAttemptPrefix + i).ToArray();
+    private static readonly object[] AttemptNumbers = Enumerable.Range(0, 16).Select(i => (object)i).ToArray();
+
     private readonly RetryPolicy _policy;
     private readonly ChildStep _inner;
 
@@ -149,12 +153,13 @@ internal sealed class RetryActor : CompositeActor<RetryActor.Run>, IWithTimers
     {
         var attempt = run.Attempts++;
         if (run.RecordsCheckpoints) run.Checkpoint($"retry.attempt_{attempt}.start");
+        var named = attempt < AttemptNames.Length;
         run.AttemptSpan = PrimitiveTelemetry.StartSpan(
-            TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
+            named ? AttemptNames[attempt] : TelemetryNames.Spans.RetryAttemptPrefix + attempt, ActivityKind.Internal, TraceParent.From(run.Span));
         if (run.AttemptSpan is { IsAllDataRequested: true } span)
         {
-            span.SetTag(TelemetryNames.Attributes.RetryAttempt, attempt);
-            PrimitiveTelemetry.TagLangfuseTrace(span, Node.WorkflowName, run.Context);
+            span.AddTag(TelemetryNames.Attributes.RetryAttempt, named ? AttemptNumbers[attempt] : attempt);
+            PrimitiveTelemetry.TagRunFields(span, run.Context);
         }
         var envelope = Register(run, attempt, run.Inbound.Payload, run.AttemptContext);
         if (run.AttemptSpan is not null) envelope = envelope with { TraceParent = TraceParent.From(run.AttemptSpan) };

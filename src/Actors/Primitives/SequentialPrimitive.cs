@@ -53,12 +53,17 @@ internal sealed class SequentialActor : CompositeActor<SequentialActor.Run>
 
     protected override void OnStart(Run run) => Dispatch(run, 0, run.Inbound.Payload);
 
-    protected override void OnChildSucceeded(Run run, int step, PrimitiveSucceeded answer)
+    protected override void OnChildSucceeded(Run run, int step, PrimitiveSucceeded answer) => StepDone(run, step, answer.Output, answer.Context);
+
+    protected override void InlineStepSucceeded(Run run, int step, long callId, object? output, WorkflowContext context) =>
+        StepDone(run, step, output, context);
+
+    private void StepDone(Run run, int step, object? output, WorkflowContext stepContext)
     {
-        run.Context = run.Context.AbsorbRecords(answer.Context, run.StepContext!);
+        run.Context = run.Context.AbsorbRecords(stepContext, run.StepContext!);
         run.Checkpoint(_stepEnds[step]);
-        if (step + 1 < _steps.Length) Dispatch(run, step + 1, answer.Output);
-        else Succeed(run, answer.Output, run.Context);
+        if (step + 1 < _steps.Length) Dispatch(run, step + 1, output);
+        else Succeed(run, output, run.Context);
     }
 
     protected override void OnChildFailed(Run run, int step, PrimitiveFailed answer) => Fail(run, answer.Failure);

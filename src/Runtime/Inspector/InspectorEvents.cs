@@ -17,7 +17,7 @@ namespace TtaActors.Runtime.Inspector;
 /// </remarks>
 public static class InspectorEvents
 {
-    /// <summary>The events of <paramref name="run"/> as far as they are known now, and whether the stream is complete.</summary>
+    /// <summary>The events of <paramref name="stored"/> as far as they are known now, and whether the stream is complete.</summary>
     public static (IReadOnlyList<JsonObject> Events, bool Complete) Of(StoredRun stored, StoredTrace? trace)
     {
         var run = stored.Record;

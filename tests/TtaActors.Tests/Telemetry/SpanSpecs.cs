@@ -93,6 +93,22 @@ public class SpanSpecs : PrimitiveSpec, IDisposable
     }
 
     [Fact]
+    public async Task A_failure_should_carry_its_stack_trace_on_every_span_it_passes_formatted_once()
+    {
+        var result = await Run(Lambda.From<int, int>(x => x, "ok") >> Lambda.From<int, int>(_ => throw new FormatException("bad input"), "boom"), 1);
+        var trace = _spans.ForTrace(result.TraceId);
+
+        static string StackTrace(Activity span) =>
+            (string)Assert.Single(span.Events, e => e.Name == "exception").Tags.Single(t => t.Key == "exception.stacktrace").Value!;
+        var atStep = StackTrace(SpanTree.Single(trace, "primitive.boom"));
+        var atSequential = StackTrace(SpanTree.Single(trace, "primitive.SequentialPrimitive"));
+        Assert.StartsWith("System.FormatException: bad input", atStep);
+        Assert.Contains(nameof(A_failure_should_carry_its_stack_trace_on_every_span_it_passes_formatted_once), atStep);
+        // The same text object on both spans: the exception was formatted for the first and reused for the second.
+        Assert.Same(atStep, atSequential);
+    }
+
+    [Fact]
     public async Task Retry_attempts_should_be_child_spans_wrapping_the_inner_primitive_span()
     {
         var step = new RecordingStep(failures: 2);
