@@ -103,8 +103,6 @@ public sealed class LlmRateLimiter(LlmRateLimitOptions options, TimeProvider tim
     internal sealed class Buckets(LlmRateLimit limit, TimeProvider time, long createdAt)
     {
         private readonly Lock _lock = new();
-        private readonly double _requestsPerSecond = (limit.RequestsPerMinute ?? 0) / 60.0;
-        private readonly double _tokensPerSecond = (limit.TokensPerMinute ?? 0) / 60.0;
         private double _requests = limit.RequestsPerMinute ?? 0;
         private double _tokens = limit.TokensPerMinute ?? 0;
         private long _at = createdAt;
@@ -116,15 +114,16 @@ public sealed class LlmRateLimiter(LlmRateLimitOptions options, TimeProvider tim
                 Refill(now);
                 var requestWait = 0.0;
                 var tokenWait = 0.0;
-                if (limit.RequestsPerMinute is not null)
+                // Per minute rather than per second, so whole amounts give whole waits (1 of 2 a minute: 30 s).
+                if (limit.RequestsPerMinute is { } rpm)
                 {
                     _requests -= 1;
-                    if (_requests < 0) requestWait = -_requests / _requestsPerSecond;
+                    if (_requests < 0) requestWait = -_requests * 60.0 / rpm;
                 }
-                if (limit.TokensPerMinute is not null)
+                if (limit.TokensPerMinute is { } tpm)
                 {
                     _tokens -= tokens;
-                    if (_tokens < 0) tokenWait = -_tokens / _tokensPerSecond;
+                    if (_tokens < 0) tokenWait = -_tokens * 60.0 / tpm;
                 }
                 return tokenWait > requestWait
                     ? (TimeSpan.FromSeconds(tokenWait), TelemetryNames.LlmRateLimits.TokensPerMinute)
@@ -145,11 +144,11 @@ public sealed class LlmRateLimiter(LlmRateLimitOptions options, TimeProvider tim
 
         private void Refill(long now)
         {
-            var seconds = time.GetElapsedTime(_at, now).TotalSeconds;
-            if (seconds <= 0) return;
+            var minutes = time.GetElapsedTime(_at, now).TotalSeconds / 60.0;
+            if (minutes <= 0) return;
             _at = now;
-            if (limit.RequestsPerMinute is { } rpm) _requests = Math.Min(rpm, _requests + seconds * _requestsPerSecond);
-            if (limit.TokensPerMinute is { } tpm) _tokens = Math.Min(tpm, _tokens + seconds * _tokensPerSecond);
+            if (limit.RequestsPerMinute is { } rpm) _requests = Math.Min(rpm, _requests + minutes * rpm);
+            if (limit.TokensPerMinute is { } tpm) _tokens = Math.Min(tpm, _tokens + minutes * tpm);
         }
     }
 }
