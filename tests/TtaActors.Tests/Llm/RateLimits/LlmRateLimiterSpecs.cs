@@ -87,7 +87,7 @@ public sealed class LlmRateLimiterSpecs
         Assert.NotNull(await limiter.AcquireAsync("openai", "gpt-4o-mini", 10, null, null, default));
 
         var error = await Assert.ThrowsAsync<LlmRateLimitException>(() =>
-            limiter.AcquireAsync("openai", "gpt-4o-mini", 10, time.GetUtcNow().AddSeconds(59), null, default).AsTask());
+            limiter.AcquireAsync("openai", "gpt-4o-mini", 10, time.GetUtcNow().AddSeconds(59), null, default).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Contains("would wait 60 s for its requests-per-minute limit", error.Message);
         Assert.Contains("past the run's deadline", error.Message);
