@@ -61,11 +61,18 @@ public static class LlmCallTelemetry
         return span;
     }
 
-    /// <summary>Records the prompt as the generation's input, as the capture policy allows.</summary>
+    /// <summary>
+    /// Records a prompt given as plain text as the generation's input, as the capture policy allows, and in the names of
+    /// <see cref="CapturePolicy.Conventions"/> (one user message of one text part with the latest conventions).
+    /// </summary>
     public static void RecordInput(Activity span, string? input, CapturePolicy capture)
     {
-        if (!span.IsAllDataRequested) return;
-        if (capture.Apply(input) is { } recorded) span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+        if (!span.IsAllDataRequested || capture.Apply(input) is not { } recorded) return;
+        span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+        var messages = capture.Conventions == GenAiConventions.LatestExperimental
+            ? new System.Text.Json.Nodes.JsonArray(GenAiMessageJson.Message("user", [GenAiMessageJson.Text(recorded)])).ToJsonString()
+            : null;
+        RecordContent(span, capture, recorded, messages, null);
     }
 
     /// <summary>
