@@ -158,6 +158,33 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
         Assert.Equal("spec", root.GetTagItem(TelemetryNames.Attributes.WorkflowName));
     }
 
+    [Fact]
+    public void A_generation_reported_as_text_should_carry_its_prompt_and_completion_in_the_selected_names()
+    {
+        using var parent = TtaInstrumentation.ActivitySource.StartActivity("generation-parent");
+        foreach (var conventions in new[] { GenAiConventions.V1_36, GenAiConventions.LatestExperimental })
+        {
+            var capture = CapturePolicy.Default with { Conventions = conventions };
+            var span = LlmCallTelemetry.StartChatSpan("openai", "gpt-4o", parent!.Context, conventions: conventions)!;
+            LlmCallTelemetry.RecordInput(span, "Is the build green?", capture);
+            LlmCallTelemetry.EndChatSpan(span, new LlmCallOutcome { Provider = "openai", RequestModel = "gpt-4o", Output = "Yes.", FinishReason = "stop" }, capture);
+
+            Assert.Equal("Is the build green?", span.GetTagItem("langfuse.observation.input"));
+            if (conventions == GenAiConventions.LatestExperimental)
+            {
+                Assert.Equal("""[{"role":"user","parts":[{"type":"text","content":"Is the build green?"}]}]""", span.GetTagItem("gen_ai.input.messages"));
+                Assert.Equal("""[{"role":"assistant","parts":[{"type":"text","content":"Yes."}],"finish_reason":"stop"}]""", span.GetTagItem("gen_ai.output.messages"));
+                Assert.Empty(span.Events);
+            }
+            else
+            {
+                Assert.Equal("Is the build green?", Assert.Single(span.Events, e => e.Name == "gen_ai.content.prompt").Tags.Single().Value);
+                Assert.Equal("Yes.", Assert.Single(span.Events, e => e.Name == "gen_ai.content.completion").Tags.Single().Value);
+                Assert.Null(span.GetTagItem("gen_ai.input.messages"));
+            }
+        }
+    }
+
     private static JsonElement Json(Activity span, string key) => JsonDocument.Parse((string)span.GetTagItem(key)!).RootElement;
 
     protected override void AfterAll()
