@@ -24,6 +24,12 @@ public sealed record RunLlmUsage(int Calls, long InputTokens, long OutputTokens,
         calls.All(c => c.CostUsd is not null));
 }
 
+/// <summary>
+/// The token budget of the run's persona in its session, as the session admitted the run: the budget and what the
+/// persona had used by then. Each LLM call of the run is checked against it (adding what the run has used since).
+/// </summary>
+public sealed record SessionTokenBudget(string SessionId, string Persona, long MaxTokens, long UsedTokens);
+
 /// <summary>A named point in a run, with the time it was reached.</summary>
 public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
 
@@ -57,6 +63,9 @@ public sealed record WorkflowContext
 
     /// <summary>The LLM calls made in the run so far; like routing decisions, they belong to the whole run.</summary>
     public ImmutableList<LlmCallRecord> LlmCalls { get; init; } = ImmutableList<LlmCallRecord>.Empty;
+
+    /// <summary>The session's token budget for this run (null: the run is in no session, or its persona has no budget).</summary>
+    public SessionTokenBudget? SessionBudget { get; init; }
 
     /// <summary>A fresh root context with new ids.</summary>
     public WorkflowContext() : this(NewId())

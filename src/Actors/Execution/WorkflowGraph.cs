@@ -310,6 +310,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
         {
             span.SetTag(TelemetryNames.Attributes.WorkflowName, Name);
             span.SetTag(TelemetryNames.Attributes.WorkflowRunId, runId.ToString());
+            span.SetTag(TelemetryNames.GenAi.OperationName, TelemetryNames.GenAiConventions.InvokeWorkflowOperation);
+            span.SetTag(TelemetryNames.GenAiConventions.WorkflowName, Name);
             span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
             span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
             if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TtaActors.Actors.Context;
 using TtaActors.Telemetry;
 
 namespace TtaActors.Actors.Llm;
@@ -23,7 +24,7 @@ public sealed record LlmBudget
 /// <summary>A call that would pass a budget; the message names the budget, what was spent so far and the call's estimate.</summary>
 public sealed class LlmBudgetExceededException(string budget, string message) : Exception(message)
 {
-    /// <summary><c>run_cost</c> or <c>run_tokens</c>.</summary>
+    /// <summary><c>run_cost</c>, <c>run_tokens</c> or <c>session_tokens</c>.</summary>
     public string Budget { get; } = budget;
 }
 
@@ -48,6 +49,22 @@ internal static class LlmBudgetCheck
                 $"${spent.Cost:0.######} spent so far, this call is estimated at ${estimatedCost ?? 0m:0.######} ({estimatedInput} input + " +
                 $"{estimatedOutput} output tokens on {model}{(estimatedCost is null ? ", a model without a price" : "")}). The call was not sent."));
         }
+    }
+
+    /// <summary>
+    /// The session's token budget: what the persona had used when the run began, plus what the run has used since, plus
+    /// this call's estimate, must stay within it.
+    /// </summary>
+    public static void CheckSession(SessionTokenBudget? session, string step, string model, long runTokens, long estimatedInput, long estimatedOutput)
+    {
+        if (session is null) return;
+        var estimate = estimatedInput + estimatedOutput;
+        var used = session.UsedTokens + runTokens;
+        if (used + estimate <= session.MaxTokens) return;
+        throw Refuse(TelemetryNames.LlmSessionBudgets.SessionTokens, model, string.Create(CultureInfo.InvariantCulture,
+            $"LLM step '{step}': session '{session.SessionId}''s token budget of {session.MaxTokens} tokens for persona '{session.Persona}' " +
+            $"would be passed: {used} tokens used so far ({session.UsedTokens} before this run, {runTokens} in it), this call is estimated " +
+            $"at {estimate} tokens ({estimatedInput} input + {estimatedOutput} output, from max_tokens) on {model}. The call was not sent."));
     }
 
     private static LlmBudgetExceededException Refuse(string budget, string model, string message)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
+using TtaActors.Actors.Llm.RateLimits;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Llm;
 
@@ -65,7 +66,8 @@ internal sealed class LlmCallClient(
     WorkflowContext context,
     ActivityContext parent,
     LlmCallTally tally,
-    Action<LlmCallOutcome, Activity?>? ended = null) : DelegatingChatClient(inner)
+    Action<LlmCallOutcome, Activity?>? ended = null,
+    DateTimeOffset? deadline = null) : DelegatingChatClient(inner)
 {
     private readonly LlmClient _client = definition.Client;
 
@@ -78,22 +80,30 @@ internal sealed class LlmCallClient(
         CancellationToken cancellationToken = default)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
-        CheckBudget(list);
-        var (span, started) = Start(list);
+        var estimate = Estimate(list);
+        CheckBudget(estimate);
+        var span = Start(list);
+        var started = Stopwatch.GetTimestamp();
         ChatResponse? response = null;
         Exception? error = null;
+        RateLimitLease? lease = null;
+        var scope = Scope(span);
         try
         {
-            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+            lease = await AcquireAsync(span, estimate, cancellationToken).ConfigureAwait(false);
+            started = Stopwatch.GetTimestamp();
+            using (LlmCallScope.Enter(scope)) response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
             return response;
         }
         catch (Exception failure)
         {
-            error = failure;
+            error = scope.Failure ?? failure;
+            if (scope.Failure is { } limited) throw limited;
             throw;
         }
         finally
         {
+            lease?.Settle(Total(response?.Usage));
             End(span, started, response, error, null, null);
         }
     }
@@ -102,13 +112,28 @@ internal sealed class LlmCallClient(
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
-        CheckBudget(list);
-        var (span, started) = Start(list);
+        var estimate = Estimate(list);
+        CheckBudget(estimate);
+        var span = Start(list);
+        var started = Stopwatch.GetTimestamp();
         var updates = new List<ChatResponseUpdate>();
         TimeSpan? firstToken = null;
         DateTimeOffset? firstTokenAt = null;
         Exception? error = null;
+        RateLimitLease? lease = null;
+        var scope = Scope(span);
+        try
+        {
+            lease = await AcquireAsync(span, estimate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception failure)
+        {
+            End(span, started, null, failure, null, null);
+            throw;
+        }
+        started = Stopwatch.GetTimestamp();
         var stream = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        ChatResponse? response = null;
         try
         {
             while (true)
@@ -116,12 +141,16 @@ internal sealed class LlmCallClient(
                 ChatResponseUpdate update;
                 try
                 {
-                    if (!await stream.MoveNextAsync().ConfigureAwait(false)) break;
+                    bool moved;
+                    // The request goes out (and a 429 is waited out) inside the first MoveNextAsync.
+                    using (LlmCallScope.Enter(scope)) moved = await stream.MoveNextAsync().ConfigureAwait(false);
+                    if (!moved) break;
                     update = stream.Current;
                 }
                 catch (Exception failure)
                 {
-                    error = failure;
+                    error = scope.Failure ?? failure;
+                    if (scope.Failure is { } limited) throw limited;
                     throw;
                 }
                 if (firstToken is null && !string.IsNullOrEmpty(update.Text))
@@ -137,30 +166,80 @@ internal sealed class LlmCallClient(
         finally
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            End(span, started, error is null ? updates.ToChatResponse() : null, error, firstToken, firstTokenAt);
+            response = error is null ? updates.ToChatResponse() : null;
+            lease?.Settle(Total(response?.Usage));
+            End(span, started, response, error, firstToken, firstTokenAt);
         }
     }
 
-    private void CheckBudget(IReadOnlyList<ChatMessage> messages)
+    private static long? Total(UsageDetails? usage) =>
+        usage is null || (usage.InputTokenCount is null && usage.OutputTokenCount is null)
+            ? usage?.TotalTokenCount
+            : (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);
+
+    /// <summary>The call's tokens before it is sent: the prompt's count, and max_tokens for the answer (0 without it).</summary>
+    private (long Input, long Output) Estimate(IReadOnlyList<ChatMessage> messages) =>
+        (OfflineChatClient.CountInputTokens(messages), definition.Options.MaxTokens ?? 0);
+
+    private LlmCallScope Scope(Activity? span) => new()
+    {
+        Provider = _client.Provider,
+        Model = _client.Model,
+        Deadline = deadline,
+        Waited = (reason, wait, retry) => RecordWait(span, reason, wait, retry),
+    };
+
+    /// <summary>Waits (a timer, no thread) for the provider's and model's rate limits, each wait an event on the chat span.</summary>
+    private ValueTask<RateLimitLease?> AcquireAsync(Activity? span, (long Input, long Output) estimate, CancellationToken cancellation) =>
+        definition.RateLimits.AcquireAsync(_client.Provider, _client.Model, estimate.Input + estimate.Output, deadline,
+            (reason, wait) => RecordWait(span, reason, wait, null), cancellation);
+
+    private static void RecordWait(Activity? span, string reason, TimeSpan wait, int? retry)
+    {
+        if (span is not { IsAllDataRequested: true }) return;
+        var tags = new ActivityTagsCollection
+        {
+            [TelemetryNames.LlmRateLimits.WaitReasonAttribute] = reason,
+            [TelemetryNames.LlmRateLimits.WaitSecondsAttribute] = wait.TotalSeconds,
+        };
+        if (retry is { } attempt) tags[TelemetryNames.LlmRateLimits.RetryAttemptAttribute] = attempt;
+        span.AddEvent(new ActivityEvent(TelemetryNames.LlmRateLimits.WaitEvent, tags: tags));
+    }
+
+    /// <summary>
+    /// The run's cost and token limits and the session's token budget, each against what the run (and, for the session,
+    /// the persona before it) has spent plus this call's estimate; checked before every call, tool-loop calls included.
+    /// </summary>
+    private void CheckBudget((long Input, long Output) estimate)
     {
         var budget = definition.Budget;
-        if (budget.IsNone) return;
+        var session = context.SessionBudget;
+        if (budget.IsNone && session is null) return;
         var before = context.LlmCalls;
         var (tokens, cost) = tally.Spent();
         var spent = (tokens + before.Sum(c => c.InputTokens + c.OutputTokens), cost + before.Sum(c => c.CostUsd ?? 0m));
-        long input = OfflineChatClient.CountInputTokens(messages);
-        long output = definition.Options.MaxTokens ?? 0;
-        var estimate = definition.Costs.Cost(_client.Model, input, output)?.Total;
-        LlmBudgetCheck.Check(budget, stepPath, _client.Model, spent, input, output, estimate);
+        LlmBudgetCheck.CheckSession(session, stepPath, _client.Model, spent.Item1, estimate.Input, estimate.Output);
+        if (budget.IsNone) return;
+        var estimatedCost = definition.Costs.Cost(_client.Model, estimate.Input, estimate.Output)?.Total;
+        LlmBudgetCheck.Check(budget, stepPath, _client.Model, spent, estimate.Input, estimate.Output, estimatedCost);
     }
 
-    private (Activity? Span, long Started) Start(IReadOnlyList<ChatMessage> messages)
+    private Activity? Start(IReadOnlyList<ChatMessage> messages)
     {
-        var span = LlmCallTelemetry.StartChatSpan(_client.Provider, _client.Model, parent, definition.Options.Temperature, definition.Options.MaxTokens);
+        var capture = definition.Capture;
+        var span = LlmCallTelemetry.StartChatSpan(_client.Provider, _client.Model, parent, definition.Options.Temperature, definition.Options.MaxTokens,
+            conversationId: context.SessionId, conventions: capture.Conventions);
         if (span is { IsAllDataRequested: true })
         {
             PrimitiveTelemetry.TagLangfuseTrace(span, workflowName, context);
-            if (Render(messages, definition.Capture) is { } input) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            var input = Render(messages, capture);
+            if (input is not null) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            if (capture.Conventions == GenAiConventions.LatestExperimental)
+            {
+                var (inputMessages, instructions) = GenAiMessages.Input(messages, capture);
+                LlmCallTelemetry.RecordContent(span, capture, null, inputMessages, instructions);
+            }
+            else LlmCallTelemetry.RecordContent(span, capture, input, null, null);
             // A fallback prompt has no version in Langfuse: linking it to one would be a lie.
             if (Prompt is { IsFallback: false, Version: { } version })
             {
@@ -169,7 +248,7 @@ internal sealed class LlmCallClient(
             }
             else if (Prompt is { IsFallback: true }) span.SetTag(TelemetryNames.Langfuse.ObservationMetadataPrefix + "prompt_fallback", Prompt.Name);
         }
-        return (span, Stopwatch.GetTimestamp());
+        return span;
     }
 
     private void End(Activity? span, long started, ChatResponse? response, Exception? error, TimeSpan? firstToken, DateTimeOffset? firstTokenAt)
@@ -197,7 +276,13 @@ internal sealed class LlmCallClient(
             Error = error,
         };
         ended?.Invoke(outcome, span);
-        if (span is not null) LlmCallTelemetry.EndChatSpan(span, outcome, definition.Capture);
+        if (span is not null)
+        {
+            var outputMessages = response is not null && definition.Capture.Conventions == GenAiConventions.LatestExperimental
+                ? GenAiMessages.Output(response, definition.Capture)
+                : null;
+            LlmCallTelemetry.EndChatSpan(span, outcome, definition.Capture, outputMessages: outputMessages);
+        }
         LlmCallTelemetry.RecordMetrics(outcome, context.Persona, context.Workspace);
         tally.Add(outcome);
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.AI;
 using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
+using TtaActors.Actors.Llm.RateLimits;
 using TtaActors.Actors.Primitives;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Llm;
@@ -118,6 +119,7 @@ public sealed class LlmPrimitive : Primitive
         Options = options ?? new LlmStepOptions();
         Costs = settings.Costs;
         Budget = settings.Budget;
+        RateLimits = settings.RateLimits;
         if (Options.MaxIterations is < 1 or > LlmStepOptions.MaxIterationsLimit)
             throw new ArgumentOutOfRangeException(nameof(options), Options.MaxIterations,
                 $"MaxIterations must be 1 to {LlmStepOptions.MaxIterationsLimit}.");
@@ -148,6 +150,9 @@ public sealed class LlmPrimitive : Primitive
     public LlmStepOptions Options { get; }
     public CostCatalog Costs { get; }
     public LlmBudget Budget { get; }
+
+    /// <summary>The requests- and tokens-per-minute limits every call of this step waits for.</summary>
+    public LlmRateLimiter RateLimits { get; }
     public CapturePolicy Capture { get; }
 
     /// <summary>Where <see cref="LlmStepOptions.LangfusePrompt"/> comes from; null for a step without one.</summary>
@@ -322,18 +327,25 @@ internal sealed class LlmActor : UntypedActor
         Activity? agent = null;
         if (_definition.IsAgent)
         {
-            agent = AgentTelemetry.StartAgentSpan(_definition.AgentName, client.Provider, client.Model, parent);
+            var capture = _definition.Capture;
+            agent = AgentTelemetry.StartAgentSpan(_definition.AgentName, client.Provider, client.Model, parent, envelope.Context.SessionId,
+                capture.Conventions);
             if (agent is { IsAllDataRequested: true })
             {
                 PrimitiveTelemetry.TagLangfuseTrace(agent, _node.WorkflowName, envelope.Context);
-                if (LlmCallClient.Render(messages, _definition.Capture) is { } input) agent.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+                if (LlmCallClient.Render(messages, capture) is { } input) agent.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+                if (capture.Conventions == GenAiConventions.LatestExperimental)
+                {
+                    var (inputMessages, instructions) = GenAiMessages.Input(messages, capture);
+                    LlmCallTelemetry.RecordContent(agent, capture, null, inputMessages, instructions);
+                }
             }
         }
 
         var tally = new LlmCallTally();
         var system = Context.System;
         var calls = new LlmCallClient(client.Chat, _definition, _node.WorkflowName, _node.Path, envelope.Context, agent?.Context ?? parent, tally,
-            (outcome, span) => LlmCallLog.Write(system, span, outcome, execution)) { Prompt = prompt };
+            (outcome, span) => LlmCallLog.Write(system, span, outcome, execution), envelope.Deadline) { Prompt = prompt };
         var call = new Call(execution, agent, Stopwatch.GetTimestamp(), tally, calls);
         execution.WatchEnd(Self);
         // The run's own token: it fires at the run's deadline, so the call needs no timer of its own.
@@ -442,13 +454,13 @@ internal sealed class LlmActor : UntypedActor
             var result = await tool.InvokeAsync(invocation.Arguments, cancellation).ConfigureAwait(false);
             Activity.Current = previous;
             AgentTelemetry.EndToolSpan(span, tool.Name, capture.Enabled ? LlmCallClient.ResultText(result) : null, null,
-                Stopwatch.GetElapsedTime(started).TotalSeconds, capture);
+                Stopwatch.GetElapsedTime(started).TotalSeconds, capture, type);
             return result;
         }
         catch (Exception error) when (!cancellation.IsCancellationRequested)
         {
             Activity.Current = previous;
-            AgentTelemetry.EndToolSpan(span, tool.Name, null, error, Stopwatch.GetElapsedTime(started).TotalSeconds, capture);
+            AgentTelemetry.EndToolSpan(span, tool.Name, null, error, Stopwatch.GetElapsedTime(started).TotalSeconds, capture, type);
             var message = capture.Redact(error.Message);
             if (_definition.Options.OnToolError == ToolErrorMode.Fail)
             {
@@ -473,7 +485,7 @@ internal sealed class LlmActor : UntypedActor
         var answer = response is null ? null : AnswerOf(response);
         if (_definition.IsAgent)
             AgentTelemetry.EndAgentSpan(call.Span, _definition.AgentName, answer, error is null ? null : Redacted(error),
-                Stopwatch.GetElapsedTime(call.StartedAt).TotalSeconds, _definition.Capture);
+                Stopwatch.GetElapsedTime(call.StartedAt).TotalSeconds, _definition.Capture, client.Provider, client.Model);
 
         if (error is OperationCanceledException && execution.HasEnded)
         {

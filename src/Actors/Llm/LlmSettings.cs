@@ -5,6 +5,9 @@ using Anthropic;
 using Microsoft.Extensions.AI;
 using TtaActors.Actors.Llm.Prompts;
 using OpenAI;
+using Akka.Configuration;
+using TtaActors.Actors.Llm.RateLimits;
+using TtaActors.Telemetry;
 using TtaActors.Telemetry.Llm;
 
 namespace TtaActors.Actors.Llm;
@@ -55,10 +58,13 @@ public sealed class LlmSettings : IDisposable
     private readonly object _gate = new();
     private OpenAIClient? _openAi;
     private AnthropicClient? _anthropic;
+    private readonly List<HttpClient> _http = [];
 
-    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null)
+    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null,
+        LlmRateLimitOptions? rateLimits = null, TimeProvider? time = null)
     {
         Budget = budget ?? LlmBudget.None;
+        RateLimits = new LlmRateLimiter(rateLimits ?? LlmRateLimitOptions.None, time ?? TimeProvider.System);
         Providers = providers ?? new LlmProviderOptions();
         Costs = costs ?? CostCatalog.Default;
         Capture = (capture ?? CapturePolicy.Default).WithSecrets([Providers.OpenAiApiKey, Providers.AnthropicApiKey]);
@@ -74,14 +80,19 @@ public sealed class LlmSettings : IDisposable
     /// <summary>Langfuse's prompt management, for steps with <see cref="LlmStepOptions.LangfusePrompt"/>; null without Langfuse keys.</summary>
     public LangfusePrompts? Prompts { get; init; }
 
+    /// <summary>Requests and tokens per minute per provider and model, applied before every LLM call; and how 429s are retried.</summary>
+    public LlmRateLimiter RateLimits { get; }
+
     /// <summary>
     /// Reads <c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c>,
     /// <c>TTA_LLM_PROVIDER</c>, <c>TTA_LLM_MODEL</c>, <c>TTA_LLM_PRICES_FILE</c>, <c>TTA_LLM_CAPTURE</c> (on|off),
     /// <c>TTA_LLM_CAPTURE_MAX_CHARS</c>, <c>TTA_LLM_REDACT_PATTERNS</c> (a JSON array of regular expressions),
-    /// <c>TTA_LLM_RUN_MAX_COST_USD</c> and <c>TTA_LLM_RUN_MAX_TOKENS</c> (per-run budgets).
-    /// A bad value throws naming the variable.
+    /// <c>TTA_LLM_RUN_MAX_COST_USD</c> and <c>TTA_LLM_RUN_MAX_TOKENS</c> (per-run budgets), the rate limits
+    /// (<see cref="LlmRateLimitOptions"/>: <c>tta.llm</c> in <paramref name="config"/>, then <c>TTA_LLM_RATE_LIMITS</c> and
+    /// its companions) and <c>OTEL_SEMCONV_STABILITY_OPT_IN</c> (which GenAI convention names spans carry).
+    /// A bad value throws naming the variable or key.
     /// </summary>
-    public static LlmSettings FromEnvironment(Func<string, string?>? read = null)
+    public static LlmSettings FromEnvironment(Func<string, string?>? read = null, Config? config = null)
     {
         read ??= Environment.GetEnvironmentVariable;
         var providers = new LlmProviderOptions
@@ -109,7 +120,10 @@ public sealed class LlmSettings : IDisposable
             }
         }
 
-        var capture = CapturePolicy.Default;
+        var capture = CapturePolicy.Default with
+        {
+            Conventions = GenAiConventionsMode.Parse(read(TelemetryNames.GenAiConventions.StabilityOptInVariable)),
+        };
         if (NonEmpty(read("TTA_LLM_CAPTURE")) is { } captureText)
         {
             capture = capture with
@@ -163,7 +177,7 @@ public sealed class LlmSettings : IDisposable
                 : null,
         };
         var langfuse = Telemetry.Export.Langfuse.LangfuseExporterOptions.FromEnvironment(read, out _);
-        return new LlmSettings(providers, costs, capture, budget)
+        return new LlmSettings(providers, costs, capture, budget, LlmRateLimitOptions.Read(config, read))
         {
             Prompts = langfuse is null ? null : new LangfusePrompts(LangfusePromptOptions.From(langfuse)),
         };
@@ -212,6 +226,11 @@ public sealed class LlmSettings : IDisposable
     {
         _anthropic?.Dispose();
         Prompts?.Dispose();
+        lock (_gate)
+        {
+            foreach (var http in _http) http.Dispose();
+            _http.Clear();
+        }
     }
 
     private OpenAIClient OpenAiClient()
@@ -226,7 +245,8 @@ public sealed class LlmSettings : IDisposable
             var options = new OpenAIClientOptions
             {
                 NetworkTimeout = Providers.RequestTimeout,
-                RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(Providers.MaxRetries),
+                RetryPolicy = new NoRateLimitRetryPolicy(Providers.MaxRetries),
+                Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(ProviderHttp(OpenAi)),
             };
             if (Providers.OpenAiBaseUrl is { } url) options.Endpoint = url;
             return _openAi = new OpenAIClient(new ApiKeyCredential(key), options);
@@ -245,10 +265,22 @@ public sealed class LlmSettings : IDisposable
                 ApiKey = key,
                 Timeout = Providers.RequestTimeout,
                 MaxRetries = Providers.MaxRetries,
+                HttpClient = ProviderHttp(Anthropic),
             };
             if (Providers.AnthropicBaseUrl is { } url) client = (AnthropicClient)client.WithOptions(o => o with { BaseUrl = url.ToString().TrimEnd('/') });
             return _anthropic = client;
         }
+    }
+
+    /// <summary>
+    /// The HTTP client a provider's SDK sends through: 429s are waited out by <see cref="ProviderRateLimitHandler"/>; the
+    /// SDK's own timeout applies, so the client has none of its own.
+    /// </summary>
+    private HttpClient ProviderHttp(string provider)
+    {
+        var http = new HttpClient(new ProviderRateLimitHandler(provider, RateLimits.Options, RateLimits.Time)) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.Add(http);
+        return http;
     }
 
     private static string UnknownProvider(string provider, string where) =>

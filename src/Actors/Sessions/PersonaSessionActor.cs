@@ -103,7 +103,8 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
             return;
         }
         PersistThenReply(new RunStarted(command.RunId, command.Workflow, _state.PersonaKey, _state.ChatMode, Now()),
-            () => new RunAdmitted(_sessionId, command.RunId, _state.Persona, _state.ChatMode));
+            () => new RunAdmitted(_sessionId, command.RunId, _state.Persona, _state.ChatMode,
+                _state.TokenBudgets.TryGetValue(_state.PersonaKey, out var budget) ? budget : null, _state.UsageOf(_state.PersonaKey).Tokens));
     }
 
     private void Complete(CompleteRun command)

@@ -48,7 +48,12 @@ public static class PersonaSessionEvents
 /// <summary>Answers of a session other than its state.</summary>
 public static class PersonaSessionReplies
 {
-    public sealed record RunAdmitted(string SessionId, RunId RunId, string? Persona, string? ChatMode) : IPersonaSessionMessage;
+    /// <summary>
+    /// A run may start; <see cref="BudgetTokens"/> is the persona's token budget (null: none) and <see cref="UsedTokens"/>
+    /// what it has used, so each LLM call of the run can be held to what is left.
+    /// </summary>
+    public sealed record RunAdmitted(string SessionId, RunId RunId, string? Persona, string? ChatMode, long? BudgetTokens = null,
+        long UsedTokens = 0) : IPersonaSessionMessage;
 
     /// <summary>A command the session did not carry out; <see cref="Code"/> is one of <see cref="RefusalCodes"/>.</summary>
     public sealed record Refused(string SessionId, string Code, string Message) : IPersonaSessionMessage;

@@ -1,3 +1,4 @@
+using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,8 +18,10 @@ public static class LlmHostingExtensions
     /// Adds <see cref="LlmSettings"/> (providers, cost catalog, capture policy) and, when <c>LANGFUSE_PUBLIC_KEY</c> and
     /// <c>LANGFUSE_SECRET_KEY</c> are set, the Langfuse exporter behind the telemetry actor plus <see cref="LangfuseScores"/>.
     /// <see cref="LangfuseTracing"/> is always there; without Langfuse its traces still reach the other exporters.
+    /// The rate limits come from <c>tta.llm</c> in <paramref name="config"/> and the environment.
     /// </summary>
-    public static IServiceCollection AddTtaLlm(this IServiceCollection services, TtaRuntimeOptions options, Func<string, string?>? read = null)
+    public static IServiceCollection AddTtaLlm(this IServiceCollection services, TtaRuntimeOptions options, Func<string, string?>? read = null,
+        Config? config = null)
     {
         read ??= Environment.GetEnvironmentVariable;
         LlmSettings settings;
@@ -26,7 +29,7 @@ public static class LlmHostingExtensions
         string langfuseState;
         try
         {
-            settings = LlmSettings.FromEnvironment(read);
+            settings = LlmSettings.FromEnvironment(read, config);
             langfuse = LangfuseExporterOptions.FromEnvironment(read, out langfuseState);
         }
         catch (Exception error) when (error is LlmConfigurationException or ArgumentException)

@@ -1,3 +1,4 @@
+using Akka.Configuration;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,8 +20,9 @@ public static class TtaHostingExtensions
     /// instrumentation and the Prometheus endpoint, and the <see cref="TtaRuntime"/> facade.
     /// </summary>
     /// <param name="akka">Further actor system configuration (cluster, sharded sessions), applied after the base HOCON.</param>
+    /// <param name="hocon">The node's effective HOCON, for the <c>tta.llm</c> settings (default: <c>hocon/base.conf</c>).</param>
     public static IServiceCollection AddTtaActors(this IServiceCollection services, TtaRuntimeOptions options,
-        Action<TracerProviderBuilder>? tracing = null, Action<AkkaConfigurationBuilder>? akka = null)
+        Action<TracerProviderBuilder>? tracing = null, Action<AkkaConfigurationBuilder>? akka = null, Config? hocon = null)
     {
         MetricsEndpoint.EnsurePortFree(options.MetricsHost, options.MetricsPort);
         LabelValueBound.SetLimitForAll(options.MetricLabelValues);
@@ -51,7 +53,7 @@ public static class TtaHostingExtensions
         if (options.MetricsPort != 0)
             services.AddHostedService(sp => new MetricsEndpoint(options, sp.GetRequiredService<MeterProvider>()));
 
-        services.AddTtaLlm(options);
+        services.AddTtaLlm(options, config: hocon ?? HoconFiles.Load("base.conf"));
         services.AddSingleton(sp => new TtaRuntime(sp.GetRequiredService<ActorSystem>(), options)
         {
             TraceContent = sp.GetRequiredService<Actors.Llm.LlmSettings>().Capture,

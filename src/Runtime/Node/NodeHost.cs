@@ -56,7 +56,7 @@ public static class NodeHost
             // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options
             // and TTA_HOCON win over the shipped files.
             akka.AddHocon(hocon.Effective, HoconAddMode.Prepend);
-        });
+        }, hocon: hocon.Effective);
         builder.Services.AddPersonaSessions();
         builder.Services.AddDurableRuns(durableWorkflows);
         builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
+using TtaActors.Telemetry;
 using static TtaActors.Actors.Sessions.PersonaSessionCommands;
 using static TtaActors.Actors.Sessions.PersonaSessionReplies;
 
@@ -37,7 +38,15 @@ public sealed class ShardedPersonaSessions(ActorRegistry registry, TimeSpan? ask
         CancellationToken cancellation = default)
     {
         var admitted = await AskAsync<RunAdmitted>(new BeginRun(sessionId, workflow, runId), cancellation).ConfigureAwait(false);
-        return context with { SessionId = sessionId, Persona = admitted.Persona, ChatMode = admitted.ChatMode };
+        return context with
+        {
+            SessionId = sessionId,
+            Persona = admitted.Persona,
+            ChatMode = admitted.ChatMode,
+            SessionBudget = admitted.BudgetTokens is { } max
+                ? new SessionTokenBudget(sessionId, admitted.Persona ?? TelemetryNames.NoPersona, max, admitted.UsedTokens)
+                : null,
+        };
     }
 
     public Task CompleteRunAsync(string sessionId, SessionRunOutcome outcome, CancellationToken cancellation = default) =>

@@ -34,6 +34,12 @@ public sealed record CapturePolicy
 
     public ImmutableArray<Regex> RedactPatterns { get; init; } = DefaultPatterns;
 
+    /// <summary>
+    /// Which GenAI convention names carry the content (and the provider and durations): v1.36 by default,
+    /// the latest with <c>OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental</c>.
+    /// </summary>
+    public GenAiConventions Conventions { get; init; }
+
     /// <summary>Exact values that must never be recorded, such as the configured API keys.</summary>
     public ImmutableArray<string> SecretValues { get; init; } = [];
 

@@ -41,7 +41,8 @@ public static class LlmCallTelemetry
 
     /// <summary>Starts the client span of one call under <paramref name="parent"/>, without making it current.</summary>
     public static Activity? StartChatSpan(string provider, string model, ActivityContext parent, double? temperature = null,
-        int? maxTokens = null, DateTimeOffset startTime = default)
+        int? maxTokens = null, DateTimeOffset startTime = default, string? conversationId = null,
+        GenAiConventions conventions = GenAiConventions.V1_36)
     {
         var source = TtaInstrumentation.ActivitySource;
         if (!source.HasListeners()) return null;
@@ -51,6 +52,8 @@ public static class LlmCallTelemetry
         if (span is not { IsAllDataRequested: true }) return span;
         span.SetTag(TelemetryNames.GenAi.OperationName, TelemetryNames.GenAi.ChatOperation);
         span.SetTag(TelemetryNames.GenAi.ProviderName, provider);
+        if (conventions == GenAiConventions.V1_36) span.SetTag(TelemetryNames.GenAiConventions.System, provider);
+        if (conversationId is not null) span.SetTag(TelemetryNames.GenAiConventions.ConversationId, conversationId);
         span.SetTag(TelemetryNames.GenAi.RequestModel, model);
         if (temperature is { } t) span.SetTag(TelemetryNames.GenAi.RequestTemperature, t);
         if (maxTokens is { } m) span.SetTag(TelemetryNames.GenAi.RequestMaxTokens, m);
@@ -58,15 +61,47 @@ public static class LlmCallTelemetry
         return span;
     }
 
-    /// <summary>Records the prompt as the generation's input, as the capture policy allows.</summary>
+    /// <summary>
+    /// Records a prompt given as plain text as the generation's input, as the capture policy allows, and in the names of
+    /// <see cref="CapturePolicy.Conventions"/> (one user message of one text part with the latest conventions).
+    /// </summary>
     public static void RecordInput(Activity span, string? input, CapturePolicy capture)
     {
-        if (!span.IsAllDataRequested) return;
-        if (capture.Apply(input) is { } recorded) span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+        if (!span.IsAllDataRequested || capture.Apply(input) is not { } recorded) return;
+        span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+        var messages = capture.Conventions == GenAiConventions.LatestExperimental
+            ? new System.Text.Json.Nodes.JsonArray(GenAiMessageJson.Message("user", [GenAiMessageJson.Text(recorded)])).ToJsonString()
+            : null;
+        RecordContent(span, capture, recorded, messages, null);
     }
 
-    /// <summary>Tags the span with the call's outcome and stops it.</summary>
-    public static void EndChatSpan(Activity span, LlmCallOutcome outcome, CapturePolicy capture, DateTimeOffset endTime = default)
+    /// <summary>
+    /// Records the request's content in the names of <see cref="CapturePolicy.Conventions"/>: by default (v1.36) a
+    /// <c>gen_ai.content.prompt</c> event holding <paramref name="prompt"/>; with the latest conventions the
+    /// <c>gen_ai.input.messages</c> and <c>gen_ai.system_instructions</c> attributes. Each value was built under the policy.
+    /// </summary>
+    public static void RecordContent(Activity span, CapturePolicy capture, string? prompt, string? inputMessages, string? systemInstructions)
+    {
+        if (!span.IsAllDataRequested || !capture.Enabled) return;
+        if (capture.Conventions == GenAiConventions.LatestExperimental)
+        {
+            if (inputMessages is not null) span.SetTag(TelemetryNames.GenAiConventions.InputMessages, inputMessages);
+            if (systemInstructions is not null) span.SetTag(TelemetryNames.GenAiConventions.SystemInstructions, systemInstructions);
+        }
+        else if (prompt is not null)
+        {
+            span.AddEvent(new ActivityEvent(TelemetryNames.GenAiConventions.PromptEvent,
+                tags: new ActivityTagsCollection { [TelemetryNames.GenAiConventions.PromptAttribute] = prompt }));
+        }
+    }
+
+    /// <summary>
+    /// Tags the span with the call's outcome and stops it. The completion goes to <c>gen_ai.output.messages</c>
+    /// (<paramref name="outputMessages"/>, else the completion as one text part) with the latest conventions, else to a
+    /// <c>gen_ai.content.completion</c> event.
+    /// </summary>
+    public static void EndChatSpan(Activity span, LlmCallOutcome outcome, CapturePolicy capture, DateTimeOffset endTime = default,
+        string? outputMessages = null)
     {
         var previous = Activity.Current;
         if (span.IsAllDataRequested)
@@ -86,7 +121,15 @@ public static class LlmCallTelemetry
             if (outcome.TimeToFirstTokenSeconds is { } ttft) span.SetTag(TelemetryNames.GenAi.TimeToFirstToken, ttft);
             if (outcome.FirstTokenAt is { } first)
                 span.SetTag(TelemetryNames.Langfuse.ObservationCompletionStartTime, first.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-            if (capture.Apply(outcome.Output) is { } recorded) span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
+            if (capture.Apply(outcome.Output) is { } recorded)
+            {
+                span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
+                if (capture.Conventions == GenAiConventions.LatestExperimental)
+                    span.SetTag(TelemetryNames.GenAiConventions.OutputMessages, outputMessages ?? GenAiMessageJson.TextOutput(recorded, outcome.FinishReason));
+                else
+                    span.AddEvent(new ActivityEvent(TelemetryNames.GenAiConventions.CompletionEvent,
+                        tags: new ActivityTagsCollection { [TelemetryNames.GenAiConventions.CompletionAttribute] = recorded }));
+            }
             if (outcome.Error is { } error)
             {
                 span.SetTag(TelemetryNames.GenAi.ErrorType, error.GetType().FullName);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
+using TtaActors.Actors.Llm;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Hosting;
@@ -79,5 +80,25 @@ public sealed class ShardedPersonaSessionsSpecs : IAsyncLifetime
 
         var sessionId = await Assert.ThrowsAsync<PersonaSessionRefusedException>(() => Sessions.GetAsync("../etc"));
         Assert.Contains("The session id '../etc' is malformed", sessionId.Message);
+    }
+    [Fact]
+    public async Task A_run_should_carry_the_persona_budget_and_each_llm_call_should_be_held_to_what_is_left()
+    {
+        await Sessions.SwitchPersonaAsync("s-3", "backend-engineer", null);
+        await Sessions.SetTokenBudgetAsync("s-3", "backend-engineer", 160);
+        var first = RunId.New();
+        await Sessions.BeginRunAsync("s-3", "demo", first, WorkflowContext.Create());
+        await Sessions.CompleteRunAsync("s-3", new SessionRunOutcome(first, true, 120, 30, null));
+
+        var context = await Sessions.BeginRunAsync("s-3", "demo", RunId.New(), WorkflowContext.Create());
+
+        Assert.Equal(new SessionTokenBudget("s-3", "backend-engineer", 160, 150), context.SessionBudget);
+        // 150 used, 10 left: the call's max_tokens alone is more, so it is refused before it is sent.
+        var step = new LlmSettings().Chat(LlmSettings.Offline, options: new LlmStepOptions { MaxTokens = 20 }, name: "answer");
+        var system = _host!.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+        var result = await WorkflowGraph.Materialize(system, step, "session-budget").RunAsync("hello", context);
+        var refusal = Assert.IsType<LlmBudgetExceededException>(result.Failure!.Exception);
+        Assert.Contains("session 's-3''s token budget of 160 tokens for persona 'backend-engineer'", refusal.Message);
+        Assert.Contains("150 tokens used so far (150 before this run, 0 in it)", refusal.Message);
     }
 }

@@ -110,7 +110,7 @@ public sealed class LangfuseTrace : IDisposable
         };
         if (_span is not null)
         {
-            var generation = LlmCallTelemetry.StartChatSpan(report.Provider, report.Model, _span.Context, startTime: start);
+            var generation = LlmCallTelemetry.StartChatSpan(report.Provider, report.Model, _span.Context, startTime: start, conventions: _owner.Capture.Conventions);
             if (generation is not null)
             {
                 if (generation.IsAllDataRequested)
