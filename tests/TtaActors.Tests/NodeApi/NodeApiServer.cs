@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
 
@@ -65,6 +66,7 @@ public sealed class NodeApiServer : IAsyncLifetime
         builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         builder.Services.AddTtaActors(options.Runtime);
         builder.Services.AddTtaWorkflows();
+        builder.Services.AddTtaInspector(options.SpanStore);
         builder.Services.AddSingleton<SessionDirectory>();
         builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
