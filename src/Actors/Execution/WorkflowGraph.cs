@@ -47,10 +47,13 @@ public sealed record WorkflowGraphOptions
 
     /// <summary>
     /// What of a run's input and output its root span records for Langfuse (<c>langfuse.trace.input</c> / <c>.output</c>):
-    /// truncated and redacted like prompts; a disabled policy records neither. Default <see cref="CapturePolicy.Default"/>;
-    /// the runtime passes the LLM capture policy (<c>TTA_LLM_CAPTURE</c>, its size and patterns).
+    /// truncated and redacted like prompts; a disabled policy records neither. Off by default, because a run's output can
+    /// hold what its steps keep out of their own spans (rows read from a database, a sandbox's output); the runtime passes
+    /// the LLM capture policy (<c>TTA_LLM_CAPTURE</c>, its size and patterns), so its runs are recorded unless that is off.
     /// </summary>
-    public CapturePolicy TraceContent { get; init; } = CapturePolicy.Default;
+    public CapturePolicy TraceContent { get; init; } = NoRunContent;
+
+    private static readonly CapturePolicy NoRunContent = CapturePolicy.Default with { Enabled = false };
 }
 
 /// <summary>Per-run options.</summary>

@@ -13,6 +13,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
 using TtaActors.Telemetry;
@@ -99,6 +100,7 @@ public sealed class AgentNode : IAsyncLifetime
             OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(OpenAi.BaseUrl + "/v1"), MaxRetries = 0,
         }));
         builder.Services.AddTtaWorkflows();
+        builder.Services.AddTtaInspector(options.SpanStore);
         builder.Services.AddSingleton<SessionDirectory>();
         App = builder.Build();
         App.UseExceptionHandler();
