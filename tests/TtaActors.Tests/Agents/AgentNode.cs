@@ -12,6 +12,7 @@ using OpenTelemetry;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using TtaActors.Actors.Llm;
+using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Node;
@@ -24,8 +25,8 @@ namespace TtaActors.Tests.Agents;
 
 /// <summary>
 /// The node API in this process with workflow files that hold an agent step, an OpenAI-compatible loopback server that
-/// asks for the agent's tools before it answers, the loopback service the http tool calls, and a loopback Langfuse
-/// OTel endpoint the run's spans are exported to.
+/// asks for the agent's tools before it answers, the loopback service the http tool calls, and a loopback Langfuse that
+/// serves the agent's chat prompt from its prompt API (Basic auth checked) and is the OTel endpoint the run's spans go to.
 /// </summary>
 public sealed class AgentNode : IAsyncLifetime
 {
@@ -33,6 +34,13 @@ public sealed class AgentNode : IAsyncLifetime
     public const string SecretKey = "sk-lf-agent-node-secret-123456789";
     public const string OpenAiKey = "sk-agent-node-openai-0123456789abcdef";
     public const string Model = "gpt-4o-mini";
+    public const string PromptName = "weather/forecaster";
+    public const int PromptVersion = 5;
+    public const string PromptSystem = "You are a weather assistant. Answer in one sentence.";
+    public const string PromptsPath = "/api/public/v2/prompts/";
+
+    /// <summary>The Authorization header Langfuse's public API accepts for the node's keys.</summary>
+    public static string LangfuseAuthorization => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{PublicKey}:{SecretKey}"));
 
     private readonly string _directory = Directory.CreateTempSubdirectory("tta-agent-node-").FullName;
 
@@ -42,12 +50,15 @@ public sealed class AgentNode : IAsyncLifetime
     public TracerProvider Tracer { get; private set; } = null!;
     public WebApplication App { get; private set; } = null!;
     public HttpClient Api { get; private set; } = null!;
+    private LlmSettings? _llm;
 
     public async Task InitializeAsync()
     {
         OpenAi = new ScriptedHttpServer(AnswerChat);
         Weather = new ScriptedHttpServer(request => ScriptedResponse.Json("""{"city":"Berlin","temperature_c":7,"sky":"overcast"}"""));
-        Langfuse = new ScriptedHttpServer(_ => new ScriptedResponse(200));
+        Langfuse = new ScriptedHttpServer(request => !request.Path.StartsWith(PromptsPath, StringComparison.Ordinal) ? new ScriptedResponse(200)
+            : request.Headers.GetValueOrDefault("Authorization") != LangfuseAuthorization ? new ScriptedResponse(401, """{"message":"Invalid credentials"}""")
+            : ScriptedResponse.Json(ForecasterPrompt));
         Tracer = Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(r => r.AddService("tta-agent-node"))
             .AddTtaActorsInstrumentation()
@@ -62,8 +73,7 @@ public sealed class AgentNode : IAsyncLifetime
                 llm:
                   provider: openai
                   model: {{{Model}}}
-                  system: "You are a weather assistant."
-                  prompt: "{{ input.question }}"
+                  prompt: {langfuse: {{{PromptName}}}, label: production}
                   max_iterations: 4
                   tools:
                     - name: weather
@@ -95,13 +105,18 @@ public sealed class AgentNode : IAsyncLifetime
         builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         builder.Services.AddTtaActors(options.Runtime);
         // After AddTtaActors, which adds the settings read from the environment: the last registration wins.
-        builder.Services.AddSingleton(new LlmSettings(new LlmProviderOptions
+        _llm = new LlmSettings(new LlmProviderOptions
         {
             OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(OpenAi.BaseUrl + "/v1"), MaxRetries = 0,
-        }));
+        })
+        {
+            Prompts = new LangfusePrompts(new LangfusePromptOptions { Host = new Uri(Langfuse.BaseUrl), PublicKey = PublicKey, SecretKey = SecretKey }),
+        };
+        builder.Services.AddSingleton(_llm);
         builder.Services.AddTtaWorkflows();
         builder.Services.AddTtaInspector(options.SpanStore);
         builder.Services.AddSingleton<SessionDirectory>();
+        builder.Services.AddTtaInspector(options.SpanStore);
         App = builder.Build();
         App.UseExceptionHandler();
         App.MapTtaNodeApi(null);
@@ -112,6 +127,21 @@ public sealed class AgentNode : IAsyncLifetime
         if (loaded.FirstOrDefault(w => !w.Valid) is { } invalid)
             throw new InvalidOperationException($"{invalid.Source}: {string.Join("; ", invalid.Problems)}");
     }
+
+    /// <summary>A Langfuse chat prompt as its prompt API serves it: a system message and the question from the step's input.</summary>
+    private static string ForecasterPrompt => new JsonObject
+    {
+        ["id"] = "prompt-forecaster-5",
+        ["name"] = PromptName,
+        ["type"] = "chat",
+        ["prompt"] = new JsonArray(
+            new JsonObject { ["type"] = "chatmessage", ["role"] = "system", ["content"] = PromptSystem },
+            new JsonObject { ["type"] = "chatmessage", ["role"] = "user", ["content"] = "{{question}}" }),
+        ["version"] = PromptVersion,
+        ["labels"] = new JsonArray("production", "latest"),
+        ["tags"] = new JsonArray(),
+        ["config"] = new JsonObject(),
+    }.ToJsonString();
 
     /// <summary>Asks for the weather tool, then the summarise tool, then answers: one more tool message each turn.</summary>
     private static ScriptedResponse AnswerChat(RecordedRequest request)
@@ -162,6 +192,7 @@ public sealed class AgentNode : IAsyncLifetime
             await App.DisposeAsync();
         }
         Tracer?.Dispose();
+        _llm?.Dispose();
         OpenAi?.Dispose();
         Weather?.Dispose();
         Langfuse?.Dispose();

@@ -10,23 +10,34 @@ namespace TtaActors.Tests.Agents;
 
 /// <summary>
 /// The done-when case: a workflow file whose agent step has an http tool and a workflow tool, run through the
-/// node API against an OpenAI-compatible loopback server that asks for both tools before it answers.
+/// node API against an OpenAI-compatible loopback server that asks for both tools before it answers; the agent's prompt
+/// is a chat prompt from Langfuse's prompt management, so each generation names the prompt and its version.
 /// </summary>
 public sealed class AgentWorkflowSpecs(AgentNode node) : IClassFixture<AgentNode>
 {
     [Fact]
-    public async Task Agent_run_should_call_both_tools_and_export_one_agent_two_tools_and_three_generations_with_run_usage()
+    public async Task Agent_run_should_call_both_tools_and_export_one_agent_two_tools_and_three_generations_linked_to_the_prompt_with_run_usage()
     {
         var response = await node.Api.PostAsJsonAsync("/runs", new { workflow = "forecast", input = new { question = "Do I need a coat in Berlin?" } });
-        var run = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        Assert.True(response.IsSuccessStatusCode, run.ToJsonString());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        var run = JsonNode.Parse(body)!;
         Assert.Equal("succeeded", (string?)run["status"]);
         Assert.Equal("Berlin: 7 C and overcast; take a coat.", (string?)run["output"]);
 
-        // The wire: three chat requests, each offering both tools; the tool results go back under their call ids.
+        // The prompt: fetched once from Langfuse's prompt API by name (its folder slash encoded) and label, with Basic auth.
+        var promptRequest = Assert.Single(node.Langfuse.Requests, r => r.Path.StartsWith(AgentNode.PromptsPath, StringComparison.Ordinal));
+        Assert.Equal("GET", promptRequest.Method);
+        Assert.Equal("/api/public/v2/prompts/weather%2Fforecaster?label=production", promptRequest.Target);
+        Assert.Equal(AgentNode.LangfuseAuthorization, promptRequest.Headers["Authorization"]);
+
+        // The wire: three chat requests, each opening with the served prompt filled from the input and offering both
+        // tools; the tool results go back under their call ids.
         var chats = node.OpenAi.Requests.ToList();
         Assert.Equal(3, chats.Count);
         Assert.All(chats, c => Assert.Equal("/v1/chat/completions", c.Path));
+        Assert.All(chats, c => Assert.Equal(
+            new[] { ("system", AgentNode.PromptSystem), ("user", "Do I need a coat in Berlin?") }, Messages(c).Take(2)));
         var tools = chats[0].Json.GetProperty("tools").EnumerateArray().ToList();
         Assert.Equal(new[] { "weather", "summarise" }, tools.Select(t => t.GetProperty("function").GetProperty("name").GetString()));
         var weatherSchema = tools[0].GetProperty("function").GetProperty("parameters");
@@ -56,13 +67,18 @@ public sealed class AgentWorkflowSpecs(AgentNode node) : IClassFixture<AgentNode
         // The trace, as the Langfuse OTel endpoint received it: invoke_agent > 3 chat + 2 execute_tool, in one tree.
         var traceId = (string)run["traceId"]!;
         Assert.True(node.Tracer.ForceFlush(30_000));
-        var trace = node.Langfuse.Requests.SelectMany(r => OtlpDecoder.DecodeTraces(r.Body)).Where(s => s.TraceId == traceId).ToList();
+        var trace = node.Langfuse.Requests.Where(r => r.Path == "/api/public/otel/v1/traces")
+            .SelectMany(r => OtlpDecoder.DecodeTraces(r.Body)).Where(s => s.TraceId == traceId).ToList();
         var agent = Assert.Single(trace, s => s.Name == "invoke_agent forecaster");
         Assert.Equal(1, agent.Kind); // internal
         Assert.Equal("forecaster", agent.Attributes["gen_ai.agent.name"]);
         Assert.Equal("invoke_agent", agent.Attributes["gen_ai.operation.name"]);
         var underAgent = trace.Where(s => s.ParentSpanId == agent.SpanId).ToList();
-        Assert.Equal(3, underAgent.Count(s => s.Name == "chat " + AgentNode.Model));
+        var generations = underAgent.Where(s => s.Name == "chat " + AgentNode.Model).ToList();
+        Assert.Equal(3, generations.Count);
+        // Each generation is linked to the prompt version Langfuse served, so Langfuse shows it under that version.
+        Assert.All(generations, g => Assert.Equal(AgentNode.PromptName, g.Attributes.GetValueOrDefault("langfuse.observation.prompt.name")));
+        Assert.All(generations, g => Assert.Equal((long)AgentNode.PromptVersion, g.Attributes.GetValueOrDefault("langfuse.observation.prompt.version")));
         var toolSpans = underAgent.Where(s => s.Name.StartsWith("execute_tool ", StringComparison.Ordinal)).OrderBy(s => s.StartUnixNano).ToList();
         Assert.Equal(new[] { "execute_tool weather", "execute_tool summarise" }, toolSpans.Select(s => s.Name));
         Assert.Equal(new object?[] { "call_weather_1", "call_summary_2" }, toolSpans.Select(s => s.Attributes["gen_ai.tool.call.id"]));
@@ -84,7 +100,19 @@ public sealed class AgentWorkflowSpecs(AgentNode node) : IClassFixture<AgentNode
         Assert.Equal("forecast", nested.Attributes["langfuse.trace.name"]);
         Assert.All(trace, s => Assert.Equal("forecast", s.Attributes.GetValueOrDefault("langfuse.trace.name", "forecast")));
         Assert.DoesNotContain(trace.SelectMany(s => s.Attributes.Values).OfType<string>(), v => v.Contains(AgentNode.OpenAiKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(trace.SelectMany(s => s.Attributes.Values).OfType<string>(), v => v.Contains(AgentNode.SecretKey, StringComparison.Ordinal));
     }
+
+    /// <summary>Role and text of each message; OpenAI content is a string or an array of text parts.</summary>
+    private static List<(string Role, string Text)> Messages(Llm.RecordedRequest request) =>
+        request.Json.GetProperty("messages").EnumerateArray()
+            .Select(m => (m.GetProperty("role").GetString()!, m.TryGetProperty("content", out var content) ? content.ValueKind switch
+            {
+                JsonValueKind.String => content.GetString()!,
+                JsonValueKind.Array => string.Concat(content.EnumerateArray().Select(p => p.TryGetProperty("text", out var t) ? t.GetString() : "")),
+                _ => "",
+            } : ""))
+            .ToList();
 
     private static List<(string Id, string Content)> ToolMessages(Llm.RecordedRequest request) =>
         request.Json.GetProperty("messages").EnumerateArray()
