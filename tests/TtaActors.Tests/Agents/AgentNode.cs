@@ -116,7 +116,6 @@ public sealed class AgentNode : IAsyncLifetime
         builder.Services.AddTtaWorkflows();
         builder.Services.AddTtaInspector(options.SpanStore);
         builder.Services.AddSingleton<SessionDirectory>();
-        builder.Services.AddTtaInspector(options.SpanStore);
         App = builder.Build();
         App.UseExceptionHandler();
         App.MapTtaNodeApi(null);
