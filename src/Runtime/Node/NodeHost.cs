@@ -24,7 +24,8 @@ namespace TtaActors.Runtime.Node;
 /// </summary>
 public static class NodeHost
 {
-    public static WebApplication Build(NodeOptions options, HoconLayers hocon)
+    /// <param name="tracing">More span processors on the node's tracer provider (<c>tta demo --hold</c> prints span trees from one).</param>
+    public static WebApplication Build(NodeOptions options, HoconLayers hocon, Action<TracerProviderBuilder>? tracing = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -50,7 +51,7 @@ public static class NodeHost
         builder.Services.AddExceptionHandler<NodeProblems.Handler>();
         var cluster = options.ToClusterOptions();
         var durableWorkflows = new DurableWorkflowCatalog();
-        builder.Services.AddTtaActors(options.Runtime, akka: akka =>
+        builder.Services.AddTtaActors(options.Runtime, tracing, akka =>
         {
             akka.WithTtaCluster(cluster).WithPersonaSessions(cluster).WithDurableRuns(cluster, durableWorkflows);
             // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options

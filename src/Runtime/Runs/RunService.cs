@@ -105,9 +105,36 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
 
         var started = new RunRecord(runId.ToString(), workflow.Name, RunStatus.Running, null, null, null, request.Session, context.Persona,
             context.ChatMode, DateTimeOffset.UtcNow, null);
-        Store.Started(started, RunStore.JsonBytes(request.Input));
-        Changed?.Invoke(started);
+        Started(started, RunStore.JsonBytes(request.Input));
         return (started, CompleteAsync(workflow, input, context, started, runId));
+    }
+
+    /// <summary>
+    /// Keeps a started run for <c>GET /runs</c> and the live feed. <c>tta demo --hold</c> calls it (and
+    /// <see cref="Finished"/>) for the runs it drives itself, so the inspector shows them like runs started over the API.
+    /// </summary>
+    public void Started(RunRecord started, long inputBytes)
+    {
+        Store.Started(started, inputBytes);
+        Changed?.Invoke(started);
+    }
+
+    /// <summary>Replaces a started run by its final record, built from the run's result, and returns that record.</summary>
+    public RunRecord Finished(RunRecord started, WorkflowRunResult result)
+    {
+        var (output, failure) = OutputOf(started.Workflow, result);
+        var finished = started with
+        {
+            Status = failure is null ? RunStatus.Succeeded : RunStatus.Failed,
+            Output = output,
+            Error = failure,
+            TraceId = result.TraceId,
+            FinishedAt = DateTimeOffset.UtcNow,
+            Usage = result.LlmUsage,
+        };
+        Store.Finished(finished);
+        Changed?.Invoke(finished);
+        return finished;
     }
 
     public StoredRun? Get(string runId) => Store.Get(runId);
@@ -151,24 +178,13 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         // which is not exported and, unsampled, would keep the run from being recorded. The change stays in this method.
         Activity.Current = null;
         var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping, RunId = runId });
-        var (output, failure) = OutputOf(workflow.Name, result);
-        var finished = started with
-        {
-            Status = failure is null ? RunStatus.Succeeded : RunStatus.Failed,
-            Output = output,
-            Error = failure,
-            TraceId = result.TraceId,
-            FinishedAt = DateTimeOffset.UtcNow,
-            Usage = result.LlmUsage,
-        };
-        Store.Finished(finished);
-        Changed?.Invoke(finished);
+        var finished = Finished(started, result);
         if (started.Session is { } session)
         {
             var calls = result.Context.LlmCalls;
             var cost = calls.Any(c => c.CostUsd is not null) ? calls.Sum(c => c.CostUsd ?? 0m) : (decimal?)null;
             await sessions.CompleteRunAsync(session,
-                new SessionRunOutcome(runId, failure is null, calls.Sum(c => c.InputTokens), calls.Sum(c => c.OutputTokens), cost),
+                new SessionRunOutcome(runId, finished.Error is null, calls.Sum(c => c.InputTokens), calls.Sum(c => c.OutputTokens), cost),
                 CancellationToken.None);
         }
         return finished;

@@ -13,7 +13,7 @@ public class DemoProcessSpecs
     public async Task Demo_hold_should_serve_both_primitive_metrics_with_all_five_labels_until_sigterm()
     {
         var port = FreePort.Next();
-        using var process = Start($"demo --hold --metrics-port {port}");
+        using var process = Start($"demo --hold --http 0 --metrics-port {port}");
         var output = new List<string>();
         var serving = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) =>

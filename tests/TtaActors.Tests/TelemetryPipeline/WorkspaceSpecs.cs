@@ -49,7 +49,7 @@ public class WorkspaceSpecs
 
     private static async Task<Process> HoldAsync(string service, int port)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "tta.dll")}\" demo --hold --metrics-port {port}")
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "tta.dll")}\" demo --hold --http 0 --metrics-port {port}")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = Directory.CreateTempSubdirectory("tta-workspace-").FullName,
