@@ -39,6 +39,24 @@ public static class NodeApi
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
+    /// <summary>
+    /// Everything <see cref="MapTtaNodeApi"/> resolves beyond the runtime and the workflows: the options and run store,
+    /// Problem Details, the run inspector, the session directory and the workflows-loaded readiness check. The node and
+    /// every in-process host of the API call this, so a new endpoint's services are registered in one place.
+    /// </summary>
+    public static IServiceCollection AddTtaNodeApi(this IServiceCollection services, NodeOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(options.RunStore);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<NodeProblems.Handler>();
+        services.AddTtaInspector(options.SpanStore);
+        services.AddSingleton<SessionDirectory>();
+        services.AddSingleton<WorkflowsLoadedReadiness>();
+        services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
+        return services;
+    }
+
     /// <summary>Maps every endpoint; with a token, every request but the health probes must carry it.</summary>
     public static WebApplication MapTtaNodeApi(this WebApplication app, string? apiToken)
     {

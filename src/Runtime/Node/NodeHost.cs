@@ -12,7 +12,6 @@ using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Hosting;
-using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
@@ -45,10 +44,7 @@ public static class NodeHost
             kestrel.Listen(new IPEndPoint(options.Http.Address, options.Http.Port));
         });
 
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(options.RunStore);
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<NodeProblems.Handler>();
+        builder.Services.AddTtaNodeApi(options);
         var cluster = options.ToClusterOptions();
         var durableWorkflows = new DurableWorkflowCatalog();
         builder.Services.AddTtaActors(options.Runtime, tracing, akka =>
@@ -61,10 +57,6 @@ public static class NodeHost
         builder.Services.AddPersonaSessions();
         builder.Services.AddDurableRuns(durableWorkflows);
         builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
-        builder.Services.AddTtaInspector(options.SpanStore);
-        builder.Services.AddSingleton<SessionDirectory>();
-        builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
-        builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ClusterMemberReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new SessionJournalReadiness(sp.GetRequiredService<IPersonaSessions>()));

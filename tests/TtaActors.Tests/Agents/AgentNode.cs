@@ -14,7 +14,6 @@ using OpenTelemetry.Trace;
 using TtaActors.Actors.Llm;
 using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Runtime.Hosting;
-using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
 using TtaActors.Telemetry;
@@ -99,10 +98,7 @@ public sealed class AgentNode : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var options = new NodeOptions { Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-agent-node" } };
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(options.RunStore);
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<NodeProblems.Handler>();
+        builder.Services.AddTtaNodeApi(options);
         builder.Services.AddTtaActors(options.Runtime);
         // After AddTtaActors, which adds the settings read from the environment: the last registration wins.
         _llm = new LlmSettings(new LlmProviderOptions
@@ -114,8 +110,6 @@ public sealed class AgentNode : IAsyncLifetime
         };
         builder.Services.AddSingleton(_llm);
         builder.Services.AddTtaWorkflows();
-        builder.Services.AddTtaInspector(options.SpanStore);
-        builder.Services.AddSingleton<SessionDirectory>();
         App = builder.Build();
         App.UseExceptionHandler();
         App.MapTtaNodeApi(null);

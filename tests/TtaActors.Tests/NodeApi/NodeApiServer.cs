@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
-using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
 
@@ -60,16 +59,9 @@ public sealed class NodeApiServer : IAsyncLifetime
             kestrel.Listen(IPAddress.Loopback, 0);
         });
         var options = new NodeOptions { MaxBodyBytes = MaxBodyBytes, ApiToken = ApiToken, Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-node-api-specs" } };
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(options.RunStore);
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<NodeProblems.Handler>();
+        builder.Services.AddTtaNodeApi(options);
         builder.Services.AddTtaActors(options.Runtime);
         builder.Services.AddTtaWorkflows();
-        builder.Services.AddTtaInspector(options.SpanStore);
-        builder.Services.AddSingleton<SessionDirectory>();
-        builder.Services.AddSingleton<WorkflowsLoadedReadiness>();
-        builder.Services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddSingleton<INodeReadinessCheck>(Switchable);
 
