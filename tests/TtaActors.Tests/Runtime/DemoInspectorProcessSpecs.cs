@@ -43,15 +43,17 @@ public sealed class DemoInspectorProcessSpecs : IDisposable
         });
         Assert.Equal(["frontend-dev", "backend-engineer"], runs.Select(r => (string?)r!["persona"]));
 
-        // The span store is one more exporter of the run's telemetry pipeline, so the trace arrives after the run.
+        // The span store is one more exporter of the run's telemetry pipeline, so the trace arrives after the run,
+        // possibly over several batches: the leaves end (and are exported) before the Sequential that holds them.
         var runId = (string)runs[1]!["runId"]!;
+        static bool IsSequential(JsonNode? span) => ((string?)span!["name"])?.Contains("SequentialPrimitive") == true;
         JsonArray spans = [];
-        for (var attempt = 0; attempt < 100 && spans.Count == 0; attempt++)
+        for (var attempt = 0; attempt < 100 && !spans.Any(IsSequential); attempt++)
         {
+            if (attempt > 0) await Task.Delay(100);
             spans = JsonNode.Parse(await http.GetStringAsync($"/ui/api/trace/{runId}"))!["spans"]!.AsArray();
-            if (spans.Count == 0) await Task.Delay(100);
         }
-        Assert.Contains(spans, s => ((string?)s!["name"])?.Contains("SequentialPrimitive") == true);
+        Assert.Contains(spans, IsSequential);
 
         demo.Terminate();
         await demo.WaitForExitAsync();
