@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using TtaActors.Actors.Sessions;
 using TtaActors.Benchmarks.Harness;
@@ -72,9 +73,13 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
     {
         var impl = $"{Impl.TtaActors}-{provider}";
         if (session.Options.Impls.Count > 0 && !session.Options.Impls.Contains(impl) && !session.Options.Impls.Contains(Impl.TtaActors)) return;
+        // A node's journal: its HOCON and, for SQLite, its connection setup (synchronous=NORMAL, calls off the plugin actors).
         var config = TtaClusterHostingExtensions.JournalConfig(options).WithFallback(HoconFiles.Load("base.conf"));
+        var actorSystemSetup = TtaClusterHostingExtensions.JournalSetup(options) is { } journalSetup
+            ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config), journalSetup)
+            : ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
 
-        var system = ActorSystem.Create("tta-sessions", config);
+        var system = ActorSystem.Create("tta-sessions", actorSystemSetup);
         var entities = new Dictionary<string, IActorRef>(liveSessions);
         try
         {
@@ -123,7 +128,7 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
         }
 
         // Restart: a new actor system on the same journal; each read recovers the session from its events.
-        var restarted = ActorSystem.Create("tta-sessions", config);
+        var restarted = ActorSystem.Create("tta-sessions", actorSystemSetup);
         try
         {
             var fresh = new Dictionary<string, IActorRef>(RecoveredSessions);
