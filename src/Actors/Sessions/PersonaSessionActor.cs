@@ -56,8 +56,22 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    /// <summary>
+    /// The props of one session entity. A producer rather than <c>Props.Create(() =&gt; new ...)</c>: that form compiles
+    /// an expression tree for every argument of every Props made, and a node makes one per session it starts (the
+    /// compiling and the finalizing of the dynamic methods it leaves behind were most of the CPU of starting a session).
+    /// </summary>
     public static Props Props(string sessionId, PersonaSessionSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new PersonaSessionActor(sessionId, settings ?? new PersonaSessionSettings()));
+        Akka.Actor.Props.CreateBy(new Producer(sessionId, settings ?? new PersonaSessionSettings()));
+
+    private sealed class Producer(string sessionId, PersonaSessionSettings settings) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(PersonaSessionActor);
+
+        public ActorBase Produce() => new PersonaSessionActor(sessionId, settings);
+
+        public void Release(ActorBase actor) { }
+    }
 
     private void Active()
     {
