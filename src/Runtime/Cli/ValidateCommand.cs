@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Cli;
@@ -27,7 +28,7 @@ public static class ValidateCommand
         LlmSettings settings;
         try
         {
-            settings = LlmSettings.FromEnvironment();
+            settings = LlmProviders.FromEnvironment();
         }
         catch (LlmConfigurationException error)
         {

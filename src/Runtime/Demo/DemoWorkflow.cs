@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
 
@@ -31,7 +32,7 @@ public static class DemoWorkflow
     {
         try
         {
-            llm ??= LlmSettings.FromEnvironment();
+            llm ??= LlmProviders.FromEnvironment();
         }
         catch (LlmConfigurationException error)
         {

@@ -3,8 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
+using TtaActors.Actors.Llm;
 
-namespace TtaActors.Actors.Llm;
+namespace TtaActors.Llm.Providers;
 
 /// <summary>
 /// A chat model that needs no network and no key: it answers deterministically from the conversation and counts
@@ -14,7 +15,7 @@ namespace TtaActors.Actors.Llm;
 public sealed class OfflineChatClient : IChatClient
 {
     public const string ModelName = "tta-offline";
-    public const string ProviderName = "offline";
+    public const string ProviderName = LlmProviderNames.Offline;
 
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private readonly ChatClientMetadata _metadata = new(ProviderName, defaultModelId: ModelName);
