@@ -133,5 +133,5 @@ public sealed record WorkflowContext
         };
     }
 
-    private static string NewId() => Guid.NewGuid().ToString("N");
+    private static string NewId() => RandomIds.NewGuid().ToString("N");
 }

@@ -27,8 +27,8 @@ public class PrimitiveExecution
         Node = node;
         Inbound = inbound;
         Context = inbound.Context;
-        _startedAt = Stopwatch.GetTimestamp();
         Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
+        _startedAt = PrimitiveTelemetry.StartedAt(Span);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
         ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
         if (inbound.Lifetime is { } lifetime)
@@ -171,7 +171,7 @@ public class PrimitiveExecution
         lifetime?.Leave(node);
         var status = errorMessage is null ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
         if (span is not null) PrimitiveTelemetry.EndSpan(span, status, error, errorMessage);
-        PrimitiveTelemetry.RecordExecution(node, context, status, Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
+        PrimitiveTelemetry.RecordExecution(node, context, status, PrimitiveTelemetry.Elapsed(span, startedAt));
     }
 }
 

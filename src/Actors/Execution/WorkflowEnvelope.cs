@@ -7,7 +7,7 @@ namespace TtaActors.Actors.Execution;
 /// <summary>Identity of one workflow run, shared by every envelope of that run.</summary>
 public readonly record struct RunId(Guid Value)
 {
-    public static RunId New() => new(Guid.NewGuid());
+    public static RunId New() => new(RandomIds.NewGuid());
     public override string ToString() => Value.ToString("N");
 }
 

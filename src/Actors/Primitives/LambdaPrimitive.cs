@@ -110,8 +110,8 @@ internal sealed class LambdaActor : UntypedActor
             return;
         }
         var previous = System.Diagnostics.Activity.Current;
-        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var span = PrimitiveTelemetry.StartSpan(_node.SpanName, System.Diagnostics.ActivityKind.Internal, envelope.TraceParent, leaveCurrent: true);
+        var startedAt = PrimitiveTelemetry.StartedAt(span);
         try
         {
             if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, _node, envelope.Context);
