@@ -6,6 +6,7 @@ using OpenTelemetry.Trace;
 
 namespace TtaActors.Telemetry.Export.Langfuse;
 
+/// <summary>Adds the Langfuse exporter to an OpenTelemetry tracer provider.</summary>
 public static class LangfuseTracerProviderBuilderExtensions
 {
     /// <summary>
