@@ -21,12 +21,15 @@ public sealed record LlmClient(IChatClient Chat, string Provider, string Model);
 /// <summary>How to reach each provider: keys and base URLs, from the providers' usual environment variables.</summary>
 public sealed class LlmProviderOptions
 {
+    /// <summary><c>OPENAI_API_KEY</c>; never printed, logged or recorded (it is redacted from captured text).</summary>
     public string? OpenAiApiKey { get; init; }
 
     /// <summary><c>OPENAI_BASE_URL</c>: any OpenAI-compatible server (Ollama, vLLM, a proxy); default api.openai.com.</summary>
     public Uri? OpenAiBaseUrl { get; init; }
 
+    /// <summary><c>ANTHROPIC_API_KEY</c>; never printed, logged or recorded (it is redacted from captured text).</summary>
     public string? AnthropicApiKey { get; init; }
+    /// <summary><c>ANTHROPIC_BASE_URL</c>: another Anthropic-compatible endpoint; default api.anthropic.com.</summary>
     public Uri? AnthropicBaseUrl { get; init; }
 
     /// <summary>Time one provider request may take.</summary>
@@ -37,8 +40,10 @@ public sealed class LlmProviderOptions
 
     /// <summary><c>TTA_LLM_PROVIDER</c> and <c>TTA_LLM_MODEL</c>: what steps use when they name no provider or model.</summary>
     public string? DefaultProvider { get; init; }
+    /// <summary>The model used when a step names none (<c>TTA_LLM_MODEL</c>).</summary>
     public string? DefaultModel { get; init; }
 
+    /// <summary>Which providers have a key and where they are reached; never the keys.</summary>
     public override string ToString() =>
         $"OpenAI {(OpenAiApiKey is null ? "no key" : "key set")} at {OpenAiBaseUrl?.ToString() ?? "default URL"}, " +
         $"Anthropic {(AnthropicApiKey is null ? "no key" : "key set")} at {AnthropicBaseUrl?.ToString() ?? "default URL"}";
@@ -50,9 +55,13 @@ public sealed class LlmProviderOptions
 /// </summary>
 public sealed class LlmSettings : IDisposable
 {
+    /// <summary>The OpenAI provider (and OpenAI-compatible servers).</summary>
     public const string OpenAi = "openai";
+    /// <summary>The Anthropic provider.</summary>
     public const string Anthropic = "anthropic";
+    /// <summary>The built-in offline model (<see cref="OfflineChatClient"/>), which needs no key.</summary>
     public const string Offline = OfflineChatClient.ProviderName;
+    /// <summary>The providers a step may name.</summary>
     public static readonly IReadOnlyList<string> KnownProviders = [OpenAi, Anthropic, Offline];
 
     private readonly object _gate = new();
@@ -60,6 +69,12 @@ public sealed class LlmSettings : IDisposable
     private AnthropicClient? _anthropic;
     private readonly List<HttpClient> _http = [];
 
+    /// <param name="providers">Keys and base URLs; none when null (only the offline model works).</param>
+    /// <param name="costs">Model prices; <see cref="CostCatalog.Default"/> when null.</param>
+    /// <param name="capture">What of prompts and completions is recorded; <see cref="CapturePolicy.Default"/> when null. The provider keys are always redacted.</param>
+    /// <param name="budget">Spending limits of each run; none when null.</param>
+    /// <param name="rateLimits">Requests- and tokens-per-minute limits; none when null.</param>
+    /// <param name="time">The clock of the rate limits; the system clock when null.</param>
     public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null,
         LlmRateLimitOptions? rateLimits = null, TimeProvider? time = null)
     {
@@ -70,8 +85,11 @@ public sealed class LlmSettings : IDisposable
         Capture = (capture ?? CapturePolicy.Default).WithSecrets([Providers.OpenAiApiKey, Providers.AnthropicApiKey]);
     }
 
+    /// <summary>Keys and base URLs of the providers.</summary>
     public LlmProviderOptions Providers { get; }
+    /// <summary>Model prices.</summary>
     public CostCatalog Costs { get; }
+    /// <summary>What of prompts and completions is recorded; the provider keys are always redacted.</summary>
     public CapturePolicy Capture { get; }
 
     /// <summary>The spending limits of each run, checked before every LLM call.</summary>
@@ -222,6 +240,7 @@ public sealed class LlmSettings : IDisposable
     public LlmPrimitive Chat(string? provider = null, string? model = null, LlmStepOptions? options = null, string? name = null) =>
         new(CreateClient(provider, model), this, options, name);
 
+    /// <summary>Disposes the provider clients and HTTP clients this instance made.</summary>
     public void Dispose()
     {
         _anthropic?.Dispose();

@@ -13,7 +13,9 @@ namespace TtaActors.Actors.Llm;
 /// </summary>
 public sealed class OfflineChatClient : IChatClient
 {
+    /// <summary>The model name the offline client reports.</summary>
     public const string ModelName = "tta-offline";
+    /// <summary>The provider name the offline client reports.</summary>
     public const string ProviderName = "offline";
 
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
@@ -25,6 +27,7 @@ public sealed class OfflineChatClient : IChatClient
     /// <summary>The tokenizer usage is counted with.</summary>
     public static Tokenizer Tokenizer => SharedTokenizer.Value;
 
+    /// <inheritdoc/>
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -39,6 +42,7 @@ public sealed class OfflineChatClient : IChatClient
         });
     }
 
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -62,11 +66,13 @@ public sealed class OfflineChatClient : IChatClient
         };
     }
 
+    /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata
         : serviceKey is null && serviceType.IsInstanceOfType(this) ? this
         : null;
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose()
     {
     }
