@@ -365,6 +365,10 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
 
     /// <summary>Sends <paramref name="input"/> to a child and waits for its answer, matched by a new CallId.</summary>
     /// <param name="child">What the primitive calls this dispatch (a step or branch index, a role); handed back with the answer.</param>
+    /// <param name="run">The run's state in this actor.</param>
+    /// <param name="target">The child actor to send to.</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="context">The context the child runs in.</param>
     protected void Dispatch(TRun run, int child, IActorRef target, object? input, WorkflowContext context) =>
         target.Tell(Register(run, child, input, context));
 

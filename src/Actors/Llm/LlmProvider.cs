@@ -39,13 +39,17 @@ public interface ILlmProvider : IDisposable
 /// <summary>The names of the providers the <c>TtaActors.Llm.Providers</c> package registers, for errors that say what to add.</summary>
 public static class LlmProviderNames
 {
+    /// <summary>The OpenAI provider (and OpenAI-compatible servers).</summary>
     public const string OpenAi = "openai";
+    /// <summary>The Anthropic provider.</summary>
     public const string Anthropic = "anthropic";
+    /// <summary>The built-in offline model, which needs no key.</summary>
     public const string Offline = "offline";
 
     /// <summary>The package that holds <see cref="OpenAi"/>, <see cref="Anthropic"/> and <see cref="Offline"/>.</summary>
     public const string Package = "TtaActors.Llm.Providers";
 
+    /// <summary>The providers the package registers, in the order the default provider is looked for.</summary>
     public static readonly IReadOnlyList<string> WellKnown = [OpenAi, Anthropic, Offline];
 }
 

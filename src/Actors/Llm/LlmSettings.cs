@@ -31,6 +31,13 @@ public sealed class LlmSettings : IDisposable
     private readonly object _gate = new();
     private readonly List<HttpClient> _http = [];
 
+    /// <param name="providers">The providers steps may name (see the <c>TtaActors.Llm.Providers</c> package); none when null.</param>
+    /// <param name="costs">Model prices; <see cref="CostCatalog.Default"/> when null.</param>
+    /// <param name="capture">What of prompts and completions is recorded; <see cref="CapturePolicy.Default"/> when null. The providers' secrets are always redacted.</param>
+    /// <param name="budget">Spending limits of each run; none when null.</param>
+    /// <param name="rateLimits">Requests- and tokens-per-minute limits; none when null.</param>
+    /// <param name="time">The clock of the rate limits; the system clock when null.</param>
+    /// <exception cref="LlmConfigurationException">A provider name is registered twice.</exception>
     public LlmSettings(IEnumerable<ILlmProvider>? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null,
         LlmRateLimitOptions? rateLimits = null, TimeProvider? time = null)
     {
@@ -52,7 +59,9 @@ public sealed class LlmSettings : IDisposable
     /// <summary><c>TTA_LLM_MODEL</c>: the model steps on the default provider use when they name none.</summary>
     public string? DefaultModelName { get; init; }
 
+    /// <summary>Model prices.</summary>
     public CostCatalog Costs { get; }
+    /// <summary>What of prompts and completions is recorded; the provider keys are always redacted.</summary>
     public CapturePolicy Capture { get; }
 
     /// <summary>The spending limits of each run, checked before every LLM call.</summary>
@@ -192,6 +201,7 @@ public sealed class LlmSettings : IDisposable
     public LlmPrimitive Chat(string? provider = null, string? model = null, LlmStepOptions? options = null, string? name = null) =>
         new(CreateClient(provider, model), this, options, name);
 
+    /// <summary>Disposes the provider clients and HTTP clients this instance made.</summary>
     public void Dispose()
     {
         foreach (var provider in _providers) provider.Dispose();

@@ -14,15 +14,22 @@ public sealed class AnthropicProvider(LlmProviderOptions options) : ILlmProvider
     private readonly object _gate = new();
     private AnthropicClient? _client;
 
+    /// <inheritdoc />
     public string Name => LlmProviderNames.Anthropic;
+    /// <inheritdoc />
     public string DefaultModel => "claude-haiku-4-5";
+    /// <inheritdoc />
     public bool IsConfigured => options.AnthropicApiKey is not null;
+    /// <inheritdoc />
     public IEnumerable<string?> Secrets => [options.AnthropicApiKey];
 
+    /// <inheritdoc />
     public IChatClient CreateChatClient(string model, LlmSettings settings) => Client(settings).AsIChatClient(model);
 
+    /// <inheritdoc />
     public int CountInputTokens(IReadOnlyList<ChatMessage> messages) => OfflineChatClient.CountInputTokens(messages);
 
+    /// <inheritdoc />
     public void Dispose()
     {
         lock (_gate) _client?.Dispose();

@@ -5,12 +5,15 @@ namespace TtaActors.Llm.Providers;
 /// <summary>How to reach each provider: keys and base URLs, from the providers' usual environment variables.</summary>
 public sealed class LlmProviderOptions
 {
+    /// <summary><c>OPENAI_API_KEY</c>; never printed, logged or recorded (it is redacted from captured text).</summary>
     public string? OpenAiApiKey { get; init; }
 
     /// <summary><c>OPENAI_BASE_URL</c>: any OpenAI-compatible server (Ollama, vLLM, a proxy); default api.openai.com.</summary>
     public Uri? OpenAiBaseUrl { get; init; }
 
+    /// <summary><c>ANTHROPIC_API_KEY</c>; never printed, logged or recorded (it is redacted from captured text).</summary>
     public string? AnthropicApiKey { get; init; }
+    /// <summary><c>ANTHROPIC_BASE_URL</c>: another Anthropic-compatible endpoint; default api.anthropic.com.</summary>
     public Uri? AnthropicBaseUrl { get; init; }
 
     /// <summary>Time one provider request may take.</summary>
@@ -35,6 +38,7 @@ public sealed class LlmProviderOptions
         };
     }
 
+    /// <summary>Which providers have a key and where they are reached; never the keys.</summary>
     public override string ToString() =>
         $"OpenAI {(OpenAiApiKey is null ? "no key" : "key set")} at {OpenAiBaseUrl?.ToString() ?? "default URL"}, " +
         $"Anthropic {(AnthropicApiKey is null ? "no key" : "key set")} at {AnthropicBaseUrl?.ToString() ?? "default URL"}";

@@ -14,7 +14,9 @@ namespace TtaActors.Llm.Providers;
 /// </summary>
 public sealed class OfflineChatClient : IChatClient
 {
+    /// <summary>The model name the offline client reports.</summary>
     public const string ModelName = "tta-offline";
+    /// <summary>The provider name the offline client reports.</summary>
     public const string ProviderName = LlmProviderNames.Offline;
 
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
@@ -26,6 +28,7 @@ public sealed class OfflineChatClient : IChatClient
     /// <summary>The tokenizer usage is counted with.</summary>
     public static Tokenizer Tokenizer => SharedTokenizer.Value;
 
+    /// <inheritdoc/>
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -40,6 +43,7 @@ public sealed class OfflineChatClient : IChatClient
         });
     }
 
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -63,11 +67,13 @@ public sealed class OfflineChatClient : IChatClient
         };
     }
 
+    /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata
         : serviceKey is null && serviceType.IsInstanceOfType(this) ? this
         : null;
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose()
     {
     }

@@ -16,15 +16,22 @@ public sealed class OpenAiProvider(LlmProviderOptions options) : ILlmProvider
     private readonly object _gate = new();
     private OpenAIClient? _client;
 
+    /// <inheritdoc />
     public string Name => LlmProviderNames.OpenAi;
+    /// <inheritdoc />
     public string DefaultModel => "gpt-4o-mini";
+    /// <inheritdoc />
     public bool IsConfigured => options.OpenAiApiKey is not null;
+    /// <inheritdoc />
     public IEnumerable<string?> Secrets => [options.OpenAiApiKey];
 
+    /// <inheritdoc />
     public IChatClient CreateChatClient(string model, LlmSettings settings) => Client(settings).GetChatClient(model).AsIChatClient();
 
+    /// <inheritdoc />
     public int CountInputTokens(IReadOnlyList<ChatMessage> messages) => OfflineChatClient.CountInputTokens(messages);
 
+    /// <inheritdoc />
     public void Dispose()
     {
     }

@@ -21,7 +21,9 @@ public sealed record DemoOutput(string Drafts, string Review, string Provider, s
 /// </summary>
 public static class DemoWorkflow
 {
+    /// <summary>The demo workflow's name.</summary>
     public const string Name = "dev-copilot-demo";
+    /// <summary>The input <c>tta demo</c> runs with when given none.</summary>
     public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
 
     /// <summary>How many times the design tool fails for each run before it answers.</summary>

@@ -23,12 +23,16 @@ public sealed record DurableRunSummary(string RunId, string Workflow, string Sta
 /// </summary>
 public sealed class DurableRuns
 {
+    /// <summary>The most runs a list answers.</summary>
     public const int MaxListed = 1000;
 
     private readonly ActorSystem _system;
     private readonly ActorRegistry _registry;
     private readonly TimeSpan _askTimeout;
 
+    /// <param name="system">The node's actor system.</param>
+    /// <param name="registry">Where the durable run shard region is registered.</param>
+    /// <param name="askTimeout">How long a call waits for the run's entity; a default when null.</param>
     public DurableRuns(ActorSystem system, ActorRegistry registry, TimeSpan? askTimeout = null)
     {
         _system = system;
@@ -76,8 +80,10 @@ public sealed class DurableRuns
         }
     }
 
+    /// <summary>The run's view; refused runs throw <see cref="Actors.Durable.DurableRunRefusedException"/>.</summary>
     public Task<View> GetAsync(string runId) => AskAsync<View>(new DurableRunCommands.Get(runId));
 
+    /// <summary>Sends a signal to a waiting run; <paramref name="signalId"/> makes a repeat a duplicate. Refusals throw <see cref="Actors.Durable.DurableRunRefusedException"/>.</summary>
     public Task<SignalAccepted> SignalAsync(string runId, string name, string signalId, string? payloadJson) =>
         AskAsync<SignalAccepted>(new DurableRunCommands.Signal(runId, name, signalId, payloadJson));
 
@@ -184,12 +190,14 @@ public sealed class DurableRuns
 /// <summary>Refusal codes the facade adds to those of the entity (<see cref="DurableRefusalCodes"/>).</summary>
 public static class DurableRunCodes
 {
+    /// <summary>The run's entity did not answer in time.</summary>
     public const string Unavailable = "unavailable";
 }
 
 /// <summary>A durable run as the API shows it (the same fields as an in-memory run, plus the awaited signals).</summary>
 public static class DurableRunJson
 {
+    /// <summary>The JSON of a run's view.</summary>
     public static JsonObject Of(View view) => new()
     {
         ["runId"] = view.RunId,

@@ -5,6 +5,7 @@ namespace TtaActors.Runtime.Hosting;
 /// <summary>The HOCON files shipped in <c>hocon/</c> next to the binary.</summary>
 public static class HoconFiles
 {
+    /// <summary>The <c>hocon/</c> directory next to the binary.</summary>
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "hocon");
 
     /// <summary>Parses one shipped file; a syntax error names the file and the parser's location.</summary>

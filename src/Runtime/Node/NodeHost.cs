@@ -24,6 +24,8 @@ namespace TtaActors.Runtime.Node;
 public static class NodeHost
 {
     /// <param name="tracing">More span processors on the node's tracer provider (<c>tta demo --hold</c> prints span trees from one).</param>
+    /// <param name="options">The node's options.</param>
+    /// <param name="hocon">The node's configuration layers.</param>
     public static WebApplication Build(NodeOptions options, HoconLayers hocon, Action<TracerProviderBuilder>? tracing = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions

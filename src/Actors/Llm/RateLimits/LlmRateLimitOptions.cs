@@ -10,6 +10,7 @@ namespace TtaActors.Actors.Llm.RateLimits;
 /// </summary>
 public sealed record LlmRateLimit(string Provider, string? Model, int? RequestsPerMinute, long? TokensPerMinute)
 {
+    /// <summary><c>provider/model rpm=N tpm=N</c>, with <c>*</c> for every model.</summary>
     public override string ToString() =>
         $"{Provider}/{Model ?? "*"}{(RequestsPerMinute is { } r ? $" rpm={r}" : "")}{(TokensPerMinute is { } t ? $" tpm={t}" : "")}";
 }
@@ -20,9 +21,13 @@ public sealed record LlmRateLimit(string Provider, string? Model, int? RequestsP
 /// </summary>
 public sealed record LlmRateLimitOptions
 {
+    /// <summary>The HOCON section the options are read from.</summary>
     public const string Section = "tta.llm";
+    /// <summary>The variable holding the limits.</summary>
     public const string LimitsVariable = "TTA_LLM_RATE_LIMITS";
+    /// <summary>The variable overriding <see cref="MaxRetries"/>.</summary>
     public const string MaxRetriesVariable = "TTA_LLM_RATE_LIMIT_MAX_RETRIES";
+    /// <summary>The variable overriding <see cref="MaxRetryAfter"/>.</summary>
     public const string MaxRetryAfterVariable = "TTA_LLM_RATE_LIMIT_MAX_RETRY_AFTER";
 
     /// <summary>The most entries a configuration may hold (each gets buckets per model it is used with).</summary>
@@ -31,8 +36,10 @@ public sealed record LlmRateLimitOptions
     /// <summary>The most retries of a 429 <see cref="MaxRetries"/> may ask for.</summary>
     public const int MaxRetriesLimit = 10;
 
+    /// <summary>No limits, the default retries.</summary>
     public static LlmRateLimitOptions None { get; } = new();
 
+    /// <summary>The limits; a call of a provider and model without a matching entry is not limited.</summary>
     public IReadOnlyList<LlmRateLimit> Limits { get; init; } = [];
 
     /// <summary>Times one call is sent again after a provider's 429 before the step fails (default 3, 0 to 10).</summary>
