@@ -288,15 +288,41 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             PassivateNow();
             return;
         }
+        if (start.AnswerBy is { } answerBy && Now() is var arrived && arrived > answerBy)
+        {
+            // The caller has given up (or is about to): it tells its client the run did not start, so it must not.
+            Answer(new Refused(_runId, DurableRefusalCodes.StartExpired,
+                $"Durable run {_runId} was not started: its start reached the run at {arrived:O}, after {answerBy:O}, the instant its caller " +
+                "had to be answered by (the node or the journal was slow). Nothing was journaled and nothing ran; start it again."));
+            PassivateNow();
+            return;
+        }
         _starter = Sender;
         var started = new RunStarted(_runId, start.Workflow, _definition.Hash, start.Input, start.ContextJson, start.TraceParent, start.TraceState,
             start.Persona, start.ChatMode, Now());
         RecordWithFollowing(started, 0, start.Input, () =>
         {
+            if (start.AnswerBy is { } deadline && Now() is var journaled && journaled > deadline)
+            {
+                StartedTooLate(deadline, journaled);
+                return;
+            }
             _starter?.Tell(View());
             _starter = null;
             Continue();
         });
+    }
+
+    /// <summary>
+    /// The start was journaled after its caller's deadline, so the caller may have told its client that the run did not
+    /// start: the run fails before its first step executes, and the starter (if it still waits) is refused.
+    /// </summary>
+    private void StartedTooLate(DateTimeOffset deadline, DateTimeOffset journaled)
+    {
+        var error = new StartExpiredException(_runId, deadline, journaled);
+        _starter?.Tell(new Refused(_runId, DurableRefusalCodes.StartExpired, error.Message));
+        _starter = null;
+        Fail(_start!.Workflow, error);
     }
 
     private void OnSignal(Signal signal)

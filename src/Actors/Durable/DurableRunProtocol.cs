@@ -16,9 +16,23 @@ public static class DurableRunCommands
         string RunId { get; }
     }
 
-    /// <summary>Starts the run; answered with the run's view once its start is journaled, or refused.</summary>
+    /// <summary>
+    /// Starts the run; answered with the run's view once its start is journaled, or refused. With <paramref name="AnswerBy"/>,
+    /// the start counts only if it is journaled by then: one that reaches the run later is refused with
+    /// <see cref="DurableRefusalCodes.StartExpired"/> and journals nothing, and one journaled later fails the run before any
+    /// step executes, so a caller that gave up waiting (and told its client the run did not start) never has it run.
+    /// </summary>
+    /// <param name="RunId">The run.</param>
+    /// <param name="Workflow">The durable workflow's name.</param>
+    /// <param name="Input">The run's input.</param>
+    /// <param name="ContextJson">The run's starting context as JSON.</param>
+    /// <param name="TraceParent">The W3C trace parent of the run's root span.</param>
+    /// <param name="TraceState">The W3C trace state.</param>
+    /// <param name="Persona">The run's persona.</param>
+    /// <param name="ChatMode">The run's chat mode.</param>
+    /// <param name="AnswerBy">The instant by which the start must be journaled; no deadline when null.</param>
     public sealed record Start(string RunId, string Workflow, TypedJson? Input, string ContextJson, string? TraceParent, string? TraceState,
-        string? Persona, string? ChatMode) : ICommand;
+        string? Persona, string? ChatMode, DateTimeOffset? AnswerBy = null) : ICommand;
 
     /// <summary>Asks for the run's view; answered with <see cref="DurableRunReplies.View"/>, or refused with <see cref="DurableRefusalCodes.NotFound"/>.</summary>
     /// <param name="RunId">The run.</param>
@@ -170,6 +184,8 @@ public static class DurableRefusalCodes
     public const string JournalUnavailable = "journal-unavailable";
     /// <summary>The node that hosts the run is still loading its workflows; try again in a moment.</summary>
     public const string NotReady = "not-ready";
+    /// <summary>The start reached the run, or was journaled, after the instant its caller had to be answered by; nothing ran.</summary>
+    public const string StartExpired = "start-expired";
 }
 
 /// <summary>A durable run refused a command (see <see cref="DurableRefusalCodes"/>).</summary>

@@ -96,6 +96,12 @@ public sealed class SignalTimeoutException(string step, IReadOnlyList<string> si
     : TimeoutException($"Step '{step}' waited {timeout.TotalSeconds:0.###} s for {string.Join(" or ", signals.Select(s => $"'{s}'"))} and none arrived; " +
                        "the run fails. Give the wait an on-timeout branch, or a longer timeout.");
 
+/// <summary>A durable run whose start was journaled after the instant its caller had to be answered by; it fails before any step.</summary>
+public sealed class StartExpiredException(string runId, DateTimeOffset deadline, DateTimeOffset journaled)
+    : TimeoutException($"Durable run {runId} was not started: its start was journaled at {journaled:O}, after {deadline:O}, the instant its " +
+                       "caller had to be answered by (the node or the journal was slow), so the caller may have been told it did not start. " +
+                       "The run fails here and no step was executed; start it again.");
+
 /// <summary>A resumed durable run whose workflow definition is not the one it started with.</summary>
 public sealed class DefinitionChangedException(string workflow, string startedWith, string current)
     : InvalidOperationException($"Workflow '{workflow}' changed since this run started (definition {startedWith[..12]}... at the start, " +

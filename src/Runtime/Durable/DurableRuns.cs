@@ -29,16 +29,26 @@ public sealed class DurableRuns
     private readonly ActorSystem _system;
     private readonly ActorRegistry _registry;
     private readonly TimeSpan _askTimeout;
+    private readonly TimeProvider _time;
 
     /// <param name="system">The node's actor system.</param>
     /// <param name="registry">Where the durable run shard region is registered.</param>
     /// <param name="askTimeout">How long a call waits for the run's entity; a default when null.</param>
-    public DurableRuns(ActorSystem system, ActorRegistry registry, TimeSpan? askTimeout = null)
+    /// <param name="time">The clock a start's deadline is read from; the system clock when null.</param>
+    public DurableRuns(ActorSystem system, ActorRegistry registry, TimeSpan? askTimeout = null, TimeProvider? time = null)
     {
         _system = system;
         _registry = registry;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(10);
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// How long before the caller gives up a start must be journaled by (a fifth of the ask timeout, 2 s by default): the
+    /// margin covers the answer's way back and the difference between the clocks of the node that asks and the node that
+    /// hosts the run, so a start the caller was told failed never runs.
+    /// </summary>
+    public TimeSpan StartMargin => _askTimeout / 5;
 
     private IActorRef Region => _registry.Get<DurableRunRegion>();
 
@@ -68,7 +78,7 @@ public sealed class DurableRuns
         }
         var parent = TraceParent.From(span);
         var start = new DurableRunCommands.Start(runId.ToString(), workflow, DurableJson.From(input), DurableJson.Context(context), parent.ToW3C(),
-            parent.TraceState, context.Persona, context.ChatMode);
+            parent.TraceState, context.Persona, context.ChatMode, _time.GetUtcNow() + _askTimeout - StartMargin);
         try
         {
             return await AskAsync<View>(start);
@@ -174,9 +184,13 @@ public sealed class DurableRuns
         }
         catch (AskTimeoutException)
         {
-            throw new DurableRunRefusedException(new Refused(command.RunId, DurableRunCodes.Unavailable,
-                $"Durable run {command.RunId} did not answer within {(timeout ?? _askTimeout).TotalSeconds:0} s: its node or the journal is not " +
-                "reachable right now (a lost node's runs move to the survivors within about 30 s). Retry."));
+            var waited = (timeout ?? _askTimeout).TotalSeconds;
+            throw new DurableRunRefusedException(new Refused(command.RunId, DurableRunCodes.Unavailable, command is DurableRunCommands.Start
+                ? $"Durable run {command.RunId} was not started: it did not answer within {waited:0} s (its node or the journal is not reachable " +
+                  "right now; a lost node's runs move to the survivors within about 30 s). A start that reaches the run or is journaled after " +
+                  "this answer executes nothing. Start it again."
+                : $"Durable run {command.RunId} did not answer within {waited:0} s: its node or the journal is not " +
+                  "reachable right now (a lost node's runs move to the survivors within about 30 s). Retry."));
         }
         return answer switch
         {

@@ -147,6 +147,7 @@ public static class DurableRunsApi
         DurableRefusalCodes.AlreadyStarted => new(409, "run-already-started", "Run already started", refused.Message),
         DurableRefusalCodes.JournalUnavailable => new(503, "journal-unavailable", "Journal unavailable", refused.Message),
         DurableRefusalCodes.NotReady => new(503, "node-not-ready", "Node not ready", refused.Message),
+        DurableRefusalCodes.StartExpired => new(503, "run-start-expired", "Run start expired", refused.Message),
         DurableRefusalCodes.UnknownWorkflow => new(503, "durable-workflow-missing", "Durable workflow missing on a node", refused.Message),
         _ => new(503, "durable-runs-unavailable", "Durable runs unavailable", refused.Message),
     };

@@ -380,6 +380,7 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
             new DurableRunEvents.RunSucceeded(null, at),
             new DurableRunEvents.RunFailed("p", "T", "m", at),
             new Signal("r", "approval", "s", null),
+            new Start("r", "w", null, "{}", null, null, "p", "c", at),
             new GetEvents("r", 3, 10, 100),
             new Refused("r", DurableRefusalCodes.NotAwaited, "m", ["a", "b"]),
             new Events("r", [new Event(1, "{}")], true),
