@@ -57,6 +57,12 @@ public class PrimitiveExecution
         ChildTraceParent = span is null ? inbound.TraceParent : TraceParent.From(span.Context);
     }
 
+    /// <summary>The actor told when the run ends before this execution finishes, while the run's lifetime watches it.</summary>
+    internal IActorRef? WatchOwner;
+
+    /// <summary>This execution's neighbours in the list of executions its run's lifetime watches (under the lifetime's lock).</summary>
+    internal PrimitiveExecution? WatchPrevious, WatchNext;
+
     /// <summary>The primitive being executed.</summary>
     public PrimitiveNode Node { get; }
     /// <summary>The envelope that started this execution; the answer goes to its <see cref="WorkflowEnvelope.ReplyTo"/>.</summary>
@@ -104,12 +110,18 @@ public class PrimitiveExecution
     /// never come.
     /// </summary>
     /// <remarks>
-    /// It watches the run's own token, not an enclosing Timeout's: below an expired Timeout, steps that honour their token
+    /// It watches the run's own end (its lifetime, which keeps the executions it watches in a list of its own), not an
+    /// enclosing Timeout's token: below an expired Timeout, steps that honour their token
     /// answer at once, and what a step that ignores it answers later is the Timeout's late result.
     /// </remarks>
     internal void WatchEnd(IActorRef owner)
     {
-        var token = Inbound.Lifetime?.Token ?? Inbound.Cancellation;
+        if (Inbound.Lifetime is { } lifetime)
+        {
+            lifetime.Watch(this, owner);
+            return;
+        }
+        var token = Inbound.Cancellation;
         if (!token.CanBeCanceled) return;
         var watch = _endWatch = new EndWatch(this, owner);
         watch.Registration = token.UnsafeRegister(static state =>
@@ -172,6 +184,7 @@ public class PrimitiveExecution
         if (_finished) return false;
         _finished = true;
         _endWatch?.Registration.Dispose();
+        if (WatchOwner is not null) Inbound.Lifetime?.Unwatch(this);
         Finished(Node, Inbound.Lifetime, Span, _startedAt, Context, error, errorMessage);
         return true;
     }

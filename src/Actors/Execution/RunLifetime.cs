@@ -7,7 +7,10 @@ namespace TtaActors.Actors.Execution;
 /// The one deadline and the one cancellation of a run, made when the run starts and carried by every envelope of the run.
 /// When the deadline passes (or the caller cancels, or the graph stops), <see cref="Token"/> fires: leaf steps see it as their cancellation
 /// token, and every primitive actor that holds state for the run fails it with <see cref="EndReason"/>, the same exception
-/// everywhere. Nothing per step allocates a timer or a cancellation source; this object is the run's only one.
+/// everywhere. Nothing per step allocates a timer or a cancellation source; this object's source is the run's only one.
+/// A run with its graph's default deadline has no timer of its own: the graph's one timer ends it (<see cref="RunsInFlight"/>);
+/// only a run with a deadline of its own makes one. Executions that wait for the run's end are linked in the lifetime's own
+/// list (<see cref="Watch"/>), not registered on the token.
 /// </summary>
 /// <remarks>
 /// The lifetime also knows where the run is (the primitive that last started and has not finished yet), so the deadline
@@ -23,17 +26,18 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     private ManualResetValueTaskSourceCore<PrimitiveResult> _answer = new() { RunContinuationsAsynchronously = true };
     private int _answered;
     private ActorPath? _path;
-    private readonly CancellationTokenSource? _source;
+    private readonly CancellationTokenSource _source = new();
     private readonly ITimer? _timer;
     private readonly CancellationTokenRegistration _callerRegistration;
-    private readonly CancellationTokenRegistration _graphRegistration;
+    private readonly RunsInFlight? _graphRuns;
     private readonly string _workflowName;
     private readonly TimeSpan? _timeout;
     private PrimitiveNode _position;
     private Exception? _endReason;
+    private PrimitiveExecution? _watchers;
 
     private RunLifetime(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root, TimeSpan? timeout,
-        CancellationToken caller, TimeProvider clock, bool recordCheckpoints, CancellationToken graphStopping)
+        CancellationToken caller, TimeProvider clock, bool recordCheckpoints, RunsInFlight? graphRuns)
     {
         _provider = provider;
         _runId = runId;
@@ -43,24 +47,27 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
         _timeout = timeout;
         Clock = clock;
         RecordsCheckpoints = recordCheckpoints;
-        if (timeout is null && !caller.CanBeCanceled && !graphStopping.CanBeCanceled) return;
-
-        _source = new CancellationTokenSource();
         Token = _source.Token;
         if (timeout is { } limit)
         {
             Deadline = clock.GetUtcNow() + limit;
-            _timer = clock.CreateTimer(static state => ((RunLifetime)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
+            if (graphRuns is not null && graphRuns.SharedDeadline == limit)
+            {
+                SharesDeadline = true;
+                DeadlineTimestamp = graphRuns.SharedDeadlineFromNow();
+            }
+            else _timer = clock.CreateTimer(static state => ((RunLifetime)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
         }
         if (caller.CanBeCanceled) _callerRegistration = caller.UnsafeRegister(static state => ((RunLifetime)state!).CancelByCaller(), this);
         // Last: a graph stopped meanwhile ends the run right here, which needs everything above.
-        if (graphStopping.CanBeCanceled)
-            _graphRegistration = graphStopping.UnsafeRegister(static state => ((RunLifetime)state!).StopWithGraph(), this);
+        _graphRuns = graphRuns;
+        if (graphRuns is not null && !graphRuns.Add(this)) StopWithGraph();
     }
 
     /// <summary>A lifetime for a run that starts now; <paramref name="timeout"/> null runs without a deadline.</summary>
     /// <param name="callId">The dispatch id of the run's envelope to its root primitive.</param>
-    /// <param name="graphStopping">Fires when the run's graph stops: the run then fails with <see cref="WorkflowGraphStoppedException"/>.</param>
+    /// <param name="graphRuns">The runs of the run's graph: the run ends with <see cref="WorkflowGraphStoppedException"/>
+    /// when the graph stops, and at the graph's default deadline by the graph's one timer.</param>
     /// <param name="provider">The actor system's provider (the lifetime is a temporary actor reference the root answers to).</param>
     /// <param name="runId">The run.</param>
     /// <param name="workflowName">The workflow's name, for the deadline's error.</param>
@@ -70,13 +77,25 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     /// <param name="clock">Clock of the deadline timer.</param>
     /// <param name="recordCheckpoints">Whether executions record their checkpoints in the context.</param>
     internal static RunLifetime Start(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root,
-        TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints, CancellationToken graphStopping = default) =>
-        new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints, graphStopping);
+        TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints, RunsInFlight? graphRuns = null) =>
+        new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints, graphRuns);
+
+    /// <summary>Whether the graph's shared timer ends the run at its deadline (it has the graph's default deadline).</summary>
+    internal bool SharesDeadline { get; }
+
+    /// <summary>The clock's timestamp of the deadline, for the graph's shared timer.</summary>
+    internal long DeadlineTimestamp { get; }
+
+    /// <summary>The run's place in its graph's list of runs in flight (<see cref="RunsInFlight"/>, under its lock).</summary>
+    internal RunLifetime? ListPrevious, ListNext;
+
+    /// <summary>Whether the run is in its graph's list of runs in flight (under its lock).</summary>
+    internal bool Listed;
 
     /// <summary>Completes once: with the root primitive's answer, or with the run's failure when it ends first.</summary>
     internal ValueTask<PrimitiveResult> Answer => new(this, _answer.Version);
 
-    /// <summary>Fires at the deadline or when the caller cancels; never fires for a run with neither.</summary>
+    /// <summary>Fires when the run ends before it answered: at its deadline, when the caller cancels, or when its graph stops.</summary>
     public CancellationToken Token { get; }
 
     /// <summary>When the run fails with <see cref="WorkflowDeadlineExceededException"/>; null for a run without a deadline.</summary>
@@ -104,7 +123,7 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
         if (node.Parent is { } parent) Interlocked.CompareExchange(ref _position, parent, node);
     }
 
-    private void Expire()
+    internal void Expire()
     {
         var where = Position.Path;
         End(new WorkflowDeadlineExceededException(_workflowName, where, _timeout!.Value));
@@ -114,19 +133,20 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
         End(new OperationCanceledException(
             $"Workflow '{_workflowName}' was cancelled by its caller while at '{Position.Path}'.", Token));
 
-    private void StopWithGraph() => End(new WorkflowGraphStoppedException(_workflowName, Position.Path));
+    internal void StopWithGraph() => End(new WorkflowGraphStoppedException(_workflowName, Position.Path));
 
     private void End(Exception reason)
     {
         if (Interlocked.CompareExchange(ref _endReason, reason, null) is not null) return;
         try
         {
-            _source!.Cancel();
+            _source.Cancel();
         }
         catch (ObjectDisposedException)
         {
             // The run answered while its deadline fired; nothing holds state for it any more.
         }
+        TellWatchers();
         // Every primitive holding the run answers this same error; the caller need not wait for the root to say so.
         var path = reason is WorkflowDeadlineExceededException deadline ? deadline.PrimitivePath : Position.Path;
         Complete(new PrimitiveFailed(_runId, _callId, WorkflowFailure.From(path, reason)));
@@ -135,6 +155,64 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     private void Complete(PrimitiveResult answer)
     {
         if (Interlocked.Exchange(ref _answered, 1) == 0) _answer.SetResult(answer);
+    }
+
+    /// <summary>
+    /// Tells <paramref name="owner"/> a <see cref="RunEnded"/> for <paramref name="execution"/> when the run ends before the
+    /// execution finished (at once if it has ended already). The execution is linked in the run's own list: no callback
+    /// registration and no object per watch.
+    /// </summary>
+    internal void Watch(PrimitiveExecution execution, IActorRef owner)
+    {
+        // The source is this lifetime's own (its token does not hand it out), so it doubles as the lock of the list.
+        lock (_source)
+        {
+            if (EndReason is null)
+            {
+                execution.WatchOwner = owner;
+                execution.WatchNext = _watchers;
+                if (_watchers is not null) _watchers.WatchPrevious = execution;
+                _watchers = execution;
+                return;
+            }
+        }
+        owner.Tell(new RunEnded(execution), ActorRefs.NoSender);
+    }
+
+    /// <summary>Stops watching <paramref name="execution"/> (it finished); nothing if it is not watched.</summary>
+    internal void Unwatch(PrimitiveExecution execution)
+    {
+        lock (_source)
+        {
+            if (execution.WatchOwner is null) return;
+            var previous = execution.WatchPrevious;
+            var next = execution.WatchNext;
+            if (previous is not null) previous.WatchNext = next;
+            else _watchers = next;
+            if (next is not null) next.WatchPrevious = previous;
+            execution.WatchPrevious = execution.WatchNext = null;
+            execution.WatchOwner = null;
+        }
+    }
+
+    /// <summary>The run has ended (<see cref="EndReason"/> is set): every execution still watched is told so, once.</summary>
+    private void TellWatchers()
+    {
+        List<(PrimitiveExecution Execution, IActorRef Owner)>? told = null;
+        lock (_source)
+        {
+            for (var watched = _watchers; watched is not null;)
+            {
+                var next = watched.WatchNext;
+                (told ??= []).Add((watched, watched.WatchOwner!));
+                watched.WatchPrevious = watched.WatchNext = null;
+                watched.WatchOwner = null;
+                watched = next;
+            }
+            _watchers = null;
+        }
+        if (told is null) return;
+        foreach (var (execution, owner) in told) owner.Tell(new RunEnded(execution), ActorRefs.NoSender);
     }
 
     /// <summary>Completes the run when the root's answer to the run's dispatch arrives; any other message is ignored.</summary>
@@ -156,12 +234,12 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     void IValueTaskSource<PrimitiveResult>.OnCompleted(Action<object?> continuation, object? state, short token,
         ValueTaskSourceOnCompletedFlags flags) => _answer.OnCompleted(continuation, state, token, flags);
 
-    /// <summary>Stops the timer; called once the run has answered its caller.</summary>
+    /// <summary>Stops the deadline and leaves the graph's runs in flight; called once the run has answered its caller.</summary>
     public void Dispose()
     {
+        _graphRuns?.Remove(this);
         _timer?.Dispose();
         _callerRegistration.Dispose();
-        _graphRegistration.Dispose();
-        _source?.Dispose();
+        _source.Dispose();
     }
 }

@@ -119,7 +119,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
     private readonly IActorRefProvider _provider;
     private readonly IActorRef[] _roots;
     private uint _nextRoot;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly RunsInFlight _runs;
+    private volatile bool _stopping;
     private int _stopped;
 
     private WorkflowGraph(string name, Primitive definition, IActorRef[] roots, PrimitiveNode rootNode, WorkflowGraphOptions options,
@@ -134,6 +135,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         Options = options;
         DefaultDeadline = defaultDeadline;
         RunSpanName = TelemetryNames.Spans.WorkflowRunPrefix + name;
+        _runs = new RunsInFlight(options.Clock, defaultDeadline);
         _runsActive = RunLifecycleCounters.RunsActiveOf(name);
     }
 
@@ -217,8 +219,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
 
     /// <summary>Runs the workflow once; a failure is answered as a value, never thrown.</summary>
     /// <remarks>
-    /// The run's deadline (<see cref="RunOptions.Timeout"/>, else the graph's default) is one timer made here; when it
-    /// passes, every primitive holding state for the run fails it with <see cref="WorkflowDeadlineExceededException"/>
+    /// The run's deadline is <see cref="RunOptions.Timeout"/>, else the graph's default; runs with the default share one
+    /// timer of the graph, a run with a deadline of its own gets a timer made here. When it passes, every primitive holding state for the run fails it with <see cref="WorkflowDeadlineExceededException"/>
     /// naming where the run was, and so does this method.
     /// </remarks>
     public async Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
@@ -230,7 +232,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         var timeout = options.Timeout is { } requested ? Bounded(requested) : DefaultDeadline;
         if (timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite).");
-        if (_stopping.IsCancellationRequested)
+        if (_stopping)
             return new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(Name, new WorkflowGraphStoppedException(Name, Name)), null);
 
         using var span = StartRunSpan(runId, runContext, input);
@@ -240,7 +242,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         Interlocked.Increment(ref _runsActive.Value);
         var callId = WorkflowEnvelope.NextCallId();
         var lifetime = RunLifetime.Start(_provider, runId, callId, Name, RootNode, timeout, options.Cancellation, Options.Clock,
-            options.RecordCheckpoints, _stopping.Token);
+            options.RecordCheckpoints, _runs);
         if (options.TextSink is not null) lifetime.TextSink = options.TextSink;
         WorkflowRunResult result;
         try
@@ -294,7 +296,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) == 0)
         {
             // Runs first, so no caller waits on an actor that is going away; answers still in the mailboxes are dropped.
-            _stopping.Cancel();
+            _stopping = true;
+            _runs.Close();
             foreach (var root in _roots) ((IInternalActorRef)root).Stop();
         }
         await Task.WhenAll(_roots.Select(root => root.WatchAsync(cancellation))).ConfigureAwait(false);
