@@ -35,7 +35,6 @@ public class PrimitiveExecution
         Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
         _startedAt = PrimitiveTelemetry.StartedAt(Span);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
-        ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
         if (inbound.Lifetime is { } lifetime)
         {
             lifetime.Enter(node);
@@ -54,7 +53,6 @@ public class PrimitiveExecution
         Context = inbound.Context;
         _startedAt = startedAt;
         Span = span;
-        ChildTraceParent = span is null ? inbound.TraceParent : TraceParent.From(span.Context);
     }
 
     /// <summary>The actor told when the run ends before this execution finishes, while the run's lifetime watches it.</summary>
@@ -70,8 +68,9 @@ public class PrimitiveExecution
     /// <summary>The execution's <c>primitive.{Name}</c> span; null when no listener records it.</summary>
     public Activity? Span { get; }
 
-    /// <summary>The trace parent of everything this execution dispatches.</summary>
-    public TraceParent ChildTraceParent { get; protected set; }
+    /// <summary>The trace parent of everything this execution dispatches: its span's context (read from the span, which
+    /// allocates nothing, instead of a copy held by every execution), or the inbound parent when it has no span.</summary>
+    public TraceParent ChildTraceParent => Span is null ? Inbound.TraceParent : TraceParent.From(Span.Context);
 
     /// <summary>The context of this execution, including what it has recorded so far.</summary>
     public WorkflowContext Context { get; set; }
