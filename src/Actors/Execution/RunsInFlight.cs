@@ -16,6 +16,9 @@ namespace TtaActors.Actors.Execution;
 /// </remarks>
 internal sealed class RunsInFlight
 {
+    /// <summary>The shortest wait of the shared timer for the next deadline (see <see cref="Fire"/>).</summary>
+    private static readonly TimeSpan MinimumDue = TimeSpan.FromMilliseconds(1);
+
     private readonly object _gate = new();
     private readonly TimeProvider _clock;
     private readonly long _sharedLength;
@@ -131,7 +134,9 @@ internal sealed class RunsInFlight
                 Unlink(first);
                 (expired ??= []).Add(first);
             }
-            if (_sharedFirst is { } next) Arm(_clock.GetElapsedTime(now, next.DeadlineTimestamp));
+            // At least a millisecond: a system timer may fire a little before the timestamp it was due at, and a due time
+            // rounded down to zero would fire again at once, over and over until then.
+            if (_sharedFirst is { } next) Arm(TimeSpan.FromTicks(Math.Max(_clock.GetElapsedTime(now, next.DeadlineTimestamp).Ticks, MinimumDue.Ticks)));
             else _armed = false;
         }
         if (expired is null) return;
