@@ -326,11 +326,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
             span.SetTag(TelemetryNames.GenAiConventions.WorkflowName, Name);
             span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
             span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
-            if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
-            if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
-            if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-            PrimitiveTelemetry.TagLangfuseTrace(span, Name, context);
-            // The OpenTelemetry names too, for backends that read those; only here, the other spans keep to langfuse.*.
+            PrimitiveTelemetry.TagRunTrace(span, Name, context);
+            // The OpenTelemetry names of user and session too, for backends that read those; only on the root.
             if (context.Persona is not null) span.AddTag(TelemetryNames.Langfuse.OtelUserId, context.Persona);
             if (context.SessionId is not null) span.AddTag(TelemetryNames.Langfuse.OtelSessionId, context.SessionId);
             if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Langfuse.TraceInput, recorded);
