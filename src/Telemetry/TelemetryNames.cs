@@ -61,6 +61,15 @@ public static partial class TelemetryNames
         /// <summary>The workspace (service name) the run's context names, on the spans that carry <see cref="WorkflowTraceName"/>.</summary>
         public const string WorkflowWorkspace = "workflow.workspace";
 
+        /// <summary>
+        /// The run's input on its root span, as the capture policy records content (text as is, anything else as JSON,
+        /// truncated and redacted; absent when capture is off).
+        /// </summary>
+        public const string WorkflowInput = "workflow.input";
+
+        /// <summary>The output of a run that succeeded, on its root span, recorded like <see cref="WorkflowInput"/>.</summary>
+        public const string WorkflowOutput = "workflow.output";
+
         /// <summary>The run's tags as strings (<c>key:value</c>, or <c>key</c> when the value is empty, ordered by key), on every span of a run that has tags.</summary>
         public const string WorkflowTags = "workflow.tags";
 

@@ -43,6 +43,17 @@ public sealed class LangfuseAttributeMappingSpecs
     }
 
     [Fact]
+    public void A_runs_recorded_input_and_output_should_reach_langfuse_as_the_trace_input_and_output_only()
+    {
+        var received = LangfuseView.Attributes(Span((TelemetryNames.Attributes.WorkflowInput, "ship v2?"), (TelemetryNames.Attributes.WorkflowOutput, "yes")));
+        Assert.Equal("ship v2?", received["langfuse.trace.input"]);
+        Assert.Equal("yes", received["langfuse.trace.output"]);
+        // Sent once: under Langfuse's names, not also under the contract's.
+        Assert.DoesNotContain("workflow.input", received.Keys);
+        Assert.DoesNotContain("workflow.output", received.Keys);
+    }
+
+    [Fact]
     public void A_span_that_names_a_langfuse_field_itself_should_keep_its_own_value_and_a_span_without_sources_gets_none()
     {
         var named = LangfuseView.Attributes(Span((TelemetryNames.Attributes.Persona, "backend-engineer"), (TelemetryNames.Langfuse.UserId, "qa-engineer")));

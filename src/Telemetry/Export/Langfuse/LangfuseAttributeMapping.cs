@@ -25,6 +25,17 @@ internal static class LangfuseAttributeMapping
         (TelemetryNames.Attributes.WorkflowTags, TelemetryNames.Langfuse.TraceTags),
     ];
 
+    /// <summary>
+    /// The name an attribute goes to Langfuse under: a run's recorded input and output are Langfuse's trace input and
+    /// output, sent under Langfuse's names instead of the contract's, so the content is sent once.
+    /// </summary>
+    public static string NameOf(string key) => key switch
+    {
+        TelemetryNames.Attributes.WorkflowInput => TelemetryNames.Langfuse.TraceInput,
+        TelemetryNames.Attributes.WorkflowOutput => TelemetryNames.Langfuse.TraceOutput,
+        _ => key,
+    };
+
     /// <summary>The Langfuse attributes <paramref name="activity"/> does not carry itself, made of its contract attributes.</summary>
     public static void AddDerived(Activity activity, Action<string, object> write)
     {

@@ -67,7 +67,7 @@ internal static class OtlpSpanEncoder
         output.WriteFixed64(UnixNanos(start + activity.Duration.Ticks));
         foreach (var tag in activity.TagObjects)
         {
-            if (tag.Value is not null) WriteAttribute(output, 9, tag.Key, tag.Value);
+            if (tag.Value is not null) WriteAttribute(output, 9, LangfuseAttributeMapping.NameOf(tag.Key), tag.Value);
         }
         LangfuseAttributeMapping.AddDerived(activity, (key, value) => WriteAttribute(output, 9, key, value));
         foreach (var activityEvent in activity.Events)
