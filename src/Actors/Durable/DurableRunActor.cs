@@ -671,7 +671,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             span.SetTag(TelemetryNames.Attributes.WorkflowRunId, _runId);
             if (_start.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, _start.Persona);
             if (_start.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, _start.ChatMode);
-            PrimitiveTelemetry.TagLangfuseTrace(span, _start.Workflow, _context);
+            PrimitiveTelemetry.TagRunTrace(span, _start.Workflow, _context);
             tag(span);
         }
         return span;

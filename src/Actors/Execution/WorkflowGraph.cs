@@ -46,7 +46,7 @@ public sealed record WorkflowGraphOptions
     public int? RootInstances { get; init; }
 
     /// <summary>
-    /// What of a run's input and output its root span records for Langfuse (<c>langfuse.trace.input</c> / <c>.output</c>):
+    /// What of a run's input and output its root span records (<c>workflow.input</c> / <c>.output</c>, Langfuse's trace input and output):
     /// truncated and redacted like prompts; a disabled policy records neither. Off by default, because a run's output can
     /// hold what its steps keep out of their own spans (rows read from a database, a sandbox's output); the runtime passes
     /// the LLM capture policy (<c>TTA_LLM_CAPTURE</c>, its size and patterns), so its runs are recorded unless that is off.
@@ -296,7 +296,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         if (lifetime.Span is { } span)
         {
             if (result.Succeeded && span.IsAllDataRequested && RunContent.Render(result.Output, Options.TraceContent) is { } output)
-                span.AddTag(TelemetryNames.Langfuse.TraceOutput, output);
+                span.AddTag(TelemetryNames.Attributes.WorkflowOutput, output);
             var status = result.Succeeded ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
             PrimitiveTelemetry.EndSpan(span, status, result.Failure?.Exception, result.Failure?.ToString());
         }
@@ -354,14 +354,11 @@ public sealed class WorkflowGraph : IAsyncDisposable
             span.SetTag(TelemetryNames.GenAiConventions.WorkflowName, Name);
             span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
             span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
-            if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
-            if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
-            if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-            PrimitiveTelemetry.TagLangfuseTrace(span, Name, context);
-            // The OpenTelemetry names too, for backends that read those; only here, the other spans keep to langfuse.*.
+            PrimitiveTelemetry.TagRunTrace(span, Name, context);
+            // The OpenTelemetry names of user and session too, for backends that read those; only on the root.
             if (context.Persona is not null) span.AddTag(TelemetryNames.Langfuse.OtelUserId, context.Persona);
             if (context.SessionId is not null) span.AddTag(TelemetryNames.Langfuse.OtelSessionId, context.SessionId);
-            if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Langfuse.TraceInput, recorded);
+            if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Attributes.WorkflowInput, recorded);
         }
         return span;
     }
