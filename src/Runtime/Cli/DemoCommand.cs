@@ -68,7 +68,7 @@ public static class DemoCommand
         {
             throw explained;
         }
-        if (node is not null) NodeHost.LoadWorkflows(host.Services, node);
+        if (node is not null) NodeHost.LoadWorkflows(host.Services, node, DemoWorkflow.Register);
         // Only the node's host has a run service: there the demo's runs are kept for GET /runs and the inspector.
         var runs = host.Services.GetService<RunService>();
 

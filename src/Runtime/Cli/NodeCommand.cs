@@ -113,7 +113,7 @@ public static class NodeCommand
             throw explained;
         }
 
-        var loaded = NodeHost.LoadWorkflows(app.Services, options);
+        var loaded = NodeHost.LoadWorkflows(app.Services, options, Demo.DemoWorkflow.Register);
         var journal = options.DbProvider == DatabaseProvider.Sqlite ? $"SQLite in {options.DataDirectory}" : "PostgreSQL";
         var membership = options.Seeds.Count == 0 ? "joins itself" : $"seeds {string.Join(", ", options.Seeds)}";
         Console.WriteLine($"tta node: service {options.Runtime.ServiceName}, cluster member akka.tcp://tta@{options.Host}:{options.Port} ({membership}), " +

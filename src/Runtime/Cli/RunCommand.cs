@@ -78,7 +78,7 @@ public static class RunCommand
         try
         {
             var registry = host.Services.GetRequiredService<WorkflowRegistry>();
-            NodeHost.RegisterCodeWorkflows(registry);
+            Demo.DemoWorkflow.Register(registry);
             string name;
             if (WorkflowRegistry.IsWorkflowFile(workflow) || File.Exists(workflow))
             {

@@ -23,6 +23,16 @@ public static class DemoWorkflow
     public const string Name = "dev-copilot-demo";
     public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
 
+    /// <summary>Registers the demo as the code workflow every node and <c>tta run</c> offer.</summary>
+    public static void Register(TtaActors.Runtime.Workflows.WorkflowRegistry registry) =>
+        registry.Register(Name, Build(), input => input switch
+        {
+            null => DefaultInput,
+            System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,
+            _ => throw new ArgumentException(
+                $"Workflow '{Name}' takes a string such as \"{DefaultInput}\" as input."),
+        }, "The bundled dev-copilot demo: Sequential, Router, Retry and Parallel over a \"kind: area: summary\" request.");
+
     /// <summary>How many times the design tool fails for each run before it answers.</summary>
     public const int DesignToolFailures = 2;
 

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Cluster;
-using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Sessions;
@@ -69,10 +68,10 @@ public static class NodeHost
     }
 
     /// <summary>Registers the code workflows and loads the workflow files; returns the file results for the start-up report.</summary>
-    public static IReadOnlyList<WorkflowSummary> LoadWorkflows(IServiceProvider services, NodeOptions options)
+    public static IReadOnlyList<WorkflowSummary> LoadWorkflows(IServiceProvider services, NodeOptions options, Action<WorkflowRegistry> registerCodeWorkflows)
     {
         var registry = services.GetRequiredService<WorkflowRegistry>();
-        RegisterCodeWorkflows(registry);
+        registerCodeWorkflows(registry);
         var loaded = options.WorkflowsDirectory is { } directory ? registry.LoadDirectory(directory) : [];
         services.GetRequiredService<WorkflowsLoadedReadiness>().MarkLoaded();
         if (services.GetService<DurableWorkflowCatalog>() is { } durable)
@@ -83,16 +82,6 @@ public static class NodeHost
         }
         return loaded;
     }
-
-    /// <summary>The workflows built in code that every node and <c>tta run</c> offer.</summary>
-    public static void RegisterCodeWorkflows(WorkflowRegistry registry) =>
-        registry.Register(DemoWorkflow.Name, DemoWorkflow.Build(), input => input switch
-        {
-            null => DemoWorkflow.DefaultInput,
-            System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,
-            _ => throw new ArgumentException(
-                $"Workflow '{DemoWorkflow.Name}' takes a string such as \"{DemoWorkflow.DefaultInput}\" as input."),
-        }, "The bundled dev-copilot demo: Sequential, Router, Retry and Parallel over a \"kind: area: summary\" request.");
 
     /// <summary>
     /// Flushes spans still buffered in the tracer provider's processors, so a stopping node loses nothing it recorded.
