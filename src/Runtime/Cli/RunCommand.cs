@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Runs;
@@ -73,12 +74,12 @@ public static class RunCommand
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddTtaActors(options);
         builder.Services.AddTtaWorkflows();
+        builder.Services.AddDemoWorkflow();
         using var host = builder.Build();
         await host.StartAsync(cancellation);
         try
         {
             var registry = host.Services.GetRequiredService<WorkflowRegistry>();
-            Demo.DemoWorkflow.Register(registry);
             string name;
             if (WorkflowRegistry.IsWorkflowFile(workflow) || File.Exists(workflow))
             {

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
 using TtaActors.Actors.Primitives;
+using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Demo;
 
@@ -24,8 +26,8 @@ public static class DemoWorkflow
     public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
 
     /// <summary>Registers the demo as the code workflow every node and <c>tta run</c> offer.</summary>
-    public static void Register(TtaActors.Runtime.Workflows.WorkflowRegistry registry) =>
-        registry.Register(Name, Build(), input => input switch
+    public static IServiceCollection AddDemoWorkflow(this IServiceCollection services) =>
+        services.AddTtaWorkflow(Name, Build(), input => input switch
         {
             null => DefaultInput,
             System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,

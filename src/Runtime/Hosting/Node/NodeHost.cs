@@ -1,5 +1,4 @@
 using System.Net;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -7,11 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
-using TtaActors.Actors.Sessions;
-using TtaActors.Runtime.Cluster;
-using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Hosting;
-using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Node;
@@ -22,8 +17,17 @@ namespace TtaActors.Runtime.Node;
 /// </summary>
 public static class NodeHost
 {
+    /// <summary>
+    /// The <c>tta node</c> process: its own web host with the TtaActors console log format, Kestrel on
+    /// <see cref="NodeOptions.Http"/> with the body limit, <see cref="NodeHostingExtensions.AddTtaNode"/> and the node API.
+    /// An app of your own calls <see cref="NodeHostingExtensions.AddTtaNode"/> and <see cref="NodeApi.MapTtaNodeApi(WebApplication, string?)"/> itself.
+    /// </summary>
+    /// <param name="options">The node's settings.</param>
+    /// <param name="hocon">The node's configuration layers.</param>
     /// <param name="tracing">More span processors on the node's tracer provider (<c>tta demo --hold</c> prints span trees from one).</param>
-    public static WebApplication Build(NodeOptions options, HoconLayers hocon, Action<TracerProviderBuilder>? tracing = null)
+    /// <param name="configure">More services, e.g. the code workflows (<c>AddTtaWorkflow</c>).</param>
+    public static WebApplication Build(NodeOptions options, HoconLayers hocon, Action<TracerProviderBuilder>? tracing = null,
+        Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -43,44 +47,14 @@ public static class NodeHost
             kestrel.Listen(new IPEndPoint(options.Http.Address, options.Http.Port));
         });
 
-        builder.Services.AddTtaNodeApi(options);
-        var cluster = options.ToClusterOptions();
-        var durableWorkflows = new DurableWorkflowCatalog();
-        builder.Services.AddTtaActors(options.Runtime, tracing, akka =>
-        {
-            akka.WithTtaCluster(cluster).WithPersonaSessions(cluster).WithDurableRuns(cluster, durableWorkflows);
-            // The node's layered HOCON goes on top, so the documented order holds: the user's file, the options
-            // and TTA_HOCON win over the shipped files.
-            akka.AddHocon(hocon.Effective, HoconAddMode.Prepend);
-        }, hocon: hocon.Effective);
-        builder.Services.AddPersonaSessions();
-        builder.Services.AddDurableRuns(durableWorkflows);
-        builder.Services.AddTtaWorkflows(TimeSpan.FromSeconds(options.RunTimeoutSeconds));
-        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
-        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ClusterMemberReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
-        builder.Services.AddSingleton<INodeReadinessCheck>(sp => new SessionJournalReadiness(sp.GetRequiredService<IPersonaSessions>()));
+        builder.Services.AddTtaNode(options, hocon, tracing);
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapTtaNodeApi(options.Http.IsLoopback ? null : options.ApiToken);
         return app;
-    }
-
-    /// <summary>Registers the code workflows and loads the workflow files; returns the file results for the start-up report.</summary>
-    public static IReadOnlyList<WorkflowSummary> LoadWorkflows(IServiceProvider services, NodeOptions options, Action<WorkflowRegistry> registerCodeWorkflows)
-    {
-        var registry = services.GetRequiredService<WorkflowRegistry>();
-        registerCodeWorkflows(registry);
-        var loaded = options.WorkflowsDirectory is { } directory ? registry.LoadDirectory(directory) : [];
-        services.GetRequiredService<WorkflowsLoadedReadiness>().MarkLoaded();
-        if (services.GetService<DurableWorkflowCatalog>() is { } durable)
-        {
-            durable.Attach(registry);
-            DurableRunRecovery.Start(services.GetRequiredService<Akka.Actor.ActorSystem>(), services.GetRequiredService<DurableRuns>(),
-                services.GetRequiredService<ILoggerFactory>().CreateLogger("TtaActors.DurableRuns"));
-        }
-        return loaded;
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public static class WorkflowHostingExtensions
     /// <summary>
     /// Adds the workflow registry (code and file workflows), the run service, and persona sessions: the in-memory,
     /// non-clustered ones unless another <see cref="IPersonaSessions"/> (the sharded one) is registered before this call.
+    /// Call it after <see cref="TtaHostingExtensions.AddTtaActors"/>: the workflows registered with
+    /// <c>AddTtaWorkflow</c> are materialised when the host starts, once the actor system runs,
+    /// and every workflow's graph is stopped when the host stops.
     /// </summary>
     public static IServiceCollection AddTtaWorkflows(this IServiceCollection services, TimeSpan? runTimeout = null)
     {
@@ -54,6 +57,8 @@ public static class WorkflowHostingExtensions
             Store = new RunStore(sp.GetService<RunStoreLimits>() ?? new RunStoreLimits()),
             Durable = sp.GetService<Durable.DurableRuns>(),
         });
+        services.AddSingleton<CodeWorkflowStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<CodeWorkflowStartup>());
         return services;
     }
 }

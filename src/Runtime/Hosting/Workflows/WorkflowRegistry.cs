@@ -98,6 +98,10 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
         return results;
     }
 
+    /// <summary>Stops the graph of every registered workflow: their runs in flight fail, later runs of them fail at once.</summary>
+    public Task StopAllAsync(CancellationToken cancellation = default) =>
+        Task.WhenAll(_workflows.Values.Select(workflow => workflow.Graph.StopAsync(cancellation)));
+
     public bool TryGet(string name, out RegisteredWorkflow workflow) => _workflows.TryGetValue(name, out workflow!);
 
     /// <summary>An invalid file whose workflow name is <paramref name="name"/>, so a run of it can say why it is missing.</summary>
