@@ -12,6 +12,7 @@ namespace TtaActors.Telemetry;
 /// </summary>
 public sealed class LabelValueBound
 {
+    /// <summary>Distinct values kept per label when <c>TTA_METRIC_LABEL_VALUES</c> does not say otherwise.</summary>
     public const int DefaultLimit = 100;
 
     /// <summary>Persona values, shared by <c>persona</c>, <c>from_persona</c> and <c>to_persona</c> (they name the same things).</summary>
@@ -30,6 +31,8 @@ public sealed class LabelValueBound
     private readonly Lock _admitting = new();
     private int _limit;
 
+    /// <summary>A bound that keeps the first <paramref name="limit"/> distinct values.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is below 1.</exception>
     public LabelValueBound(int limit) => _limit = CheckLimit(limit);
 
     /// <summary>The most distinct values kept; set by the host from <c>TTA_METRIC_LABEL_VALUES</c>.</summary>

@@ -13,8 +13,10 @@ public static class TtaInstrumentation
         typeof(TtaInstrumentation).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "0.0.0";
 
+    /// <summary>The <c>TtaActors</c> source every span of the library starts from; its version is the assembly's informational version.</summary>
     public static readonly ActivitySource ActivitySource = new(TelemetryNames.SourceName, Version);
 
+    /// <summary>The <c>TtaActors</c> meter that owns every instrument below.</summary>
     public static readonly Meter Meter = new(TelemetryNames.SourceName, Version);
 
     /// <summary>
@@ -26,6 +28,7 @@ public static class TtaInstrumentation
         0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
     ];
 
+    /// <summary><c>primitive_execution_duration_seconds</c>: time of one primitive execution, in seconds, with <see cref="DurationBuckets"/>.</summary>
     public static readonly Histogram<double> PrimitiveExecutionDuration = Meter.CreateHistogram(
         TelemetryNames.Metrics.PrimitiveExecutionDuration,
         unit: "s",
@@ -33,11 +36,13 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    /// <summary><c>primitive_executions_total</c>: primitive executions, by name, type, status, persona and service.</summary>
     public static readonly Counter<long> PrimitiveExecutions = Meter.CreateCounter<long>(
         TelemetryNames.Metrics.PrimitiveExecutions,
         unit: null,
         description: "Number of primitive executions, by outcome.");
 
+    /// <summary><c>telemetry_export_duration_seconds</c>: time of one export call, by exporter and outcome.</summary>
     public static readonly Histogram<double> TelemetryExportDuration = Meter.CreateHistogram(
         TelemetryNames.PipelineMetrics.ExportDuration,
         unit: "s",
@@ -45,16 +50,19 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    /// <summary><c>telemetry_label_values_folded_total</c>: label values written as <see cref="TelemetryNames.Overflow"/> because their label's bound was reached.</summary>
     public static readonly Counter<long> LabelValuesFolded = Meter.CreateCounter<long>(
         TelemetryNames.PipelineMetrics.LabelValuesFolded,
         unit: null,
         description: "Measurements whose caller-supplied label value was beyond the label's bound and was written as _other, by label.");
 
+    /// <summary><c>run_store_evicted_total</c>: runs evicted from the node's run store, by reason.</summary>
     public static readonly Counter<long> RunsEvicted = Meter.CreateCounter<long>(
         TelemetryNames.RunStoreMetrics.Evicted,
         unit: null,
         description: "Runs evicted from the node's run store to stay within its byte or count bound, by reason.");
 
+    /// <summary><c>tta_build_info</c>: 1 per workspace, labelled with the TtaActors, Akka.NET and .NET versions.</summary>
     public static readonly ObservableGauge<int> BuildInfo = Meter.CreateObservableGauge(
         TelemetryNames.BuildInfo.Name,
         TtaActors.Telemetry.BuildInfo.Measurements,
@@ -63,12 +71,14 @@ public static class TtaInstrumentation
 
     // The pipeline and actor counters live in plain fields written with atomic adds; these callbacks read them at
     // collection time, so the span and message paths never pay for tag lists.
+    /// <summary><c>telemetry_spans_exported_total</c>: spans exported, by exporter.</summary>
     public static readonly ObservableCounter<long> TelemetrySpansExported = Meter.CreateObservableCounter(
         TelemetryNames.PipelineMetrics.SpansExported,
         () => PipelineMeasurements(s => s.Exported),
         unit: null,
         description: "Spans exported, by exporter.");
 
+    /// <summary><c>telemetry_spans_dropped_total</c>: spans dropped, by exporter and reason.</summary>
     public static readonly ObservableCounter<long> TelemetrySpansDropped = Meter.CreateObservableCounter(
         TelemetryNames.PipelineMetrics.SpansDropped,
         () => TelemetryPipeline.Live.Keys.SelectMany(pipeline => pipeline.ExporterStatistics.SelectMany(statistics =>
@@ -77,60 +87,70 @@ public static class TtaInstrumentation
         unit: null,
         description: "Spans dropped, by exporter and reason (queue_full, backlog_full, retries_exhausted, shutdown).");
 
+    /// <summary><c>telemetry_export_retries_total</c>: failed export calls scheduled for retry, by exporter.</summary>
     public static readonly ObservableCounter<long> TelemetryExportRetries = Meter.CreateObservableCounter(
         TelemetryNames.PipelineMetrics.ExportRetries,
         () => PipelineMeasurements(s => s.Retries),
         unit: null,
         description: "Failed export calls that were scheduled for retry, by exporter.");
 
+    /// <summary><c>telemetry_queue_depth</c>: spans waiting in the telemetry actor's intake queue.</summary>
     public static readonly ObservableGauge<long> TelemetryQueueDepth = Meter.CreateObservableGauge(
         TelemetryNames.PipelineMetrics.QueueDepth,
         () => TelemetryPipeline.Live.Keys.Select(pipeline => new Measurement<long>(pipeline.QueueDepth, ServiceTag(pipeline.ServiceName))),
         unit: null,
         description: "Spans waiting in the telemetry actor's intake queue.");
 
+    /// <summary><c>telemetry_exporter_backlog_spans</c>: spans handed to an exporter and not yet exported.</summary>
     public static readonly ObservableGauge<long> TelemetryExporterBacklog = Meter.CreateObservableGauge(
         TelemetryNames.PipelineMetrics.ExporterBacklog,
         () => PipelineMeasurements(s => s.Backlog),
         unit: null,
         description: "Spans handed to an exporter and not yet exported, by exporter.");
 
+    /// <summary><c>telemetry_queue_bytes</c>: estimated bytes of the spans in the intake queue.</summary>
     public static readonly ObservableGauge<long> TelemetryQueueBytes = Meter.CreateObservableGauge(
         TelemetryNames.PipelineMetrics.QueueBytes,
         () => TelemetryPipeline.Live.Keys.Select(pipeline => new Measurement<long>(pipeline.QueueBytes, ServiceTag(pipeline.ServiceName))),
         unit: "By",
         description: "Estimated size of the spans waiting in the telemetry actor's intake queue (the max-queue-bytes bound).");
 
+    /// <summary><c>telemetry_exporter_backlog_bytes</c>: estimated bytes of an exporter's backlog.</summary>
     public static readonly ObservableGauge<long> TelemetryExporterBacklogBytes = Meter.CreateObservableGauge(
         TelemetryNames.PipelineMetrics.ExporterBacklogBytes,
         () => PipelineMeasurements(s => s.BacklogBytes),
         unit: "By",
         description: "Estimated size of the spans handed to an exporter and not yet exported, by exporter.");
 
+    /// <summary><c>akka_actor_messages_received_total</c>: messages taken from counting mailboxes, by actor type.</summary>
     public static readonly ObservableCounter<long> ActorMessagesReceived = Meter.CreateObservableCounter(
         TelemetryNames.ActorMetrics.MessagesReceived,
         () => ActorMeasurements(c => c.Received),
         unit: null,
         description: "Messages taken from a mailbox by an actor, by actor type.");
 
+    /// <summary><c>akka_actor_mailbox_depth</c>: messages waiting in counting mailboxes, by actor type.</summary>
     public static readonly ObservableGauge<long> ActorMailboxDepth = Meter.CreateObservableGauge(
         TelemetryNames.ActorMetrics.MailboxDepth,
         () => ActorMeasurements(c => c.MailboxDepth),
         unit: null,
         description: "Messages waiting in mailboxes, summed by actor type.");
 
+    /// <summary><c>akka_actor_restarts_total</c>: actor restarts, by actor type.</summary>
     public static readonly ObservableCounter<long> ActorRestarts = Meter.CreateObservableCounter(
         TelemetryNames.ActorMetrics.Restarts,
         () => ActorMeasurements(c => c.Restarts),
         unit: null,
         description: "Actor restarts by their supervisor, by actor type.");
 
+    /// <summary><c>akka_actors_live</c>: live actors, by actor type.</summary>
     public static readonly ObservableGauge<long> LiveActors = Meter.CreateObservableGauge(
         TelemetryNames.ActorMetrics.LiveActors,
         () => ActorMeasurements(c => c.Live),
         unit: null,
         description: "Actors alive, by actor type.");
 
+    /// <summary><c>akka_cluster_members</c>: cluster members by status, as this node sees them (only when clustered).</summary>
     public static readonly ObservableGauge<long> ClusterMembers = Meter.CreateObservableGauge(
         TelemetryNames.ActorMetrics.ClusterMembers,
         () => ActorSystemMetrics.ClusterMembers().Select(m =>
@@ -138,6 +158,7 @@ public static class TtaInstrumentation
         unit: null,
         description: "Cluster members by status, as this node sees them (only when clustered).");
 
+    /// <summary><c>akka_sharding_entities</c>: sharded entities on this node, by region (only when sharding is on).</summary>
     public static readonly ObservableGauge<long> ShardedEntities = Meter.CreateObservableGauge(
         TelemetryNames.ActorMetrics.ShardedEntities,
         () => ActorSystemMetrics.ShardedEntities().Select(r =>
@@ -157,12 +178,14 @@ public static class TtaInstrumentation
         _dispatchesPending = dispatchesPending;
     }
 
+    /// <summary><c>workflow_runs_active</c>: runs started and not yet answered, by workflow (see <see cref="ObserveRunLifecycle"/>).</summary>
     public static readonly ObservableGauge<long> WorkflowRunsActive = Meter.CreateObservableGauge(
         TelemetryNames.Lifecycle.WorkflowRunsActive,
         () => _runsActive().Select(w => new Measurement<long>(w.Runs, new KeyValuePair<string, object?>(TelemetryNames.Labels.Workflow, w.Workflow))),
         unit: null,
         description: "Runs started and not yet answered, by workflow.");
 
+    /// <summary><c>primitive_dispatches_pending</c>: runs held by composite primitives (see <see cref="ObserveRunLifecycle"/>).</summary>
     public static readonly ObservableGauge<long> PrimitiveDispatchesPending = Meter.CreateObservableGauge(
         TelemetryNames.Lifecycle.PrimitiveDispatchesPending,
         () => _dispatchesPending(),
@@ -202,21 +225,25 @@ public static class TtaInstrumentation
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ];
 
+    /// <summary><c>llm_tokens_total</c>: tokens of LLM calls, by model, provider and token type.</summary>
     public static readonly Counter<long> LlmTokens = Meter.CreateCounter<long>(
         TelemetryNames.LlmMetrics.Tokens,
         unit: null,
         description: "Tokens used by LLM calls, by model, provider and token type.");
 
+    /// <summary><c>llm_cost_usd_total</c>: cost of LLM calls in USD, from the cost catalog.</summary>
     public static readonly Counter<double> LlmCostUsd = Meter.CreateCounter<double>(
         TelemetryNames.LlmMetrics.CostUsd,
         unit: null,
         description: "Cost of LLM calls in USD, from the cost catalog.");
 
+    /// <summary><c>llm_cost_unknown_total</c>: LLM calls whose model has no price in the cost catalog.</summary>
     public static readonly Counter<long> LlmCostUnknown = Meter.CreateCounter<long>(
         TelemetryNames.LlmMetrics.CostUnknown,
         unit: null,
         description: "LLM calls whose model has no price in the cost catalog, so no cost was reported.");
 
+    /// <summary><c>llm_request_duration_seconds</c>: time of one LLM call, in seconds.</summary>
     public static readonly Histogram<double> LlmRequestDuration = Meter.CreateHistogram(
         TelemetryNames.LlmMetrics.RequestDuration,
         unit: "s",
@@ -224,6 +251,7 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
 
+    /// <summary><c>llm_time_to_first_token_seconds</c>: seconds from sending a streamed request to its first content chunk.</summary>
     public static readonly Histogram<double> LlmTimeToFirstToken = Meter.CreateHistogram(
         TelemetryNames.LlmMetrics.TimeToFirstToken,
         unit: "s",
@@ -231,6 +259,7 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
 
+    /// <summary><c>gen_ai.client.token.usage</c>: tokens per call, by token type, with the conventions' buckets.</summary>
     public static readonly Histogram<long> GenAiClientTokenUsage = Meter.CreateHistogram(
         TelemetryNames.GenAi.ClientTokenUsage,
         unit: "{token}",
@@ -238,6 +267,7 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = GenAiTokenUsageBuckets });
 
+    /// <summary><c>gen_ai.client.operation.duration</c>: GenAI operation time in seconds, with the conventions' buckets.</summary>
     public static readonly Histogram<double> GenAiClientOperationDuration = Meter.CreateHistogram(
         TelemetryNames.GenAi.ClientOperationDuration,
         unit: "s",
@@ -245,41 +275,49 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiDurationBuckets });
 
+    /// <summary><c>circuit_breaker_state</c>: 0 closed, 1 half-open, 2 open, per breaker.</summary>
     public static readonly Gauge<int> CircuitBreakerState = Meter.CreateGauge<int>(
         TelemetryNames.Catalog.Metrics.CircuitBreakerState,
         unit: null,
         description: "State of a circuit breaker: 0 closed, 1 half-open, 2 open.");
 
+    /// <summary><c>circuit_breaker_transitions_total</c>: breaker transitions, by from_state and to_state.</summary>
     public static readonly Counter<long> CircuitBreakerTransitions = Meter.CreateCounter<long>(
         TelemetryNames.Catalog.Metrics.CircuitBreakerTransitions,
         unit: null,
         description: "Circuit breaker state transitions, by from_state and to_state.");
 
+    /// <summary><c>cache_hits_total</c>: Cache lookups answered from the store.</summary>
     public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>(
         TelemetryNames.Catalog.Metrics.CacheHits,
         unit: null,
         description: "Cache primitive lookups answered from the cache.");
 
+    /// <summary><c>cache_misses_total</c>: Cache lookups that ran the inner primitive.</summary>
     public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>(
         TelemetryNames.Catalog.Metrics.CacheMisses,
         unit: null,
         description: "Cache primitive lookups that ran the inner primitive.");
 
+    /// <summary><c>timeout_late_results_total</c>: inner answers that came after their Timeout expired and were discarded.</summary>
     public static readonly Counter<long> TimeoutLateResults = Meter.CreateCounter<long>(
         TelemetryNames.Catalog.Metrics.TimeoutLateResults,
         unit: null,
         description: "Answers of inner runs that arrived after their Timeout expired and were discarded.");
+    /// <summary><c>persona_switches_total</c>: persona switches, by previous and new persona and chat mode.</summary>
     public static readonly Counter<long> PersonaSwitches = Meter.CreateCounter<long>(
         TelemetryNames.Sessions.PersonaSwitches,
         unit: null,
         description: "Persona switches in persona sessions, by previous and new persona and chat mode.");
 
+    /// <summary><c>persona_sessions_active</c>: persona session entities in memory on this node.</summary>
     public static readonly UpDownCounter<long> PersonaSessionsActive = Meter.CreateUpDownCounter<long>(
         TelemetryNames.Sessions.PersonaSessionsActive,
         unit: null,
         description: "Persona session entities live in memory on this node.");
 
     // ---- issue 15 (agents and tools, budgets) ----
+    /// <summary><c>llm_budget_refusals_total</c>: LLM calls refused because they would pass a run's cost or token budget.</summary>
     public static readonly Counter<long> LlmBudgetRefusals = Meter.CreateCounter<long>(
         TelemetryNames.LlmBudgets.Refused,
         unit: null,

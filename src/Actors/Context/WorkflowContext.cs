@@ -14,8 +14,10 @@ public sealed record LlmCallRecord(string Provider, string Model, long InputToke
 /// </summary>
 public sealed record RunLlmUsage(int Calls, long InputTokens, long OutputTokens, decimal? CostUsd, bool CostComplete)
 {
+    /// <summary>Input plus output tokens.</summary>
     public long TotalTokens => InputTokens + OutputTokens;
 
+    /// <summary>The sums over <paramref name="calls"/>.</summary>
     public static RunLlmUsage Of(IReadOnlyCollection<LlmCallRecord> calls) => new(
         calls.Count,
         calls.Sum(c => c.InputTokens),
@@ -44,21 +46,33 @@ public sealed record Checkpoint(string Name, DateTimeOffset Timestamp);
 /// </remarks>
 public sealed record WorkflowContext
 {
+    /// <summary>The workflow id the run carries (<c>workflow.id</c> on its spans); new for a fresh context unless given.</summary>
     public string WorkflowId { get; init; }
+    /// <summary>The session the run belongs to (<c>workflow.session_id</c>, Langfuse's session); null outside a session.</summary>
     public string? SessionId { get; init; }
+    /// <summary>Groups the runs and contexts that belong together (<c>workflow.correlation_id</c>); new for a fresh root context.</summary>
     public string CorrelationId { get; init; }
+    /// <summary>The correlation id of the context this one was made from (see <see cref="CreateChild"/>); null for a root.</summary>
     public string? CausationId { get; init; }
+    /// <summary>The persona the run acts as (the <c>persona</c> label, Langfuse's user); null for none.</summary>
     public string? Persona { get; init; }
+    /// <summary>The chat mode of the run (the <c>chatmode</c> label and attribute).</summary>
     public string? ChatMode { get; init; }
 
     /// <summary>The workspace is the service name the run's telemetry is reported under.</summary>
     public string? Workspace { get; init; }
 
+    /// <summary>Key/value pairs for tracing and templates: Langfuse trace metadata and <c>{{metadata.key}}</c> in workflow files. Inherited by children.</summary>
     public ImmutableDictionary<string, string> Metadata { get; init; } = ImmutableDictionary<string, string>.Empty;
+    /// <summary>Values steps write for later steps of the same primitive (see <see cref="WithState"/>); never passed back to a parent.</summary>
     public ImmutableDictionary<string, object?> State { get; init; } = ImmutableDictionary<string, object?>.Empty;
+    /// <summary>Tags of the run; they become the Langfuse trace's tags. Inherited by children.</summary>
     public ImmutableDictionary<string, string> Tags { get; init; } = ImmutableDictionary<string, string>.Empty;
+    /// <summary>Values carried through the run for templates and user steps (<c>{{baggage.key}}</c> in workflow files). Inherited by children.</summary>
     public ImmutableDictionary<string, string> Baggage { get; init; } = ImmutableDictionary<string, string>.Empty;
+    /// <summary>Timing checkpoints recorded so far (only when the run asked for them, see <see cref="Execution.RunOptions.RecordCheckpoints"/>).</summary>
     public ImmutableList<Checkpoint> Checkpoints { get; init; } = ImmutableList<Checkpoint>.Empty;
+    /// <summary>Every routing decision of the run so far, oldest first (Router appends one per decision).</summary>
     public ImmutableList<RoutingDecision> RoutingHistory { get; init; } = ImmutableList<RoutingDecision>.Empty;
 
     /// <summary>The LLM calls made in the run so far; like routing decisions, they belong to the whole run.</summary>
@@ -92,22 +106,30 @@ public sealed record WorkflowContext
     /// <summary>The context a nested primitive runs in: same identity, causation pointing at this context.</summary>
     public WorkflowContext CreateChild() => this with { CausationId = CorrelationId };
 
+    /// <summary>This context with <paramref name="key"/> set to <paramref name="value"/> in <see cref="State"/>.</summary>
     public WorkflowContext WithState(string key, object? value) => this with { State = State.SetItem(key, value) };
 
+    /// <summary>This context with the tag <paramref name="key"/> set to <paramref name="value"/>.</summary>
     public WorkflowContext WithTag(string key, string value) => this with { Tags = Tags.SetItem(key, value) };
 
+    /// <summary>This context with the baggage item <paramref name="key"/> set to <paramref name="value"/>.</summary>
     public WorkflowContext WithBaggage(string key, string value) => this with { Baggage = Baggage.SetItem(key, value) };
 
+    /// <summary>This context with the metadata entry <paramref name="key"/> set to <paramref name="value"/>.</summary>
     public WorkflowContext WithMetadata(string key, string value) => this with { Metadata = Metadata.SetItem(key, value) };
 
+    /// <summary>This context acting as <paramref name="persona"/> in <paramref name="chatMode"/>.</summary>
     public WorkflowContext WithPersona(string persona, string? chatMode) => this with { Persona = persona, ChatMode = chatMode };
 
+    /// <summary>This context with the checkpoint <paramref name="name"/> reached at <paramref name="at"/> appended.</summary>
     public WorkflowContext WithCheckpoint(string name, DateTimeOffset at) =>
         this with { Checkpoints = Checkpoints.Add(new Checkpoint(name, at)) };
 
+    /// <summary>This context with <paramref name="decision"/> appended to <see cref="RoutingHistory"/>.</summary>
     public WorkflowContext WithRoutingDecision(RoutingDecision decision) =>
         this with { RoutingHistory = RoutingHistory.Add(decision) };
 
+    /// <summary>This context with <paramref name="call"/> appended to <see cref="LlmCalls"/>.</summary>
     public WorkflowContext WithLlmCall(LlmCallRecord call) => this with { LlmCalls = LlmCalls.Add(call) };
 
     /// <summary>
@@ -133,5 +155,5 @@ public sealed record WorkflowContext
         };
     }
 
-    private static string NewId() => Guid.NewGuid().ToString("N");
+    private static string NewId() => RandomIds.NewGuid().ToString("N");
 }

@@ -12,11 +12,19 @@ namespace TtaActors.Actors.Durable;
 /// </summary>
 public static class AgUiEvents
 {
+    /// <summary>CUSTOM event name of a wait for a human approval.</summary>
     public const string ApprovalRequested = "approval_requested";
+    /// <summary>CUSTOM event name of a wait for a signal.</summary>
     public const string SignalAwaited = "signal_awaited";
+    /// <summary>CUSTOM event name of a signal that ended a wait.</summary>
     public const string SignalReceivedName = "signal_received";
+    /// <summary>CUSTOM event name of a wait that passed its timeout.</summary>
     public const string SignalTimedOut = "signal_timed_out";
 
+    /// <summary>The AG-UI JSON of one journal event.</summary>
+    /// <param name="event">The journal event.</param>
+    /// <param name="runId">The run (AG-UI <c>runId</c>).</param>
+    /// <param name="threadId">The AG-UI <c>threadId</c> the run belongs to.</param>
     public static JsonObject ToJson(IEvent @event, string runId, string threadId)
     {
         var json = @event switch

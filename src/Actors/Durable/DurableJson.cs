@@ -34,14 +34,18 @@ public static class DurableJson
         return JsonSerializer.Deserialize(value.Json, type, JsonManifestSerializer.Options);
     }
 
+    /// <summary>The journal form of a context; the step's idempotency key is left out (each step gets its own).</summary>
     public static string Context(WorkflowContext context) =>
         JsonSerializer.Serialize(context.Metadata.ContainsKey(DurableRunContext.IdempotencyKeyMetadata)
             ? context with { Metadata = context.Metadata.Remove(DurableRunContext.IdempotencyKeyMetadata) }
             : context, JsonManifestSerializer.Options);
 
+    /// <summary>A context read back from its journal form.</summary>
+    /// <exception cref="System.Text.Json.JsonException">The journal holds an empty or malformed context.</exception>
     public static WorkflowContext Context(string json) =>
         JsonSerializer.Deserialize<WorkflowContext>(json, JsonManifestSerializer.Options)
         ?? throw new JsonException("A durable run's journal holds an empty context.");
 
+    /// <summary>The JSON of <paramref name="json"/>; null for null.</summary>
     public static JsonNode? Node(string? json) => json is null ? null : JsonNode.Parse(json);
 }

@@ -16,6 +16,7 @@ namespace TtaActors.Actors.Durable;
 /// <summary>Settings shared by every durable run entity of a node.</summary>
 public sealed record DurableRunSettings
 {
+    /// <summary>The clock of waits, timeouts and event times; the system clock by default.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>How long a finished run stays in memory for readers of its events before it passivates.</summary>
@@ -47,7 +48,9 @@ public sealed record DurableRunSettings
     /// <summary>The longest a delta waits in memory before it is journaled.</summary>
     public TimeSpan TextFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary><see cref="TextChunkChars"/> when not set: 512.</summary>
     public const int DefaultTextChunkChars = 512;
+    /// <summary>The largest <see cref="TextChunkChars"/> allowed: 64 KiB.</summary>
     public const int MaxTextChunkChars = 64 * 1024;
 }
 
@@ -60,6 +63,7 @@ public sealed record DurableRunSettings
 /// </summary>
 public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>The persistence id of a run is this prefix and the run id.</summary>
     public const string PersistenceIdPrefix = "durable-run-";
 
     /// <summary>The journal tag of lifecycle events (start, wait, signal, outcome): what <c>GET /runs?status=</c> and recovery read.</summary>
@@ -94,6 +98,9 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     private readonly System.Text.StringBuilder _text = new();
     private string? _textMessage;
 
+    /// <param name="runId">The run this entity is (its entity id).</param>
+    /// <param name="catalog">Where the run's workflow definition is found.</param>
+    /// <param name="settings">The node's durable run settings.</param>
     public DurableRunActor(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings)
     {
         _runId = runId;
@@ -123,10 +130,16 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         Command<CatalogCheck>(_ => Recovered());
     }
 
+    /// <summary><see cref="PersistenceIdPrefix"/> and the run id.</summary>
     public override string PersistenceId { get; }
 
+    /// <summary>Set by Akka for the wait, poll and passivation timers.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>The props of the entity of run <paramref name="runId"/>.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="catalog">Where the run's workflow definition is found.</param>
+    /// <param name="settings">The node's settings; the defaults when null.</param>
     public static Props Props(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings? settings = null) =>
         Akka.Actor.Props.Create(() => new DurableRunActor(runId, catalog, settings ?? new DurableRunSettings()));
 
@@ -275,15 +288,41 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             PassivateNow();
             return;
         }
+        if (start.AnswerBy is { } answerBy && Now() is var arrived && arrived > answerBy)
+        {
+            // The caller has given up (or is about to): it tells its client the run did not start, so it must not.
+            Answer(new Refused(_runId, DurableRefusalCodes.StartExpired,
+                $"Durable run {_runId} was not started: its start reached the run at {arrived:O}, after {answerBy:O}, the instant its caller " +
+                "had to be answered by (the node or the journal was slow). Nothing was journaled and nothing ran; start it again."));
+            PassivateNow();
+            return;
+        }
         _starter = Sender;
         var started = new RunStarted(_runId, start.Workflow, _definition.Hash, start.Input, start.ContextJson, start.TraceParent, start.TraceState,
             start.Persona, start.ChatMode, Now());
         RecordWithFollowing(started, 0, start.Input, () =>
         {
+            if (start.AnswerBy is { } deadline && Now() is var journaled && journaled > deadline)
+            {
+                StartedTooLate(deadline, journaled);
+                return;
+            }
             _starter?.Tell(View());
             _starter = null;
             Continue();
         });
+    }
+
+    /// <summary>
+    /// The start was journaled after its caller's deadline, so the caller may have told its client that the run did not
+    /// start: the run fails before its first step executes, and the starter (if it still waits) is refused.
+    /// </summary>
+    private void StartedTooLate(DateTimeOffset deadline, DateTimeOffset journaled)
+    {
+        var error = new StartExpiredException(_runId, deadline, journaled);
+        _starter?.Tell(new Refused(_runId, DurableRefusalCodes.StartExpired, error.Message));
+        _starter = null;
+        Fail(_start!.Workflow, error);
     }
 
     private void OnSignal(Signal signal)
@@ -687,6 +726,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         else Context.Stop(Self);
     }
 
+    /// <summary>A start that was not journaled is refused with <see cref="DurableRefusalCodes.JournalUnavailable"/>; any other write failure is logged and stops the run until it is woken again.</summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         if (_starter is not null)
@@ -704,6 +744,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
+    /// <summary>Logs the failure; the run stays stopped until it is woken again.</summary>
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         _log.Error(reason, "Durable run {0} could not be recovered from the journal ({1}); it stays stopped until it is woken again.", _runId, reason.Message);

@@ -9,6 +9,7 @@ namespace TtaActors.Actors.Durable;
 /// </summary>
 public sealed class DurableRunSerializer(ExtendedActorSystem system) : JsonManifestSerializer(system, Manifests)
 {
+    /// <summary>The serializer id bound in HOCON; stable, since it is written in journals and on the wire.</summary>
     public const int Id = 5152;
 
     private static readonly Dictionary<Type, string> Manifests = new()
@@ -36,7 +37,9 @@ public sealed class DurableRunSerializer(ExtendedActorSystem system) : JsonManif
         [typeof(DurableRunReplies.Refused)] = "dr.r.refused",
     };
 
+    /// <summary>Returns <see cref="Id"/>.</summary>
     public override int Identifier => Id;
 
+    /// <inheritdoc/>
     protected override string Name => nameof(DurableRunSerializer);
 }

@@ -23,6 +23,7 @@ public enum WorkflowDurability
 public sealed record DurableStep(int Index, string Path, string Name, WorkflowGraph? Graph, WaitForSignalPrimitive? Wait,
     WorkflowGraph? TimeoutGraph)
 {
+    /// <summary>True for a wait for a signal.</summary>
     public bool IsWait => Wait is not null;
 
     /// <summary>What spans, events and idempotency keys call it: <c>{index}:{name}</c>, stable while the definition is.</summary>
@@ -42,11 +43,13 @@ public sealed class DurableWorkflowDefinition
         Steps = steps;
     }
 
+    /// <summary>The workflow's name.</summary>
     public string Name { get; }
 
     /// <summary>SHA-256 (hex) of the definition: the file's text, or the primitive tree of a code workflow.</summary>
     public string Hash { get; }
 
+    /// <summary>The top-level steps, in order.</summary>
     public IReadOnlyList<DurableStep> Steps { get; }
 
     /// <summary>
@@ -55,6 +58,10 @@ public sealed class DurableWorkflowDefinition
     /// steps are journaled.
     /// </summary>
     /// <param name="hash">The definition's hash; null hashes the primitive tree (<see cref="TreeHash"/>).</param>
+    /// <param name="name">The workflow's name.</param>
+    /// <param name="root">The workflow tree.</param>
+    /// <param name="materialize">Materialises one step (its primitive and its name) into a graph.</param>
+    /// <exception cref="ArgumentException">A wait is nested below the top level.</exception>
     public static DurableWorkflowDefinition Create(string name, Primitive root, Func<Primitive, string, WorkflowGraph> materialize,
         string? hash = null)
     {
@@ -110,6 +117,7 @@ public interface IDurableWorkflowCatalog
     /// <summary>False while the node is still loading its workflows: recovered runs wait, starts are refused.</summary>
     bool Ready { get; }
 
+    /// <summary>The definition of <paramref name="workflow"/>; null when the node has none of that name.</summary>
     DurableWorkflowDefinition? Find(string workflow);
 }
 
@@ -122,5 +130,6 @@ public static class DurableRunContext
     /// <summary>The idempotency key of the step running in this context; null outside durable runs.</summary>
     public static string? IdempotencyKey(this WorkflowContext context) => context.Metadata.GetValueOrDefault(IdempotencyKeyMetadata);
 
+    /// <summary>The idempotency key of one attempt of one step: <c>{runId}:{stepPath}:{attempt}</c>.</summary>
     public static string KeyOf(string runId, string stepPath, int attempt) => $"{runId}:{stepPath}:{attempt}";
 }

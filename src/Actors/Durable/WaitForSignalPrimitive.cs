@@ -17,6 +17,14 @@ public sealed record WaitRequest(string? Prompt, JsonNode? Payload);
 /// <remarks>Only durable runs can wait (the wait is journaled and survives restarts); an in-memory run fails at it.</remarks>
 public sealed class WaitForSignalPrimitive : Primitive
 {
+    /// <param name="signals">The signal names that end the wait (letters, digits, '.', '_', '-', at most 64 characters each).</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <param name="timeout">How long to wait; null waits without end.</param>
+    /// <param name="onTimeout">Runs on timeout with the step's input; without one the run fails with <see cref="SignalTimeoutException"/>. Needs <paramref name="timeout"/>.</param>
+    /// <param name="request">Renders the prompt and payload shown to whoever answers; none by default.</param>
+    /// <param name="isApproval">Whether this is a human approval.</param>
+    /// <exception cref="ArgumentException">No signals, a bad signal name, or an on-timeout branch without a timeout.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not longer than zero.</exception>
     public WaitForSignalPrimitive(IReadOnlyList<string> signals, string? name = null, TimeSpan? timeout = null, Primitive? onTimeout = null,
         Func<object?, WorkflowContext, WaitRequest>? request = null, bool isApproval = false) : base(name)
     {
@@ -39,16 +47,22 @@ public sealed class WaitForSignalPrimitive : Primitive
         string? name = null) =>
         new([signal], name ?? signal, timeout, onTimeout, (input, _) => new WaitRequest(prompt, JsonData(input)), isApproval: true);
 
+    /// <summary>The longest signal name.</summary>
     public const int MaxSignalNameLength = 64;
 
+    /// <summary>The signal names that end the wait.</summary>
     public IReadOnlyList<string> Signals { get; }
+    /// <summary>How long the run waits; null for without end.</summary>
     public TimeSpan? Timeout { get; }
+    /// <summary>Runs when the wait times out; null fails the run.</summary>
     public Primitive? OnTimeout { get; }
+    /// <summary>Renders the prompt and payload from the step's input and context.</summary>
     public Func<object?, WorkflowContext, WaitRequest> Request { get; }
 
     /// <summary>Whether this wait is a human approval (its events say <c>approval_requested</c>).</summary>
     public bool IsApproval { get; }
 
+    /// <inheritdoc/>
     public override string TypeName => "WaitForSignalPrimitive";
 
     /// <summary>The timeout branch is run by the durable run itself, not by this primitive's actor.</summary>
@@ -81,6 +95,12 @@ public sealed class WaitForSignalPrimitive : Primitive
 public sealed class SignalTimeoutException(string step, IReadOnlyList<string> signals, TimeSpan timeout)
     : TimeoutException($"Step '{step}' waited {timeout.TotalSeconds:0.###} s for {string.Join(" or ", signals.Select(s => $"'{s}'"))} and none arrived; " +
                        "the run fails. Give the wait an on-timeout branch, or a longer timeout.");
+
+/// <summary>A durable run whose start was journaled after the instant its caller had to be answered by; it fails before any step.</summary>
+public sealed class StartExpiredException(string runId, DateTimeOffset deadline, DateTimeOffset journaled)
+    : TimeoutException($"Durable run {runId} was not started: its start was journaled at {journaled:O}, after {deadline:O}, the instant its " +
+                       "caller had to be answered by (the node or the journal was slow), so the caller may have been told it did not start. " +
+                       "The run fails here and no step was executed; start it again.");
 
 /// <summary>A resumed durable run whose workflow definition is not the one it started with.</summary>
 public sealed class DefinitionChangedException(string workflow, string startedWith, string current)

@@ -68,6 +68,14 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
 
     private readonly Dictionary<long, (TRun Run, int Child)> _dispatches = new();
     private readonly DispatchCounter _held = new();
+
+    /// <summary>
+    /// The last CallId this actor gave a dispatch. An answer comes back only to the actor that dispatched it and is looked
+    /// up only in its own dispatch table, so ids need to be unique per actor, not per process: a counter of the actor's
+    /// own, touched only in its turn, instead of a process-wide <see cref="Interlocked"/> that every step of every run
+    /// on every thread contended for.
+    /// </summary>
+    private long _lastCallId;
     private ILoggingAdapter? _log;
 
     /// <summary>Answers of leaf steps run inline in this turn, handled as if they were the next messages.</summary>
@@ -307,12 +315,12 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
     {
         // Registered in the dispatch table only if the step does not complete at once: until then nothing else runs in
         // this actor, so nothing can look the dispatch up.
-        var callId = WorkflowEnvelope.NextCallId();
+        var callId = ++_lastCallId;
         run.AwaitedCall = callId;
         var lifetime = run.Inbound.Lifetime;
         var previous = Activity.Current;
-        var startedAt = Stopwatch.GetTimestamp();
         var span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, run.ChildTraceParent, leaveCurrent: true);
+        var startedAt = PrimitiveTelemetry.StartedAt(span);
         try
         {
             if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, node, context);
@@ -357,13 +365,17 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
 
     /// <summary>Sends <paramref name="input"/> to a child and waits for its answer, matched by a new CallId.</summary>
     /// <param name="child">What the primitive calls this dispatch (a step or branch index, a role); handed back with the answer.</param>
+    /// <param name="run">The run's state in this actor.</param>
+    /// <param name="target">The child actor to send to.</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="context">The context the child runs in.</param>
     protected void Dispatch(TRun run, int child, IActorRef target, object? input, WorkflowContext context) =>
         target.Tell(Register(run, child, input, context));
 
     /// <summary>Registers a dispatch without sending it yet, for a primitive that changes the envelope first.</summary>
     protected WorkflowEnvelope Register(TRun run, int child, object? input, WorkflowContext context)
     {
-        var callId = WorkflowEnvelope.NextCallId();
+        var callId = ++_lastCallId;
         _dispatches.Add(callId, (run, child));
         run.AwaitedCall = callId;
         return run.ChildEnvelope(callId, input, context, Self);
@@ -375,7 +387,7 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         var calls = run.AwaitedCalls = new long[targets.Length];
         for (var i = 0; i < targets.Length; i++)
         {
-            var callId = WorkflowEnvelope.NextCallId();
+            var callId = ++_lastCallId;
             calls[i] = callId;
             _dispatches.Add(callId, (run, i));
             targets[i].Tell(run.ChildEnvelope(callId, input, context, Self));

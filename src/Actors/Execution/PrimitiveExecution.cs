@@ -16,19 +16,24 @@ public class PrimitiveExecution
     private bool _finished;
     private EndWatch? _endWatch;
 
+    /// <summary>Starts the execution of <paramref name="node"/> for the dispatch <paramref name="inbound"/>: opens its span and records its start checkpoint.</summary>
+    /// <param name="node">The primitive being executed.</param>
+    /// <param name="inbound">The envelope that asked for it; the answer goes to its reply address.</param>
     public PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound) : this(node, inbound, leaveSpanCurrent: false)
     {
     }
 
     /// <param name="leaveSpanCurrent">Leaves the span as <see cref="Activity.Current"/> for code run under it; the
     /// caller restores the previous current activity (see <see cref="PrimitiveTelemetry.StartSpan"/>).</param>
+    /// <param name="node">The primitive being executed.</param>
+    /// <param name="inbound">The envelope that asked for it.</param>
     internal PrimitiveExecution(PrimitiveNode node, WorkflowEnvelope inbound, bool leaveSpanCurrent)
     {
         Node = node;
         Inbound = inbound;
         Context = inbound.Context;
-        _startedAt = Stopwatch.GetTimestamp();
         Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
+        _startedAt = PrimitiveTelemetry.StartedAt(Span);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
         ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
         if (inbound.Lifetime is { } lifetime)
@@ -52,8 +57,11 @@ public class PrimitiveExecution
         ChildTraceParent = span is null ? inbound.TraceParent : TraceParent.From(span.Context);
     }
 
+    /// <summary>The primitive being executed.</summary>
     public PrimitiveNode Node { get; }
+    /// <summary>The envelope that started this execution; the answer goes to its <see cref="WorkflowEnvelope.ReplyTo"/>.</summary>
     public WorkflowEnvelope Inbound { get; }
+    /// <summary>The execution's <c>primitive.{Name}</c> span; null when no listener records it.</summary>
     public Activity? Span { get; }
 
     /// <summary>The trace parent of everything this execution dispatches.</summary>
@@ -62,8 +70,10 @@ public class PrimitiveExecution
     /// <summary>The context of this execution, including what it has recorded so far.</summary>
     public WorkflowContext Context { get; set; }
 
+    /// <summary>True once the execution answered; later answers are ignored.</summary>
     public bool IsFinished => _finished;
 
+    /// <summary>The run this execution belongs to.</summary>
     public RunId RunId => Inbound.RunId;
 
     /// <summary>Whether the run (or the Timeout enclosing this execution) has ended: nothing more may be started for it.</summary>
@@ -126,11 +136,13 @@ public class PrimitiveExecution
         };
     }
 
+    /// <summary>Ends the span with success and answers <paramref name="output"/> in <paramref name="context"/>, sent from <paramref name="self"/>; does nothing if the execution already answered.</summary>
     public void Succeed(object? output, WorkflowContext context, IActorRef self)
     {
         if (Succeeded(output, context) is { } answer) Inbound.ReplyTo.Tell(answer, self);
     }
 
+    /// <summary>Ends the span with the error and answers <paramref name="failure"/>, sent from <paramref name="self"/>; does nothing if the execution already answered.</summary>
     public void Fail(WorkflowFailure failure, IActorRef self)
     {
         if (Failed(failure) is { } answer) Inbound.ReplyTo.Tell(answer, self);
@@ -171,7 +183,7 @@ public class PrimitiveExecution
         lifetime?.Leave(node);
         var status = errorMessage is null ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
         if (span is not null) PrimitiveTelemetry.EndSpan(span, status, error, errorMessage);
-        PrimitiveTelemetry.RecordExecution(node, context, status, Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
+        PrimitiveTelemetry.RecordExecution(node, context, status, PrimitiveTelemetry.Elapsed(span, startedAt));
     }
 }
 

@@ -35,6 +35,7 @@ public sealed class PrimitiveNode
     /// <summary>Slash-separated path from the workflow root, used to name the primitive in failures.</summary>
     public string Path { get; }
 
+    /// <summary>The span name of every execution: <c>primitive.{Name}</c>.</summary>
     public string SpanName { get; }
 
     /// <summary>The name of the workflow this node belongs to (the Langfuse trace name of its runs).</summary>
@@ -46,6 +47,7 @@ public sealed class PrimitiveNode
     /// <summary>The checkpoints every execution records when its run asks for them: <c>{name}.start</c> and <c>{name}.end</c>.</summary>
     public string StartCheckpoint { get; }
 
+    /// <summary>The checkpoint recorded when an execution ends: <c>{name}.end</c>.</summary>
     public string EndCheckpoint { get; }
 
     /// <summary>

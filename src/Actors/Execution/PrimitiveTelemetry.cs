@@ -95,6 +95,16 @@ internal static class PrimitiveTelemetry
         if (previous is null || !previous.IsStopped) Activity.Current = previous;
     }
 
+    /// <summary>
+    /// The start of an execution for its duration metric: nothing when it has a span, whose own start and stop times give
+    /// the duration (the metric and the span then agree exactly, and a step reads the clock two times less); else now.
+    /// </summary>
+    public static long StartedAt(Activity? span) => span is null ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Seconds since <see cref="StartedAt"/>: the stopped span's duration, else the time since the timestamp.</summary>
+    public static double Elapsed(Activity? span, long startedAt) =>
+        span is not null ? span.Duration.TotalSeconds : Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
+
     public static void RecordExecution(PrimitiveNode node, WorkflowContext context, string status, double seconds)
     {
         var duration = TtaInstrumentation.PrimitiveExecutionDuration;

@@ -61,6 +61,14 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
     /// <summary>A lifetime for a run that starts now; <paramref name="timeout"/> null runs without a deadline.</summary>
     /// <param name="callId">The dispatch id of the run's envelope to its root primitive.</param>
     /// <param name="graphStopping">Fires when the run's graph stops: the run then fails with <see cref="WorkflowGraphStoppedException"/>.</param>
+    /// <param name="provider">The actor system's provider (the lifetime is a temporary actor reference the root answers to).</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="workflowName">The workflow's name, for the deadline's error.</param>
+    /// <param name="root">The root primitive, where the run starts.</param>
+    /// <param name="timeout">The run's deadline from now; null for none.</param>
+    /// <param name="caller">The caller's token: cancelling it fails the run.</param>
+    /// <param name="clock">Clock of the deadline timer.</param>
+    /// <param name="recordCheckpoints">Whether executions record their checkpoints in the context.</param>
     internal static RunLifetime Start(IActorRefProvider provider, RunId runId, long callId, string workflowName, PrimitiveNode root,
         TimeSpan? timeout, CancellationToken caller, TimeProvider clock, bool recordCheckpoints, CancellationToken graphStopping = default) =>
         new(provider, runId, callId, workflowName, root, timeout, caller, clock, recordCheckpoints, graphStopping);
@@ -129,13 +137,16 @@ public sealed class RunLifetime : MinimalActorRef, IValueTaskSource<PrimitiveRes
         if (Interlocked.Exchange(ref _answered, 1) == 0) _answer.SetResult(answer);
     }
 
+    /// <summary>Completes the run when the root's answer to the run's dispatch arrives; any other message is ignored.</summary>
     protected override void TellInternal(object message, IActorRef sender)
     {
         if (message is PrimitiveResult answer && answer.CallId == _callId) Complete(answer);
     }
 
+    /// <summary>A temporary path, made on first use.</summary>
     public override ActorPath Path => _path ??= _provider.TempPath();
 
+    /// <summary>The provider of the actor system the run is in.</summary>
     public override IActorRefProvider Provider => _provider;
 
     PrimitiveResult IValueTaskSource<PrimitiveResult>.GetResult(short token) => _answer.GetResult(token);

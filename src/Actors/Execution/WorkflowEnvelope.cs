@@ -7,7 +7,9 @@ namespace TtaActors.Actors.Execution;
 /// <summary>Identity of one workflow run, shared by every envelope of that run.</summary>
 public readonly record struct RunId(Guid Value)
 {
-    public static RunId New() => new(Guid.NewGuid());
+    /// <summary>A new random run id.</summary>
+    public static RunId New() => new(RandomIds.NewGuid());
+    /// <summary>The id as 32 hex digits without dashes.</summary>
     public override string ToString() => Value.ToString("N");
 }
 
@@ -17,18 +19,23 @@ public readonly record struct RunId(Guid Value)
 /// </summary>
 public readonly record struct TraceParent(ActivityTraceId TraceId, ActivitySpanId SpanId, ActivityTraceFlags Flags, string? TraceState)
 {
+    /// <summary>True when there is no trace parent (the run is not traced).</summary>
     public bool IsEmpty => TraceId == default;
 
+    /// <summary>The trace parent of <paramref name="context"/>.</summary>
     public static TraceParent From(ActivityContext context) =>
         new(context.TraceId, context.SpanId, context.TraceFlags, context.TraceState);
 
+    /// <summary>The trace parent of <paramref name="activity"/>; empty when it is null.</summary>
     public static TraceParent From(Activity? activity) => activity is null ? default : From(activity.Context);
 
+    /// <summary>The context to start a child span under (marked remote); default when empty.</summary>
     public ActivityContext ToActivityContext() => IsEmpty ? default : new ActivityContext(TraceId, SpanId, Flags, TraceState, isRemote: true);
 
     /// <summary>The <c>traceparent</c> header form: <c>00-{trace-id}-{span-id}-{flags}</c>.</summary>
     public string? ToW3C() => IsEmpty ? null : $"00-{TraceId.ToHexString()}-{SpanId.ToHexString()}-{(int)Flags:x2}";
 
+    /// <summary>The trace parent of a W3C <c>traceparent</c> (and <c>tracestate</c>) header; empty when it does not parse.</summary>
     public static TraceParent ParseW3C(string? traceparent, string? traceState = null) =>
         ActivityContext.TryParse(traceparent, traceState, out var context) ? From(context) : default;
 }
@@ -69,8 +76,17 @@ public sealed record WorkflowEnvelope(
 /// <summary>The answer to an <see cref="WorkflowEnvelope"/>: exactly one per dispatch.</summary>
 public abstract record PrimitiveResult(RunId RunId, long CallId);
 
+/// <summary>A successful answer: the primitive's output and the context it ended with.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="CallId">The dispatch this answers (the envelope's <see cref="WorkflowEnvelope.CallId"/>).</param>
+/// <param name="Output">The primitive's output.</param>
+/// <param name="Context">The context the primitive ended with.</param>
 public sealed record PrimitiveSucceeded(RunId RunId, long CallId, object? Output, WorkflowContext Context)
     : PrimitiveResult(RunId, CallId);
 
+/// <summary>A failed answer: the failure names the primitive path and keeps the original error.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="CallId">The dispatch this answers (the envelope's <see cref="WorkflowEnvelope.CallId"/>).</param>
+/// <param name="Failure">What failed and where.</param>
 public sealed record PrimitiveFailed(RunId RunId, long CallId, WorkflowFailure Failure)
     : PrimitiveResult(RunId, CallId);

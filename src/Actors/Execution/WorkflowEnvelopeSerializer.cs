@@ -15,6 +15,7 @@ namespace TtaActors.Actors.Execution;
 /// </summary>
 public sealed class WorkflowEnvelopeSerializer(ExtendedActorSystem system) : JsonManifestSerializer(system, Manifests)
 {
+    /// <summary>The serializer id bound in HOCON; stable, since it is written on the wire.</summary>
     public const int Id = 5151;
 
     private static readonly Dictionary<Type, string> Manifests = new()
@@ -27,10 +28,13 @@ public sealed class WorkflowEnvelopeSerializer(ExtendedActorSystem system) : Jso
 
     private readonly ExtendedActorSystem _system = system;
 
+    /// <summary>Returns <see cref="Id"/>.</summary>
     public override int Identifier => Id;
 
+    /// <summary>The serializer's name in errors.</summary>
     protected override string Name => nameof(WorkflowEnvelopeSerializer);
 
+    /// <summary>The wire form of an envelope or answer.</summary>
     protected override object ToWire(object message) => message switch
     {
         WorkflowEnvelope envelope => new EnvelopeWire(envelope.RunId, envelope.CallId, TypedPayload.From(envelope.Payload), envelope.Context,
@@ -41,6 +45,7 @@ public sealed class WorkflowEnvelopeSerializer(ExtendedActorSystem system) : Jso
         _ => message,
     };
 
+    /// <summary>The envelope or answer of a wire form.</summary>
     protected override object FromWire(Type type, byte[] bytes)
     {
         if (type == typeof(WorkflowEnvelope))

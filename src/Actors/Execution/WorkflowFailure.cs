@@ -8,6 +8,7 @@ namespace TtaActors.Actors.Execution;
 /// </summary>
 public sealed record WorkflowFailure(string PrimitivePath, string ErrorType, string Message)
 {
+    /// <summary>The original exception while the failure stays in the process that raised it; null once it crossed the wire.</summary>
     public Exception? Exception { get; init; }
 
     /// <summary>
@@ -16,9 +17,11 @@ public sealed record WorkflowFailure(string PrimitivePath, string ErrorType, str
     /// </summary>
     public WorkflowContext? Context { get; init; }
 
+    /// <summary>The failure of <paramref name="exception"/> at <paramref name="primitivePath"/>, keeping its full type name, message and the exception itself.</summary>
     public static WorkflowFailure From(string primitivePath, Exception exception) =>
         new(primitivePath, exception.GetType().FullName ?? exception.GetType().Name, exception.Message) { Exception = exception };
 
+    /// <summary><c>{path}: {type}: {message}</c>.</summary>
     public override string ToString() => $"{PrimitivePath}: {ErrorType}: {Message}";
 }
 
@@ -26,7 +29,9 @@ public sealed record WorkflowFailure(string PrimitivePath, string ErrorType, str
 public sealed class WorkflowFailedException(WorkflowFailure failure)
     : Exception($"Workflow failed at '{failure.PrimitivePath}': {failure.ErrorType}: {failure.Message}", failure.Exception)
 {
+    /// <summary>The failure as a value.</summary>
     public WorkflowFailure Failure { get; } = failure;
+    /// <summary>The path of the primitive that failed.</summary>
     public string PrimitivePath => Failure.PrimitivePath;
 }
 
@@ -40,11 +45,13 @@ public sealed class WorkflowDeadlineExceededException(string workflowName, strin
         "when time ran out. Give the run a longer timeout (RunOptions.Timeout, or tta.workflow.default-deadline), or find why " +
         "that step takes this long.")
 {
+    /// <summary>The workflow whose run ran out of time.</summary>
     public string WorkflowName { get; } = workflowName;
 
     /// <summary>The primitive the run was in when its deadline passed.</summary>
     public string PrimitivePath { get; } = primitivePath;
 
+    /// <summary>The deadline the run had, measured from its start.</summary>
     public TimeSpan Timeout { get; } = timeout;
 }
 

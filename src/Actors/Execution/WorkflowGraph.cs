@@ -72,6 +72,7 @@ public sealed record RunOptions
     /// </summary>
     public bool RecordCheckpoints { get; init; }
 
+    /// <summary>Cancelling it fails the run with an <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>The Langfuse trace the run belongs to; by default the run's own trace id.</summary>
@@ -87,6 +88,7 @@ public sealed record RunOptions
 /// <summary>The answer to one run: its output or its failure, the context it ended with and its trace id.</summary>
 public sealed record WorkflowRunResult(RunId RunId, object? Output, WorkflowContext Context, WorkflowFailure? Failure, string? TraceId)
 {
+    /// <summary>True when the run answered an output (<see cref="Failure"/> is null).</summary>
     public bool Succeeded => Failure is null;
 
     /// <summary>The run's LLM calls, tokens and cost (of the context it ended with).</summary>
@@ -135,7 +137,9 @@ public sealed class WorkflowGraph : IAsyncDisposable
         _runsActive = RunLifecycleCounters.RunsActiveOf(name);
     }
 
+    /// <summary>The workflow's name: the root span is <c>workflow.{Name}</c> and the label of its metrics.</summary>
     public string Name { get; }
+    /// <summary>The definition the graph was materialised from.</summary>
     public Primitive Definition { get; }
 
     /// <summary>The root actor of the graph's first copy (see <see cref="Roots"/>).</summary>
@@ -143,6 +147,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
 
     /// <summary>The root actors of every copy of the graph (<see cref="WorkflowGraphOptions.RootInstances"/>).</summary>
     public IReadOnlyList<IActorRef> Roots => _roots;
+    /// <summary>The options the graph was materialised with.</summary>
     public WorkflowGraphOptions Options { get; }
     internal PrimitiveNode RootNode { get; }
     internal string RunSpanName { get; }
@@ -156,6 +161,10 @@ public sealed class WorkflowGraph : IAsyncDisposable
 
     /// <summary>Spawns the actors of <paramref name="definition"/> as children of an actor (or the system).</summary>
     /// <param name="config">Where <see cref="DefaultDeadlineKey"/> is read when the options set no default timeout.</param>
+    /// <param name="factory">The actor (or actor system) the graph's actors become children of.</param>
+    /// <param name="definition">The workflow tree.</param>
+    /// <param name="name">The workflow's name (root span <c>workflow.{name}</c>).</param>
+    /// <param name="options">Pooling, inlining and deadline settings; the defaults when null.</param>
     public static WorkflowGraph Materialize(IActorRefFactory factory, Config config, Primitive definition, string name,
         WorkflowGraphOptions? options = null)
     {

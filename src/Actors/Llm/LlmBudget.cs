@@ -10,6 +10,7 @@ namespace TtaActors.Actors.Llm;
 /// </summary>
 public sealed record LlmBudget
 {
+    /// <summary>No limits.</summary>
     public static LlmBudget None { get; } = new();
 
     /// <summary><c>TTA_LLM_RUN_MAX_COST_USD</c>: the most a run may spend on LLM calls, in USD (null: no limit).</summary>
@@ -18,6 +19,7 @@ public sealed record LlmBudget
     /// <summary><c>TTA_LLM_RUN_MAX_TOKENS</c>: the most input plus output tokens a run may use (null: no limit).</summary>
     public long? MaxRunTokens { get; init; }
 
+    /// <summary>True when neither limit is set.</summary>
     public bool IsNone => MaxRunCostUsd is null && MaxRunTokens is null;
 }
 

@@ -179,7 +179,7 @@ internal sealed class LlmCallClient(
 
     /// <summary>The call's tokens before it is sent: the prompt's count, and max_tokens for the answer (0 without it).</summary>
     private (long Input, long Output) Estimate(IReadOnlyList<ChatMessage> messages) =>
-        (OfflineChatClient.CountInputTokens(messages), definition.Options.MaxTokens ?? 0);
+        (_client.CountInputTokens(messages), definition.Options.MaxTokens ?? 0);
 
     private LlmCallScope Scope(Activity? span) => new()
     {

@@ -12,6 +12,7 @@ public sealed class LlmOutputException(string message, string path, string probl
     /// <summary>Where in the answer the first problem is, as a JSON pointer (empty for the whole answer).</summary>
     public string Path { get; } = path;
 
+    /// <summary>What is wrong there, in words.</summary>
     public string Problem { get; } = problem;
 }
 
@@ -32,11 +33,13 @@ public sealed partial class LlmOutputSchema
         ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, name, description);
     }
 
+    /// <summary>The JSON schema the answer must match.</summary>
     public JsonElement Schema { get; }
 
     /// <summary>The schema's name in the request (OpenAI requires 1 to 64 letters, digits, '_' or '-').</summary>
     public string Name { get; }
 
+    /// <summary>What the schema is for, sent to the provider with it; null sends none.</summary>
     public string? Description { get; }
 
     internal ChatResponseFormat ResponseFormat { get; }

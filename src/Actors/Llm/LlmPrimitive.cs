@@ -24,7 +24,9 @@ public sealed record LlmStepOptions
     /// <summary>The user message built from the input; without one the input's text is the message.</summary>
     public string? PromptTemplate { get; init; }
 
+    /// <summary>The sampling temperature; null leaves the provider's default.</summary>
     public float? Temperature { get; init; }
+    /// <summary>The most output tokens of one call (1 or more); null leaves the provider's default.</summary>
     public int? MaxTokens { get; init; }
 
     /// <summary>Streams the answer (where the provider supports it) and records the time to the first token.</summary>
@@ -52,7 +54,9 @@ public sealed record LlmStepOptions
     /// <summary>The agent's name in <c>gen_ai.agent.name</c> and its span name; default the step's name.</summary>
     public string? AgentName { get; init; }
 
+    /// <summary><see cref="MaxIterations"/> when not set.</summary>
     public const int DefaultMaxIterations = 10;
+    /// <summary>The largest <see cref="MaxIterations"/>.</summary>
     public const int MaxIterationsLimit = 100;
 
     /// <summary>
@@ -71,22 +75,28 @@ public sealed record LlmStepOptions
     /// </summary>
     public int OutputRetries { get; init; } = DefaultOutputRetries;
 
+    /// <summary><see cref="OutputRetries"/> when not set.</summary>
     public const int DefaultOutputRetries = 1;
+    /// <summary>The largest <see cref="OutputRetries"/>.</summary>
     public const int MaxOutputRetries = 5;
 }
 
 /// <summary>An explicit request: a conversation, or a prompt; either replaces the template.</summary>
 public sealed record LlmRequest
 {
+    /// <summary>The conversation to send as it is.</summary>
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
+    /// <summary>The user message to send.</summary>
     public string? Prompt { get; init; }
 
+    /// <summary>A request of one user message.</summary>
     public static LlmRequest FromPrompt(string prompt) => new() { Prompt = prompt };
 }
 
 /// <summary>Tokens of one call; null where the provider reported nothing.</summary>
 public sealed record LlmUsage(long? InputTokens, long? OutputTokens, long? CachedInputTokens = null)
 {
+    /// <summary>Input plus output tokens; null when the provider reported neither.</summary>
     public long? TotalTokens => InputTokens is null && OutputTokens is null ? null : (InputTokens ?? 0) + (OutputTokens ?? 0);
 }
 
@@ -103,6 +113,7 @@ public sealed record LlmResponse(
     /// <summary>Tool calls the agent made before it answered (0 for a step without tools).</summary>
     public int ToolCalls { get; init; }
 
+    /// <summary>The answer's text.</summary>
     public override string ToString() => Content;
 }
 
@@ -112,6 +123,14 @@ public sealed record LlmResponse(
 /// </summary>
 public sealed class LlmPrimitive : Primitive
 {
+    /// <param name="client">The chat client of the step's provider and model.</param>
+    /// <param name="settings">Costs, capture policy, budget, rate limits and Langfuse prompts shared by the node's LLM steps.</param>
+    /// <param name="options">How the step builds its request; the defaults when null.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">MaxIterations, OutputRetries or MaxTokens is out of range.</exception>
+    /// <exception cref="ArgumentException">A tool name is invalid or used twice.</exception>
+    /// <exception cref="LlmConfigurationException">The step takes a Langfuse prompt but the Langfuse keys are not set.</exception>
+    /// <exception cref="FormatException">A prompt template is malformed.</exception>
     public LlmPrimitive(LlmClient client, LlmSettings settings, LlmStepOptions? options = null, string? name = null) : base(name)
     {
         Client = client ?? throw new ArgumentNullException(nameof(client));
@@ -146,13 +165,18 @@ public sealed class LlmPrimitive : Primitive
         SystemTemplate = Options.SystemPrompt is null ? null : new PromptTemplate(Options.SystemPrompt);
     }
 
+    /// <summary>The chat client the step calls.</summary>
     public LlmClient Client { get; }
+    /// <summary>How the step builds its request.</summary>
     public LlmStepOptions Options { get; }
+    /// <summary>The prices the step's calls are costed with.</summary>
     public CostCatalog Costs { get; }
+    /// <summary>The run's spending limits, checked before each call.</summary>
     public LlmBudget Budget { get; }
 
     /// <summary>The requests- and tokens-per-minute limits every call of this step waits for.</summary>
     public LlmRateLimiter RateLimits { get; }
+    /// <summary>What of prompt and completion the step's spans record (nothing when <see cref="LlmStepOptions.CaptureContent"/> is false).</summary>
     public CapturePolicy Capture { get; }
 
     /// <summary>Where <see cref="LlmStepOptions.LangfusePrompt"/> comes from; null for a step without one.</summary>
@@ -166,7 +190,9 @@ public sealed class LlmPrimitive : Primitive
     internal PromptTemplate? Template { get; }
     internal PromptTemplate? SystemTemplate { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [];
+    /// <inheritdoc/>
     public override string TypeName => "LlmPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => LlmActor.Props(this, node);

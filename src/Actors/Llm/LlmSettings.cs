@@ -1,10 +1,7 @@
-using System.ClientModel;
 using System.Globalization;
 using System.Text.Json;
-using Anthropic;
 using Microsoft.Extensions.AI;
 using TtaActors.Actors.Llm.Prompts;
-using OpenAI;
 using Akka.Configuration;
 using TtaActors.Actors.Llm.RateLimits;
 using TtaActors.Telemetry;
@@ -16,62 +13,55 @@ namespace TtaActors.Actors.Llm;
 public sealed class LlmConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>A chat client with the provider and model it talks to, as they appear in telemetry and cost lookups.</summary>
-public sealed record LlmClient(IChatClient Chat, string Provider, string Model);
-
-/// <summary>How to reach each provider: keys and base URLs, from the providers' usual environment variables.</summary>
-public sealed class LlmProviderOptions
+public sealed record LlmClient(IChatClient Chat, string Provider, string Model)
 {
-    public string? OpenAiApiKey { get; init; }
-
-    /// <summary><c>OPENAI_BASE_URL</c>: any OpenAI-compatible server (Ollama, vLLM, a proxy); default api.openai.com.</summary>
-    public Uri? OpenAiBaseUrl { get; init; }
-
-    public string? AnthropicApiKey { get; init; }
-    public Uri? AnthropicBaseUrl { get; init; }
-
-    /// <summary>Time one provider request may take.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(120);
-
-    /// <summary>Retries the provider SDKs make on 429/5xx before a call fails (a Retry primitive can add more).</summary>
-    public int MaxRetries { get; init; } = 2;
-
-    /// <summary><c>TTA_LLM_PROVIDER</c> and <c>TTA_LLM_MODEL</c>: what steps use when they name no provider or model.</summary>
-    public string? DefaultProvider { get; init; }
-    public string? DefaultModel { get; init; }
-
-    public override string ToString() =>
-        $"OpenAI {(OpenAiApiKey is null ? "no key" : "key set")} at {OpenAiBaseUrl?.ToString() ?? "default URL"}, " +
-        $"Anthropic {(AnthropicApiKey is null ? "no key" : "key set")} at {AnthropicBaseUrl?.ToString() ?? "default URL"}";
+    /// <summary>The input tokens of a request before it is sent (the provider's tokenizer, else an estimate).</summary>
+    public Func<IReadOnlyList<ChatMessage>, int> CountInputTokens { get; init; } = LlmTokenEstimate.CountInputTokens;
 }
 
 /// <summary>
-/// Everything LLM steps need from configuration: how to reach providers, what models cost, and what of prompts and
-/// completions may be recorded. One instance per process; it creates one client per provider and reuses it.
+/// Everything LLM steps need from configuration: the registered providers (<see cref="ILlmProvider"/>, keyed by name),
+/// what models cost, and what of prompts and completions may be recorded. One instance per process; it disposes its
+/// providers. The <c>TtaActors.Llm.Providers</c> package builds one with OpenAI, Anthropic and the offline model
+/// (<c>LlmProviders.FromEnvironment()</c>).
 /// </summary>
 public sealed class LlmSettings : IDisposable
 {
-    public const string OpenAi = "openai";
-    public const string Anthropic = "anthropic";
-    public const string Offline = OfflineChatClient.ProviderName;
-    public static readonly IReadOnlyList<string> KnownProviders = [OpenAi, Anthropic, Offline];
-
+    private readonly IReadOnlyList<ILlmProvider> _providers;
     private readonly object _gate = new();
-    private OpenAIClient? _openAi;
-    private AnthropicClient? _anthropic;
     private readonly List<HttpClient> _http = [];
 
-    public LlmSettings(LlmProviderOptions? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null,
+    /// <param name="providers">The providers steps may name (see the <c>TtaActors.Llm.Providers</c> package); none when null.</param>
+    /// <param name="costs">Model prices; <see cref="CostCatalog.Default"/> when null.</param>
+    /// <param name="capture">What of prompts and completions is recorded; <see cref="CapturePolicy.Default"/> when null. The providers' secrets are always redacted.</param>
+    /// <param name="budget">Spending limits of each run; none when null.</param>
+    /// <param name="rateLimits">Requests- and tokens-per-minute limits; none when null.</param>
+    /// <param name="time">The clock of the rate limits; the system clock when null.</param>
+    /// <exception cref="LlmConfigurationException">A provider name is registered twice.</exception>
+    public LlmSettings(IEnumerable<ILlmProvider>? providers = null, CostCatalog? costs = null, CapturePolicy? capture = null, LlmBudget? budget = null,
         LlmRateLimitOptions? rateLimits = null, TimeProvider? time = null)
     {
+        _providers = (providers ?? []).ToList();
+        var twice = _providers.GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new LlmConfigurationException($"LLM provider '{twice.Key}' is registered {twice.Count()} times; register each name once.");
         Budget = budget ?? LlmBudget.None;
         RateLimits = new LlmRateLimiter(rateLimits ?? LlmRateLimitOptions.None, time ?? TimeProvider.System);
-        Providers = providers ?? new LlmProviderOptions();
         Costs = costs ?? CostCatalog.Default;
-        Capture = (capture ?? CapturePolicy.Default).WithSecrets([Providers.OpenAiApiKey, Providers.AnthropicApiKey]);
+        Capture = (capture ?? CapturePolicy.Default).WithSecrets(_providers.SelectMany(p => p.Secrets).ToArray());
     }
 
-    public LlmProviderOptions Providers { get; }
+    /// <summary>The registered providers, in the order the default provider is looked for.</summary>
+    public IReadOnlyList<ILlmProvider> Providers => _providers;
+
+    /// <summary><c>TTA_LLM_PROVIDER</c>: the provider steps use when they name none (else the first configured one).</summary>
+    public string? DefaultProviderName { get; init; }
+
+    /// <summary><c>TTA_LLM_MODEL</c>: the model steps on the default provider use when they name none.</summary>
+    public string? DefaultModelName { get; init; }
+
+    /// <summary>Model prices.</summary>
     public CostCatalog Costs { get; }
+    /// <summary>What of prompts and completions is recorded; the provider keys are always redacted.</summary>
     public CapturePolicy Capture { get; }
 
     /// <summary>The spending limits of each run, checked before every LLM call.</summary>
@@ -84,28 +74,23 @@ public sealed class LlmSettings : IDisposable
     public LlmRateLimiter RateLimits { get; }
 
     /// <summary>
-    /// Reads <c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c>,
-    /// <c>TTA_LLM_PROVIDER</c>, <c>TTA_LLM_MODEL</c>, <c>TTA_LLM_PRICES_FILE</c>, <c>TTA_LLM_CAPTURE</c> (on|off),
+    /// Settings for <paramref name="providers"/> from the environment: <c>TTA_LLM_PROVIDER</c>, <c>TTA_LLM_MODEL</c>,
+    /// <c>TTA_LLM_PRICES_FILE</c>, <c>TTA_LLM_CAPTURE</c> (on|off),
     /// <c>TTA_LLM_CAPTURE_MAX_CHARS</c>, <c>TTA_LLM_REDACT_PATTERNS</c> (a JSON array of regular expressions),
     /// <c>TTA_LLM_RUN_MAX_COST_USD</c> and <c>TTA_LLM_RUN_MAX_TOKENS</c> (per-run budgets), the rate limits
     /// (<see cref="LlmRateLimitOptions"/>: <c>tta.llm</c> in <paramref name="config"/>, then <c>TTA_LLM_RATE_LIMITS</c> and
-    /// its companions) and <c>OTEL_SEMCONV_STABILITY_OPT_IN</c> (which GenAI convention names spans carry).
-    /// A bad value throws naming the variable or key.
+    /// its companions), <c>OTEL_SEMCONV_STABILITY_OPT_IN</c> (which GenAI convention names spans carry) and the Langfuse
+    /// keys (prompt management). The providers' own variables (<c>OPENAI_API_KEY</c>, ...) are read by the package that
+    /// makes them (<c>LlmProviders.FromEnvironment()</c> in <c>TtaActors.Llm.Providers</c>). A bad value throws naming the
+    /// variable or key.
     /// </summary>
-    public static LlmSettings FromEnvironment(Func<string, string?>? read = null, Config? config = null)
+    public static LlmSettings FromEnvironment(Func<string, string?>? read = null, Config? config = null, IEnumerable<ILlmProvider>? providers = null)
     {
         read ??= Environment.GetEnvironmentVariable;
-        var providers = new LlmProviderOptions
-        {
-            OpenAiApiKey = NonEmpty(read("OPENAI_API_KEY")),
-            OpenAiBaseUrl = Url(read, "OPENAI_BASE_URL"),
-            AnthropicApiKey = NonEmpty(read("ANTHROPIC_API_KEY")),
-            AnthropicBaseUrl = Url(read, "ANTHROPIC_BASE_URL"),
-            DefaultProvider = NonEmpty(read("TTA_LLM_PROVIDER"))?.ToLowerInvariant(),
-            DefaultModel = NonEmpty(read("TTA_LLM_MODEL")),
-        };
-        if (providers.DefaultProvider is { } provider && !KnownProviders.Contains(provider))
-            throw new LlmConfigurationException(UnknownProvider(provider, "TTA_LLM_PROVIDER"));
+        var registered = (providers ?? []).ToList();
+        var defaultProvider = NonEmpty(read("TTA_LLM_PROVIDER"))?.ToLowerInvariant();
+        if (defaultProvider is not null && registered.All(p => p.Name != defaultProvider))
+            throw new LlmConfigurationException(NotRegistered(defaultProvider, "TTA_LLM_PROVIDER", registered));
 
         var costs = CostCatalog.Default;
         if (NonEmpty(read("TTA_LLM_PRICES_FILE")) is { } pricesFile)
@@ -177,54 +162,49 @@ public sealed class LlmSettings : IDisposable
                 : null,
         };
         var langfuse = Telemetry.Export.Langfuse.LangfuseExporterOptions.FromEnvironment(read, out _);
-        return new LlmSettings(providers, costs, capture, budget, LlmRateLimitOptions.Read(config, read))
+        var rateLimits = LlmRateLimitOptions.Read(config, read, [.. LlmProviderNames.WellKnown, .. registered.Select(p => p.Name)]);
+        return new LlmSettings(registered, costs, capture, budget, rateLimits)
         {
+            DefaultProviderName = defaultProvider,
+            DefaultModelName = NonEmpty(read("TTA_LLM_MODEL")),
             Prompts = langfuse is null ? null : new LangfusePrompts(LangfusePromptOptions.From(langfuse)),
         };
     }
 
     /// <summary>
-    /// The provider and model a step uses when it names none: <c>TTA_LLM_PROVIDER</c>/<c>TTA_LLM_MODEL</c>, else
-    /// OpenAI when its key is set, else Anthropic when its key is set, else the offline model.
+    /// The provider and model a step uses when it names none: <c>TTA_LLM_PROVIDER</c>/<c>TTA_LLM_MODEL</c>, else the first
+    /// registered provider that is configured (with the provider package: OpenAI when its key is set, else Anthropic when
+    /// its key is set, else the offline model) and its default model. No provider registered is a clear error.
     /// </summary>
     public (string Provider, string Model) DefaultModel()
     {
-        var provider = Providers.DefaultProvider
-            ?? (Providers.OpenAiApiKey is not null ? OpenAi : Providers.AnthropicApiKey is not null ? Anthropic : Offline);
-        var model = Providers.DefaultModel ?? provider switch
-        {
-            OpenAi => "gpt-4o-mini",
-            Anthropic => "claude-haiku-4-5",
-            _ => OfflineChatClient.ModelName,
-        };
-        return (provider, model);
+        var provider = DefaultProvider();
+        return (provider.Name, DefaultModelName ?? provider.DefaultModel);
     }
 
-    /// <summary>A client for <paramref name="provider"/> and <paramref name="model"/>; an unknown provider or a missing key is a clear error.</summary>
+    /// <summary>
+    /// A client for <paramref name="provider"/> and <paramref name="model"/>; a provider that is not registered (naming the
+    /// package to add) or a missing key is a clear error.
+    /// </summary>
     public LlmClient CreateClient(string? provider = null, string? model = null)
     {
-        var (defaultProvider, defaultModel) = DefaultModel();
-        provider = provider?.Trim().ToLowerInvariant() ?? defaultProvider;
-        if (!KnownProviders.Contains(provider)) throw new LlmConfigurationException(UnknownProvider(provider, "the step's provider"));
-        model ??= provider == defaultProvider ? defaultModel : null;
+        var name = provider?.Trim().ToLowerInvariant();
+        var chosen = name is null ? DefaultProvider() : Find(name, "the step's provider");
+        var isDefault = chosen == DefaultProvider();
+        model ??= isDefault ? DefaultModelName ?? chosen.DefaultModel : null;
         if (string.IsNullOrWhiteSpace(model))
-            throw new LlmConfigurationException($"An LLM step on provider '{provider}' needs a model name (or set TTA_LLM_MODEL).");
-        var chat = provider switch
-        {
-            OpenAi => OpenAiClient().GetChatClient(model).AsIChatClient(),
-            Anthropic => AnthropicClient().AsIChatClient(model),
-            _ => new OfflineChatClient(),
-        };
-        return new LlmClient(chat, provider, model);
+            throw new LlmConfigurationException($"An LLM step on provider '{chosen.Name}' needs a model name (or set TTA_LLM_MODEL).");
+        return new LlmClient(chosen.CreateChatClient(model, this), chosen.Name, model) { CountInputTokens = chosen.CountInputTokens };
     }
 
     /// <summary>An LLM step on <paramref name="provider"/> and <paramref name="model"/> (defaults: <see cref="DefaultModel"/>).</summary>
     public LlmPrimitive Chat(string? provider = null, string? model = null, LlmStepOptions? options = null, string? name = null) =>
         new(CreateClient(provider, model), this, options, name);
 
+    /// <summary>Disposes the provider clients and HTTP clients this instance made.</summary>
     public void Dispose()
     {
-        _anthropic?.Dispose();
+        foreach (var provider in _providers) provider.Dispose();
         Prompts?.Dispose();
         lock (_gate)
         {
@@ -233,65 +213,39 @@ public sealed class LlmSettings : IDisposable
         }
     }
 
-    private OpenAIClient OpenAiClient()
+    private ILlmProvider DefaultProvider()
     {
-        lock (_gate)
-        {
-            if (_openAi is not null) return _openAi;
-            // A local OpenAI-compatible server (Ollama, vLLM) takes no key, but the SDK insists on a credential.
-            var key = Providers.OpenAiApiKey ?? (Providers.OpenAiBaseUrl is not null ? "no-key-needed" : null)
-                ?? throw new LlmConfigurationException(
-                    "LLM provider 'openai' needs OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama or vLLM).");
-            var options = new OpenAIClientOptions
-            {
-                NetworkTimeout = Providers.RequestTimeout,
-                RetryPolicy = new NoRateLimitRetryPolicy(Providers.MaxRetries),
-                Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(ProviderHttp(OpenAi)),
-            };
-            if (Providers.OpenAiBaseUrl is { } url) options.Endpoint = url;
-            return _openAi = new OpenAIClient(new ApiKeyCredential(key), options);
-        }
+        if (DefaultProviderName is { } name) return Find(name, "TTA_LLM_PROVIDER");
+        return _providers.FirstOrDefault(p => p.IsConfigured) ?? _providers.FirstOrDefault()
+            ?? throw new LlmConfigurationException(
+                $"No LLM provider is registered: add the {LlmProviderNames.Package} package (OpenAI, Anthropic and the offline model) and " +
+                "build the settings with LlmProviders.FromEnvironment(), or give LlmSettings an ILlmProvider of your own.");
     }
 
-    private AnthropicClient AnthropicClient()
-    {
-        lock (_gate)
-        {
-            if (_anthropic is not null) return _anthropic;
-            var key = Providers.AnthropicApiKey
-                ?? throw new LlmConfigurationException("LLM provider 'anthropic' needs ANTHROPIC_API_KEY.");
-            var client = new AnthropicClient
-            {
-                ApiKey = key,
-                Timeout = Providers.RequestTimeout,
-                MaxRetries = Providers.MaxRetries,
-                HttpClient = ProviderHttp(Anthropic),
-            };
-            if (Providers.AnthropicBaseUrl is { } url) client = (AnthropicClient)client.WithOptions(o => o with { BaseUrl = url.ToString().TrimEnd('/') });
-            return _anthropic = client;
-        }
-    }
+    private ILlmProvider Find(string name, string where) =>
+        _providers.FirstOrDefault(p => p.Name == name) ?? throw new LlmConfigurationException(NotRegistered(name, where, _providers));
 
     /// <summary>
-    /// The HTTP client a provider's SDK sends through: 429s are waited out by <see cref="ProviderRateLimitHandler"/>; the
-    /// SDK's own timeout applies, so the client has none of its own.
+    /// The HTTP client a provider's SDK sends through: 429s are waited out by <see cref="ProviderRateLimitHandler"/>
+    /// under <see cref="RateLimits"/>; the SDK's own timeout applies, so the client has none of its own. The settings
+    /// dispose it.
     /// </summary>
-    private HttpClient ProviderHttp(string provider)
+    public HttpClient CreateProviderHttpClient(string provider)
     {
         var http = new HttpClient(new ProviderRateLimitHandler(provider, RateLimits.Options, RateLimits.Time)) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.Add(http);
+        lock (_gate) _http.Add(http);
         return http;
     }
 
-    private static string UnknownProvider(string provider, string where) =>
-        $"Unknown LLM provider '{provider}' in {where}: use one of {string.Join(", ", KnownProviders)} " +
-        "(any OpenAI-compatible server works as 'openai' with OPENAI_BASE_URL).";
-
-    private static Uri? Url(Func<string, string?> read, string key)
+    private static string NotRegistered(string provider, string where, IReadOnlyList<ILlmProvider> registered)
     {
-        if (NonEmpty(read(key)) is not { } text) return null;
-        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)) return url;
-        throw new LlmConfigurationException($"{key}: '{text}' is not an http(s) URL.");
+        var names = registered.Count == 0 ? "none is registered" : "use one of " + string.Join(", ", registered.Select(p => p.Name));
+        if (LlmProviderNames.WellKnown.Contains(provider) && registered.All(p => p.Name != provider))
+            return $"LLM provider '{provider}' in {where} is not registered ({names}): add the {LlmProviderNames.Package} package " +
+                   "and build the settings with LlmProviders.FromEnvironment() (or LlmProviders.Create()).";
+        var hint = registered.Any(p => p.Name == LlmProviderNames.OpenAi)
+            ? " (any OpenAI-compatible server works as 'openai' with OPENAI_BASE_URL)" : "";
+        return $"Unknown LLM provider '{provider}' in {where}: {names}{hint}.";
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

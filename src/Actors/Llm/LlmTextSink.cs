@@ -7,9 +7,12 @@ namespace TtaActors.Actors.Llm;
 /// </summary>
 public interface ILlmTextSink
 {
+    /// <summary>A new message begins: <paramref name="messageId"/> names it in the deltas that follow; <paramref name="stepPath"/> is the LLM step's primitive path.</summary>
     void Started(string messageId, string stepPath);
 
+    /// <summary>The next piece of the message's text.</summary>
     void Delta(string messageId, string text);
 
+    /// <summary>The message is complete.</summary>
     void Ended(string messageId);
 }

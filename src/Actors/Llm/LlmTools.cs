@@ -69,6 +69,10 @@ public sealed class WorkflowTool : AIFunction, ITypedTool
     private readonly Func<JsonObject, WorkflowContext, CancellationToken, Task<WorkflowRunResult>> _run;
 
     /// <param name="inputSchema">A JSON schema of an object: what the model must send (it is the workflow's input).</param>
+    /// <param name="name">The tool's name as the model sees it (see <see cref="LlmToolNames"/>).</param>
+    /// <param name="description">What the tool does, for the model.</param>
+    /// <param name="run">Runs the workflow with the model's arguments in the context made from the caller's.</param>
+    /// <exception cref="ArgumentException">The name breaks <see cref="LlmToolNames"/>' rule or the schema is not an object.</exception>
     public WorkflowTool(string name, string description, JsonElement inputSchema,
         Func<JsonObject, WorkflowContext, CancellationToken, Task<WorkflowRunResult>> run)
     {
@@ -91,11 +95,16 @@ public sealed class WorkflowTool : AIFunction, ITypedTool
             graph.RunAsync(adaptInput(arguments), context, new RunOptions { Cancellation = cancellation }));
     }
 
+    /// <inheritdoc/>
     public override string Name { get; }
+    /// <inheritdoc/>
     public override string Description { get; }
+    /// <inheritdoc/>
     public override JsonElement JsonSchema { get; }
+    /// <inheritdoc/>
     public string ToolType => TelemetryNames.GenAiAgents.FunctionToolType;
 
+    /// <summary>Runs the workflow in a child of the caller's context; a failed run throws <see cref="LlmToolException"/>.</summary>
     protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
         var caller = ToolContext.Workflow(arguments) ?? WorkflowContext.Create();
@@ -112,8 +121,10 @@ public sealed class WorkflowTool : AIFunction, ITypedTool
 /// <summary>The rule every tool name follows (what OpenAI and Anthropic accept): 1 to 64 of A-Z a-z 0-9 _ -.</summary>
 public static class LlmToolNames
 {
+    /// <summary>The longest tool name.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>Null when <paramref name="name"/> is a valid tool name, else what is wrong with it.</summary>
     public static string? Problem(string? name)
     {
         if (string.IsNullOrEmpty(name)) return "A tool needs a name.";
@@ -126,6 +137,8 @@ public static class LlmToolNames
         return null;
     }
 
+    /// <summary>Throws when <paramref name="name"/> is not a valid tool name.</summary>
+    /// <exception cref="ArgumentException">The name is empty, too long or has a character providers refuse.</exception>
     public static void Check(string name)
     {
         if (Problem(name) is { } problem) throw new ArgumentException(problem, nameof(name));

@@ -13,14 +13,19 @@ public sealed class PromptTemplate
     private static readonly HashSet<string> Names = ["input", "persona", "chatmode", "workspace", "session", "workflow"];
     private readonly List<(bool IsPlaceholder, string Text)> _parts;
 
+    /// <summary>Parses <paramref name="template"/> once.</summary>
+    /// <exception cref="FormatException">The template has an unknown placeholder or an unmatched brace (the message gives the position).</exception>
     public PromptTemplate(string template)
     {
         Text = template ?? throw new ArgumentNullException(nameof(template));
         _parts = Parse(template);
     }
 
+    /// <summary>The template as given.</summary>
     public string Text { get; }
 
+    /// <summary>The prompt for <paramref name="input"/> in <paramref name="context"/>, every placeholder filled in.</summary>
+    /// <exception cref="KeyNotFoundException">A <c>{state.KEY}</c> or <c>{metadata.KEY}</c> placeholder names a key the context does not have.</exception>
     public string Render(object? input, WorkflowContext context)
     {
         var text = new StringBuilder(Text.Length + 64);
@@ -36,6 +41,7 @@ public sealed class PromptTemplate
         return text.ToString();
     }
 
+    /// <summary>The template as given.</summary>
     public override string ToString() => Text;
 
     /// <summary>Whether <paramref name="name"/> is one of the placeholders this syntax knows (also used by Langfuse prompts' variables).</summary>

@@ -3,7 +3,9 @@ namespace TtaActors.Actors.Primitives;
 /// <summary>What a cache backend found for a key.</summary>
 public enum CacheLookupOutcome
 {
+    /// <summary>No entry for the key.</summary>
     Miss,
+    /// <summary>An entry that is still live; its value is in <see cref="CacheLookup.Value"/>.</summary>
     Hit,
 
     /// <summary>The key had an entry whose time to live was over; the backend dropped it.</summary>
@@ -13,8 +15,11 @@ public enum CacheLookupOutcome
 /// <summary>The result of <see cref="ICacheBackend.GetAsync"/>: the outcome and, for a hit, the cached value.</summary>
 public readonly record struct CacheLookup(CacheLookupOutcome Outcome, object? Value)
 {
+    /// <summary>A lookup that found nothing.</summary>
     public static CacheLookup Miss => new(CacheLookupOutcome.Miss, null);
+    /// <summary>A lookup that found an entry past its time to live.</summary>
     public static CacheLookup Expired => new(CacheLookupOutcome.Expired, null);
+    /// <summary>A lookup that found <paramref name="value"/>.</summary>
     public static CacheLookup Hit(object value) => new(CacheLookupOutcome.Hit, value);
 }
 
@@ -25,13 +30,16 @@ public readonly record struct CacheLookup(CacheLookupOutcome Outcome, object? Va
 /// </summary>
 public interface ICacheBackend
 {
+    /// <summary>Looks up <paramref name="key"/>; an expired entry answers <see cref="CacheLookup.Expired"/> and is dropped.</summary>
     ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellation = default);
 
     /// <summary>Stores <paramref name="value"/> (never null) for <paramref name="timeToLive"/>.</summary>
     ValueTask SetAsync(string key, object value, TimeSpan timeToLive, CancellationToken cancellation = default);
 
+    /// <summary>Drops the entry for <paramref name="key"/>; false when there was none.</summary>
     ValueTask<bool> RemoveAsync(string key, CancellationToken cancellation = default);
 
+    /// <summary>Drops every entry.</summary>
     ValueTask ClearAsync(CancellationToken cancellation = default);
 }
 
@@ -41,6 +49,7 @@ public interface ICacheBackend
 /// </summary>
 public sealed class InMemoryCacheBackend : ICacheBackend
 {
+    /// <summary>Entries kept when the constructor is not told otherwise.</summary>
     public const int DefaultMaxEntries = 1000;
 
     private readonly Lock _lock = new();
@@ -52,6 +61,9 @@ public sealed class InMemoryCacheBackend : ICacheBackend
     private readonly TimeProvider _time;
     private long _evictions;
 
+    /// <param name="maxEntries">Entries kept at most; the least recently used one makes room for a new one.</param>
+    /// <param name="timeProvider">The clock of the times to live; the system clock when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxEntries"/> is below 1.</exception>
     public InMemoryCacheBackend(int maxEntries = DefaultMaxEntries, TimeProvider? timeProvider = null)
     {
         if (maxEntries <= 0)
@@ -60,6 +72,7 @@ public sealed class InMemoryCacheBackend : ICacheBackend
         _time = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>Entries kept at most.</summary>
     public int MaxEntries { get; }
 
     /// <summary>Entries held now, expired ones not yet dropped included.</summary>
@@ -71,6 +84,7 @@ public sealed class InMemoryCacheBackend : ICacheBackend
     /// <summary>Entries dropped to respect <see cref="MaxEntries"/>.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
+    /// <inheritdoc/>
     public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -89,6 +103,7 @@ public sealed class InMemoryCacheBackend : ICacheBackend
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask SetAsync(string key, object value, TimeSpan timeToLive, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -113,6 +128,7 @@ public sealed class InMemoryCacheBackend : ICacheBackend
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -124,6 +140,7 @@ public sealed class InMemoryCacheBackend : ICacheBackend
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask ClearAsync(CancellationToken cancellation = default)
     {
         lock (_lock)

@@ -9,8 +9,12 @@ namespace TtaActors.Actors.Primitives;
 
 /// <summary>Hit and miss counts of a <see cref="CachePrimitive"/>.</summary>
 /// <param name="HitRate">Hits over lookups, from 0 to 1; 0 before the first lookup.</param>
+/// <param name="Hits">Lookups answered from the backend.</param>
+/// <param name="Misses">Lookups that ran the inner primitive (expired entries included).</param>
+/// <param name="Expirations">Misses whose entry had passed its time to live.</param>
 public sealed record CacheStatistics(long Hits, long Misses, long Expirations, double HitRate)
 {
+    /// <summary>Hits plus misses.</summary>
     public long Lookups => Hits + Misses;
 }
 
@@ -32,6 +36,8 @@ public sealed class CachePrimitive : Primitive
     /// <param name="timeToLive">How long a stored result answers lookups.</param>
     /// <param name="keyFunction">The cache key of an input in a context; by default the input as JSON.</param>
     /// <param name="backend">Where results are kept; by default an <see cref="InMemoryCacheBackend"/> of 1000 entries.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeToLive"/> is not greater than zero.</exception>
     public CachePrimitive(Primitive inner, TimeSpan timeToLive, Func<object?, WorkflowContext, string>? keyFunction = null,
         ICacheBackend? backend = null, string? name = null) : base(name)
     {
@@ -43,13 +49,20 @@ public sealed class CachePrimitive : Primitive
         Backend = backend ?? new InMemoryCacheBackend();
     }
 
+    /// <summary>The primitive whose results are cached.</summary>
     public Primitive Inner { get; }
+    /// <summary>How long a stored result answers lookups.</summary>
     public TimeSpan TimeToLive { get; }
+    /// <summary>The cache key of an input in a context.</summary>
     public Func<object?, WorkflowContext, string> KeyFunction { get; }
+    /// <summary>Where results are kept; shared by every graph materialised from this definition.</summary>
     public ICacheBackend Backend { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [Inner];
+    /// <inheritdoc/>
     public override string TypeName => "CachePrimitive";
 
+    /// <summary>The hit and miss counts so far, over every graph materialised from this definition.</summary>
     public CacheStatistics Statistics
     {
         get

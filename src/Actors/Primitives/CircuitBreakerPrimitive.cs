@@ -9,11 +9,15 @@ namespace TtaActors.Actors.Primitives;
 /// <summary>States of a circuit breaker; the numbers are the values of the <c>circuit_breaker_state</c> gauge.</summary>
 public enum CircuitState
 {
+    /// <summary>Calls go through; consecutive failures are counted.</summary>
     Closed = 0,
+    /// <summary>The recovery timeout has passed: calls go through to test recovery; a failure reopens.</summary>
     HalfOpen = 1,
+    /// <summary>Calls are rejected with <see cref="CircuitBreakerOpenException"/> without calling the inner primitive.</summary>
     Open = 2,
 }
 
+/// <summary>Names of <see cref="CircuitState"/> values in telemetry.</summary>
 public static class CircuitStateNames
 {
     /// <summary>The state as it appears in span attributes and metric labels: <c>closed</c>, <c>half_open</c>, <c>open</c>.</summary>
@@ -69,9 +73,13 @@ public sealed class CircuitBreakerOpenException(string primitivePath, int failur
         $"{retryAt:O}, when one is let through to test recovery." +
         (lastFailure is null ? "" : $" Last failure: {lastFailure}"))
 {
+    /// <summary>The breaker that rejected the call.</summary>
     public string PrimitivePath { get; } = primitivePath;
+    /// <summary>Consecutive failures that opened the circuit.</summary>
     public int FailureCount { get; } = failureCount;
+    /// <summary>When the breaker lets the next call through to test recovery.</summary>
     public DateTimeOffset RetryAt { get; } = retryAt;
+    /// <summary>The failure that opened the circuit, when known.</summary>
     public WorkflowFailure? LastFailure { get; } = lastFailure;
 }
 
@@ -90,14 +98,18 @@ public static class CircuitBreakerCommands
     /// <summary>Closes the circuit and forgets its counts; answered with <see cref="ResetDone"/>.</summary>
     public sealed record Reset
     {
+        /// <summary>The one instance to send.</summary>
         public static readonly Reset Instance = new();
     }
 
+    /// <summary>The answer to <see cref="Reset"/>: the circuit is CLOSED with its counts cleared.</summary>
+    /// <param name="PrimitivePath">The breaker that was reset.</param>
     public sealed record ResetDone(string PrimitivePath);
 
     /// <summary>Answered with a <see cref="CircuitBreakerStatus"/>.</summary>
     public sealed record GetStatus
     {
+        /// <summary>The one instance to send.</summary>
         public static readonly GetStatus Instance = new();
     }
 }
@@ -124,6 +136,11 @@ public sealed class CircuitBreakerPrimitive : Primitive
     /// </summary>
     private readonly List<TaskCompletionSource<IActorRef>> _materialisations = [];
 
+    /// <summary>A breaker around <paramref name="inner"/>.</summary>
+    /// <param name="inner">The protected primitive.</param>
+    /// <param name="policy">Thresholds and recovery timeout; the defaults (5 failures, 60 s, 2 successes) when null.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold is below 1 or the recovery timeout is not positive.</exception>
     public CircuitBreakerPrimitive(Primitive inner, CircuitBreakerPolicy? policy = null, string? name = null) : base(name)
     {
         Inner = inner ?? throw new ArgumentNullException(nameof(inner));
@@ -131,6 +148,12 @@ public sealed class CircuitBreakerPrimitive : Primitive
         Policy.Validate();
     }
 
+    /// <summary>A breaker around <paramref name="inner"/> with the policy's main settings given directly.</summary>
+    /// <param name="inner">The protected primitive.</param>
+    /// <param name="failureThreshold">Consecutive failures in CLOSED that open the circuit.</param>
+    /// <param name="recoveryTimeout">How long the circuit stays OPEN before a call is let through.</param>
+    /// <param name="successThreshold">Consecutive successes in HALF_OPEN that close it.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public CircuitBreakerPrimitive(Primitive inner, int failureThreshold, TimeSpan recoveryTimeout, int successThreshold = 2,
         string? name = null)
         : this(inner, new CircuitBreakerPolicy
@@ -142,9 +165,13 @@ public sealed class CircuitBreakerPrimitive : Primitive
     {
     }
 
+    /// <summary>The protected primitive.</summary>
     public Primitive Inner { get; }
+    /// <summary>Thresholds, recovery timeout and which failures count.</summary>
     public CircuitBreakerPolicy Policy { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [Inner];
+    /// <inheritdoc/>
     public override string TypeName => "CircuitBreakerPrimitive";
 
     /// <summary>The actors of the live materialisations of this breaker.</summary>

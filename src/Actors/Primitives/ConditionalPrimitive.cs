@@ -12,6 +12,10 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class ConditionalPrimitive : Primitive
 {
+    /// <param name="condition">Decides, from the input and the context, whether <paramref name="then"/> runs.</param>
+    /// <param name="then">Runs when the condition holds.</param>
+    /// <param name="else">Runs when it does not; when null the input passes through unchanged.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public ConditionalPrimitive(Func<object?, WorkflowContext, bool> condition, Primitive then, Primitive? @else = null,
         string? name = null) : base(name)
     {
@@ -20,10 +24,15 @@ public sealed class ConditionalPrimitive : Primitive
         ElseBranch = @else;
     }
 
+    /// <summary>Decides from the input and the context which branch runs.</summary>
     public Func<object?, WorkflowContext, bool> Condition { get; }
+    /// <summary>Runs when the condition holds.</summary>
     public Primitive ThenBranch { get; }
+    /// <summary>Runs when the condition does not hold; null passes the input through.</summary>
     public Primitive? ElseBranch { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => ElseBranch is null ? [ThenBranch] : [ThenBranch, ElseBranch];
+    /// <inheritdoc/>
     public override string TypeName => "ConditionalPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => ConditionalActor.Props(this, node);

@@ -11,15 +11,22 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class FallbackPrimitive : Primitive
 {
+    /// <param name="primary">Runs first.</param>
+    /// <param name="fallback">Runs with the same input only if <paramref name="primary"/> fails.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public FallbackPrimitive(Primitive primary, Primitive fallback, string? name = null) : base(name)
     {
         Primary = primary ?? throw new ArgumentNullException(nameof(primary));
         Fallback = fallback ?? throw new ArgumentNullException(nameof(fallback));
     }
 
+    /// <summary>Runs first.</summary>
     public Primitive Primary { get; }
+    /// <summary>Runs only if the primary fails.</summary>
     public Primitive Fallback { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [Primary, Fallback];
+    /// <inheritdoc/>
     public override string TypeName => "FallbackPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => FallbackActor.Props(this, node);

@@ -13,11 +13,16 @@ public delegate ValueTask<StepOutcome> StepFunction(object? input, WorkflowConte
 /// <summary>A leaf step of user code, sync or async. Async work never blocks the actor: it is piped back as a message.</summary>
 public sealed class LambdaPrimitive : Primitive
 {
+    /// <param name="function">The step; it gets the input, the context and the run's cancellation token.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public LambdaPrimitive(StepFunction function, string? name = null) : base(name) =>
         Function = function ?? throw new ArgumentNullException(nameof(function));
 
+    /// <summary>The step function.</summary>
     public StepFunction Function { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [];
+    /// <inheritdoc/>
     public override string TypeName => "LambdaPrimitive";
 
     internal override StepFunction? InlineStep => Function;
@@ -28,15 +33,27 @@ public sealed class LambdaPrimitive : Primitive
 /// <summary>Builds leaf steps from ordinary functions.</summary>
 public static class Lambda
 {
+    /// <summary>A step from a synchronous function of the input. An input that is not a <typeparamref name="TIn"/> fails the run with an <see cref="InvalidCastException"/> naming the step and both types.</summary>
+    /// <param name="function">The step.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public static LambdaPrimitive From<TIn, TOut>(Func<TIn, TOut> function, string? name = null) =>
         new((input, _, _) => new ValueTask<StepOutcome>(new StepOutcome(function(Cast<TIn>(input, name)))), name);
 
+    /// <summary>A step from a synchronous function of the input and the context (see <see cref="From{TIn, TOut}(Func{TIn, TOut}, string)"/>).</summary>
+    /// <param name="function">The step.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public static LambdaPrimitive From<TIn, TOut>(Func<TIn, WorkflowContext, TOut> function, string? name = null) =>
         new((input, context, _) => new ValueTask<StepOutcome>(new StepOutcome(function(Cast<TIn>(input, name), context))), name);
 
+    /// <summary>A step from an asynchronous function of the input; the token fires when the run ends or an enclosing Timeout expires.</summary>
+    /// <param name="function">The step.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public static LambdaPrimitive FromAsync<TIn, TOut>(Func<TIn, CancellationToken, Task<TOut>> function, string? name = null) =>
         new(async (input, _, cancellation) => new StepOutcome(await function(Cast<TIn>(input, name), cancellation).ConfigureAwait(false)), name);
 
+    /// <summary>A step from an asynchronous function of the input and the context (see <see cref="FromAsync{TIn, TOut}(Func{TIn, CancellationToken, Task{TOut}}, string)"/>).</summary>
+    /// <param name="function">The step.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public static LambdaPrimitive FromAsync<TIn, TOut>(Func<TIn, WorkflowContext, CancellationToken, Task<TOut>> function, string? name = null) =>
         new(async (input, context, cancellation) =>
             new StepOutcome(await function(Cast<TIn>(input, name), context, cancellation).ConfigureAwait(false)), name);
@@ -110,8 +127,8 @@ internal sealed class LambdaActor : UntypedActor
             return;
         }
         var previous = System.Diagnostics.Activity.Current;
-        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var span = PrimitiveTelemetry.StartSpan(_node.SpanName, System.Diagnostics.ActivityKind.Internal, envelope.TraceParent, leaveCurrent: true);
+        var startedAt = PrimitiveTelemetry.StartedAt(span);
         try
         {
             if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, _node, envelope.Context);

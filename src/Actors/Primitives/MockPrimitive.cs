@@ -23,6 +23,7 @@ public sealed class MockPrimitive : Primitive
     /// <param name="returnValue">What every call returns when there is no side effect and no error.</param>
     /// <param name="sideEffect">Computes each call's result from the input and context (may be async).</param>
     /// <param name="raiseError">Thrown by every call, before the side effect.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public MockPrimitive(string? name = null, object? returnValue = null,
         Func<object?, WorkflowContext, CancellationToken, ValueTask<object?>>? sideEffect = null, Exception? raiseError = null)
         : base(name)
@@ -33,8 +34,11 @@ public sealed class MockPrimitive : Primitive
         _step = new LambdaPrimitive(ExecuteAsync, name);
     }
 
+    /// <summary>What every call returns when there is no side effect and no error.</summary>
     public object? ReturnValue { get; }
+    /// <summary>Computes each call's result from the input and context.</summary>
     public Func<object?, WorkflowContext, CancellationToken, ValueTask<object?>>? SideEffect { get; }
+    /// <summary>Thrown by every call, before the side effect.</summary>
     public Exception? RaiseError { get; }
 
     /// <summary>A mock that returns <paramref name="value"/>.</summary>
@@ -59,6 +63,7 @@ public sealed class MockPrimitive : Primitive
     public static MockPrimitive Raising(Exception error, string? name = null) =>
         new(name, raiseError: error ?? throw new ArgumentNullException(nameof(error)));
 
+    /// <summary>Calls so far.</summary>
     public int CallCount
     {
         get { lock (_lock) return _calls.Count; }
@@ -76,6 +81,7 @@ public sealed class MockPrimitive : Primitive
         get { lock (_lock) return _calls.Select(c => c.Input).ToArray(); }
     }
 
+    /// <summary>The most recent call; null before the first.</summary>
     public MockCall? LastCall
     {
         get { lock (_lock) return _calls.Count == 0 ? null : _calls[^1]; }
@@ -87,7 +93,9 @@ public sealed class MockPrimitive : Primitive
         lock (_lock) _calls.Clear();
     }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [];
+    /// <inheritdoc/>
     public override string TypeName => "MockPrimitive";
 
     // A mock is a leaf step like any other: it runs in the leaf actor, under its own span.

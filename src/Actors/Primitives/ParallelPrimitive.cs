@@ -10,12 +10,17 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class ParallelPrimitive : Primitive
 {
+    /// <param name="branches">The branches, at least one; the output is their outputs as an array, in branch order.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentException">No branches, or a null branch.</exception>
     public ParallelPrimitive(IEnumerable<Primitive> branches, string? name = null) : this(branches, null, name)
     {
     }
 
     /// <param name="combine">Turns the branches' outputs (in branch order) into the primitive's output; the typed API
     /// answers a tuple or a record this way, with the same actors and spans as the untyped Parallel.</param>
+    /// <param name="branches">The branches, at least one.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     internal ParallelPrimitive(IEnumerable<Primitive> branches, Func<object?[], object?>? combine, string? name) : base(name)
     {
         Combine = combine;
@@ -27,8 +32,11 @@ public sealed class ParallelPrimitive : Primitive
             throw new ArgumentException("A Parallel branch must not be null.", nameof(branches));
     }
 
+    /// <summary>The branches, in the order their outputs are answered.</summary>
     public IReadOnlyList<Primitive> Branches { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => Branches;
+    /// <inheritdoc/>
     public override string TypeName => "ParallelPrimitive";
 
     /// <summary>What the branches' outputs become; null answers them as an array.</summary>
@@ -37,6 +45,7 @@ public sealed class ParallelPrimitive : Primitive
     // A combined Parallel answers one value shaped by its branch count, so `|` must not splice more branches into it.
     internal override bool Flattens => base.Flattens && Combine is null;
 
+    /// <summary>This Parallel under <paramref name="name"/>; a named Parallel is not flattened by <c>|</c>.</summary>
     public ParallelPrimitive Named(string name) => new(Branches, Combine, name);
 
     internal override Props CreateProps(PrimitiveNode node) => ParallelActor.Props(this, node);

@@ -10,6 +10,8 @@ namespace TtaActors.Actors.Primitives;
 /// <remarks><c>a &gt;&gt; b</c> builds a Sequential and <c>a | b</c> a Parallel, flattening unnamed chains.</remarks>
 public abstract class Primitive
 {
+    /// <param name="name">The user's name for the primitive; null uses the type name.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is blank.</exception>
     protected Primitive(string? name)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name))
@@ -48,9 +50,11 @@ public abstract class Primitive
     /// <summary>The props of the actor that executes this primitive at <paramref name="node"/>.</summary>
     internal abstract Props CreateProps(PrimitiveNode node);
 
+    /// <summary>A Sequential of <paramref name="first"/> then <paramref name="second"/>; unnamed Sequentials on either side are spliced in.</summary>
     public static SequentialPrimitive operator >>(Primitive first, Primitive second) =>
         new(Flatten<SequentialPrimitive>(first, s => s.Steps).Concat(Flatten<SequentialPrimitive>(second, s => s.Steps)));
 
+    /// <summary>A Parallel of <paramref name="first"/> and <paramref name="second"/>; unnamed Parallels on either side are spliced in.</summary>
     public static ParallelPrimitive operator |(Primitive first, Primitive second) =>
         new(Flatten<ParallelPrimitive>(first, p => p.Branches).Concat(Flatten<ParallelPrimitive>(second, p => p.Branches)));
 
@@ -60,6 +64,7 @@ public abstract class Primitive
     /// <summary>Fluent form of <c>this | other</c>.</summary>
     public ParallelPrimitive Alongside(Primitive other) => this | other;
 
+    /// <summary>The <see cref="DisplayName"/>.</summary>
     public override string ToString() => DisplayName;
 
     private static IEnumerable<Primitive> Flatten<T>(Primitive primitive, Func<T, IReadOnlyList<Primitive>> parts)

@@ -9,12 +9,15 @@ namespace TtaActors.Actors.Primitives;
 /// <summary>Backoff settings of a <see cref="RetryPrimitive"/>, with the original library's defaults.</summary>
 public sealed record RetryPolicy
 {
+    /// <summary>Retries after the first attempt (total attempts = MaxRetries + 1); 3 by default, 0 for none.</summary>
     public int MaxRetries { get; init; } = 3;
+    /// <summary>Base of the exponential backoff: retry n waits base^n seconds (before the cap and jitter); 2 by default.</summary>
     public double BackoffBase { get; init; } = 2.0;
 
     /// <summary>Upper bound of one delay, in seconds; 0 retries at once.</summary>
     public double MaxBackoff { get; init; } = 60;
 
+    /// <summary>Multiplies each delay by 0.5 plus a random number in [0, 1), so retries of many runs spread out; on by default.</summary>
     public bool Jitter { get; init; } = true;
 
     /// <summary>Decides whether a failure is worth another attempt; null retries every failure.</summary>
@@ -51,6 +54,10 @@ public sealed record RetryPolicy
 /// </summary>
 public sealed class RetryPrimitive : Primitive
 {
+    /// <param name="inner">The primitive to attempt.</param>
+    /// <param name="policy">Attempts, backoff and which failures are retried; the defaults when null.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A policy setting is negative.</exception>
     public RetryPrimitive(Primitive inner, RetryPolicy? policy = null, string? name = null) : base(name)
     {
         Inner = inner ?? throw new ArgumentNullException(nameof(inner));
@@ -58,15 +65,26 @@ public sealed class RetryPrimitive : Primitive
         Policy.Validate();
     }
 
+    /// <summary>A Retry with the policy's settings given directly (see <see cref="RetryPolicy"/>).</summary>
+    /// <param name="inner">The primitive to attempt.</param>
+    /// <param name="maxRetries">Retries after the first attempt.</param>
+    /// <param name="backoffBase">Base of the exponential backoff, in seconds.</param>
+    /// <param name="maxBackoff">Upper bound of one delay, in seconds.</param>
+    /// <param name="jitter">Whether delays are randomised.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public RetryPrimitive(Primitive inner, int maxRetries, double backoffBase = 2.0, double maxBackoff = 60, bool jitter = true,
         string? name = null)
         : this(inner, new RetryPolicy { MaxRetries = maxRetries, BackoffBase = backoffBase, MaxBackoff = maxBackoff, Jitter = jitter }, name)
     {
     }
 
+    /// <summary>The primitive attempted.</summary>
     public Primitive Inner { get; }
+    /// <summary>Attempts, backoff and which failures are retried.</summary>
     public RetryPolicy Policy { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [Inner];
+    /// <inheritdoc/>
     public override string TypeName => "RetryPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => RetryActor.Props(this, node);

@@ -9,7 +9,9 @@ namespace TtaActors.Actors.Primitives;
 public sealed class RouteNotFoundException(string key, IReadOnlyCollection<string> availableRoutes)
     : KeyNotFoundException($"No route for key '{key}' and no default route. Available routes: {string.Join(", ", availableRoutes)}.")
 {
+    /// <summary>The key the selector returned.</summary>
     public string Key { get; } = key;
+    /// <summary>The keys the router has routes for.</summary>
     public IReadOnlyCollection<string> AvailableRoutes { get; } = availableRoutes;
 }
 
@@ -19,6 +21,11 @@ public sealed class RouteNotFoundException(string key, IReadOnlyCollection<strin
 /// </summary>
 public sealed class RouterPrimitive : Primitive
 {
+    /// <param name="routes">The routes by key, at least one.</param>
+    /// <param name="selector">Picks a route key from the input and the context.</param>
+    /// <param name="defaultRoute">The route taken when the selector's key has none; without one an unknown key fails with <see cref="RouteNotFoundException"/>.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentException">No routes, a null route, or a default route that is not one of the routes.</exception>
     public RouterPrimitive(
         IReadOnlyDictionary<string, Primitive> routes,
         Func<object?, WorkflowContext, string> selector,
@@ -37,11 +44,17 @@ public sealed class RouterPrimitive : Primitive
         DefaultRoute = defaultRoute;
     }
 
+    /// <summary>The routes by key.</summary>
     public IReadOnlyDictionary<string, Primitive> Routes { get; }
+    /// <summary>The route keys, in the order given.</summary>
     public IReadOnlyList<string> RouteKeys { get; }
+    /// <summary>Picks a route key from the input and the context.</summary>
     public Func<object?, WorkflowContext, string> Selector { get; }
+    /// <summary>The route taken for an unknown key; null for none.</summary>
     public string? DefaultRoute { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => RouteKeys.Select(k => Routes[k]).ToArray();
+    /// <inheritdoc/>
     public override string TypeName => "RouterPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => RouterActor.Props(this, node);

@@ -15,15 +15,22 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class SagaPrimitive : Primitive
 {
+    /// <param name="forward">The work.</param>
+    /// <param name="compensation">Runs with the original input if <paramref name="forward"/> fails, to undo what it did.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public SagaPrimitive(Primitive forward, Primitive compensation, string? name = null) : base(name)
     {
         Forward = forward ?? throw new ArgumentNullException(nameof(forward));
         Compensation = compensation ?? throw new ArgumentNullException(nameof(compensation));
     }
 
+    /// <summary>The work.</summary>
     public Primitive Forward { get; }
+    /// <summary>Runs with the original input if the forward primitive fails.</summary>
     public Primitive Compensation { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [Forward, Compensation];
+    /// <inheritdoc/>
     public override string TypeName => "SagaPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => SagaActor.Props(this, node);

@@ -7,6 +7,9 @@ namespace TtaActors.Actors.Primitives;
 /// <summary>Runs steps one after another; the output of step i is the input of step i+1.</summary>
 public sealed class SequentialPrimitive : Primitive
 {
+    /// <param name="steps">The steps, at least one.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentException">No steps, or a null step.</exception>
     public SequentialPrimitive(IEnumerable<Primitive> steps, string? name = null) : base(name)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -17,10 +20,14 @@ public sealed class SequentialPrimitive : Primitive
             throw new ArgumentException("A Sequential step must not be null.", nameof(steps));
     }
 
+    /// <summary>The steps, in order.</summary>
     public IReadOnlyList<Primitive> Steps { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => Steps;
+    /// <inheritdoc/>
     public override string TypeName => "SequentialPrimitive";
 
+    /// <summary>This Sequential under <paramref name="name"/>; a named Sequential is not flattened by <c>&gt;&gt;</c>.</summary>
     public SequentialPrimitive Named(string name) => new(Steps, name);
 
     internal override Props CreateProps(PrimitiveNode node) => SequentialActor.Props(this, node);

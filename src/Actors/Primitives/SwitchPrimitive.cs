@@ -12,6 +12,11 @@ namespace TtaActors.Actors.Primitives;
 /// </summary>
 public sealed class SwitchPrimitive : Primitive
 {
+    /// <param name="selector">Picks a case key from the input and the context; null means no case.</param>
+    /// <param name="cases">The cases by key.</param>
+    /// <param name="default">Runs when no case matches; when null the input passes through unchanged.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentException">A case is null.</exception>
     public SwitchPrimitive(
         Func<object?, WorkflowContext, string?> selector,
         IReadOnlyDictionary<string, Primitive> cases,
@@ -25,14 +30,20 @@ public sealed class SwitchPrimitive : Primitive
         Default = @default;
     }
 
+    /// <summary>Picks a case key from the input and the context.</summary>
     public Func<object?, WorkflowContext, string?> Selector { get; }
+    /// <summary>The cases by key.</summary>
     public IReadOnlyDictionary<string, Primitive> Cases { get; }
+    /// <summary>The case keys, in the order given.</summary>
     public IReadOnlyList<string> CaseKeys { get; }
+    /// <summary>Runs when no case matches; null passes the input through.</summary>
     public Primitive? Default { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children =>
         Default is null ? CaseKeys.Select(k => Cases[k]).ToArray() : [.. CaseKeys.Select(k => Cases[k]), Default];
 
+    /// <inheritdoc/>
     public override string TypeName => "SwitchPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => SwitchActor.Props(this, node);

@@ -12,7 +12,9 @@ public sealed class PrimitiveTimeoutException(string primitivePath, TimeSpan tim
         $"'{primitivePath}' did not finish within {timeout.TotalSeconds:0.###} s; its inner run was cancelled. " +
         "Give the Timeout a fallback, or a longer timeout if the work is expected to take this long.")
 {
+    /// <summary>The Timeout that expired.</summary>
     public string PrimitivePath { get; } = primitivePath;
+    /// <summary>The time limit that passed.</summary>
     public TimeSpan Timeout { get; } = timeout;
 }
 
@@ -25,6 +27,12 @@ public sealed class PrimitiveTimeoutException(string primitivePath, TimeSpan tim
 /// </summary>
 public sealed class TimeoutPrimitive : Primitive
 {
+    /// <param name="inner">The primitive to run within the limit.</param>
+    /// <param name="timeout">The limit, greater than zero, measured on the actor scheduler.</param>
+    /// <param name="fallback">Runs with the same input on expiry; without one the Timeout fails with <see cref="PrimitiveTimeoutException"/>.</param>
+    /// <param name="trackTimeouts">Whether expiries are counted in the context state.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not greater than zero.</exception>
     public TimeoutPrimitive(Primitive inner, TimeSpan timeout, Primitive? fallback = null, bool trackTimeouts = true,
         string? name = null) : base(name)
     {
@@ -36,14 +44,19 @@ public sealed class TimeoutPrimitive : Primitive
         TrackTimeouts = trackTimeouts;
     }
 
+    /// <summary>The primitive run within the limit.</summary>
     public Primitive Inner { get; }
+    /// <summary>The time limit.</summary>
     public TimeSpan Timeout { get; }
+    /// <summary>Runs on expiry; null fails with <see cref="PrimitiveTimeoutException"/>.</summary>
     public Primitive? Fallback { get; }
 
     /// <summary>Whether expiries are recorded in the context state.</summary>
     public bool TrackTimeouts { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => Fallback is null ? [Inner] : [Inner, Fallback];
+    /// <inheritdoc/>
     public override string TypeName => "TimeoutPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => TimeoutActor.Props(this, node);

@@ -17,6 +17,8 @@ public abstract class JsonManifestSerializer : SerializerWithStringManifest
     private readonly Dictionary<Type, string> _manifests;
     private readonly Dictionary<string, Type> _types;
 
+    /// <param name="system">The actor system.</param>
+    /// <param name="manifests">The manifest of each message type; each must be unique and must never change.</param>
     protected JsonManifestSerializer(ExtendedActorSystem system, IReadOnlyDictionary<Type, string> manifests) : base(system)
     {
         _manifests = new Dictionary<Type, string>(manifests);
@@ -26,15 +28,21 @@ public abstract class JsonManifestSerializer : SerializerWithStringManifest
     /// <summary>The options every TtaActors serializer writes with.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
+    /// <summary>The serializer's name in its errors.</summary>
     protected abstract string Name { get; }
 
+    /// <inheritdoc/>
+    /// <exception cref="System.Runtime.Serialization.SerializationException">The type has no manifest.</exception>
     public override string Manifest(object o) =>
         _manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new SerializationException($"{Name} cannot serialise {o.GetType().FullName}: it is bound to this serializer but has no manifest.");
 
+    /// <inheritdoc/>
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(ToWire(obj), Options);
 
+    /// <inheritdoc/>
+    /// <exception cref="System.Runtime.Serialization.SerializationException">The manifest is unknown (written by an incompatible TtaActors version).</exception>
     public override object FromBinary(byte[] bytes, string manifest)
     {
         if (!_types.TryGetValue(manifest, out var type))

@@ -26,8 +26,11 @@ public sealed record SessionRunOutcome(RunId RunId, bool Succeeded, long InputTo
 /// </summary>
 public interface IPersonaSessions
 {
+    /// <summary>The session's current view; a session never used before answers an empty one.</summary>
     Task<SessionView> GetAsync(string sessionId, CancellationToken cancellation = default);
 
+    /// <summary>Switches the session to <paramref name="persona"/> in <paramref name="chatMode"/> and answers the new view.</summary>
+    /// <exception cref="PersonaSessionRefusedException">A name is malformed (<see cref="RefusalCodes.InvalidName"/>) or the journal failed.</exception>
     Task<SessionView> SwitchPersonaAsync(string sessionId, string persona, string? chatMode, CancellationToken cancellation = default);
 
     /// <summary>
@@ -37,5 +40,7 @@ public interface IPersonaSessions
     Task<WorkflowContext> BeginRunAsync(string sessionId, string workflow, RunId runId, WorkflowContext context,
         CancellationToken cancellation = default);
 
+    /// <summary>Adds what a run used to the totals of the persona it began with.</summary>
+    /// <exception cref="PersonaSessionRefusedException">The run is not open in the session (<see cref="RefusalCodes.UnknownRun"/>) or the journal failed.</exception>
     Task CompleteRunAsync(string sessionId, SessionRunOutcome outcome, CancellationToken cancellation = default);
 }

@@ -8,6 +8,7 @@ namespace TtaActors.Actors.Sessions;
 /// </summary>
 public static partial class PersonaNames
 {
+    /// <summary>The longest persona or chat mode name.</summary>
     public const int MaxLength = 64;
 
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
@@ -24,6 +25,7 @@ public static partial class PersonaNames
         return null;
     }
 
+    /// <summary>The longest session id.</summary>
     public const int MaxSessionIdLength = 128;
 
     /// <summary>

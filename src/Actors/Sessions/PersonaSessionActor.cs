@@ -15,6 +15,7 @@ public sealed record PersonaSessionSettings
     /// <summary>A snapshot is saved after every this many events, so recovery replays at most this many.</summary>
     public int SnapshotEvery { get; init; } = 100;
 
+    /// <summary>The clock of event times; the system clock by default.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
@@ -25,6 +26,7 @@ public sealed record PersonaSessionSettings
 /// </summary>
 public sealed class PersonaSessionActor : ReceivePersistentActor
 {
+    /// <summary>The persistence id of a session is this prefix and the session id.</summary>
     public const string PersistenceIdPrefix = "persona-session-";
 
     private readonly string _sessionId;
@@ -34,6 +36,8 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
     private IActorRef? _awaitingJournal;
     private bool _countedActive;
 
+    /// <param name="sessionId">The session this entity is (its entity id).</param>
+    /// <param name="settings">The node's session settings.</param>
     public PersonaSessionActor(string sessionId, PersonaSessionSettings settings)
     {
         _sessionId = sessionId;
@@ -54,10 +58,27 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
         Become(Active);
     }
 
+    /// <summary><see cref="PersistenceIdPrefix"/> and the session id.</summary>
     public override string PersistenceId { get; }
 
+    /// <summary>
+    /// The props of one session entity. A producer rather than <c>Props.Create(() =&gt; new ...)</c>: that form compiles
+    /// an expression tree for every argument of every Props made, and a node makes one per session it starts (the
+    /// compiling and the finalizing of the dynamic methods it leaves behind were most of the CPU of starting a session).
+    /// </summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="settings">The node's settings; the defaults when null.</param>
     public static Props Props(string sessionId, PersonaSessionSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new PersonaSessionActor(sessionId, settings ?? new PersonaSessionSettings()));
+        Akka.Actor.Props.CreateBy(new Producer(sessionId, settings ?? new PersonaSessionSettings()));
+
+    private sealed class Producer(string sessionId, PersonaSessionSettings settings) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(PersonaSessionActor);
+
+        public ActorBase Produce() => new PersonaSessionActor(sessionId, settings);
+
+        public void Release(ActorBase actor) { }
+    }
 
     private void Active()
     {
@@ -163,6 +184,7 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
 
     private DateTimeOffset Now() => _settings.Time.GetUtcNow();
 
+    /// <summary>Refuses the waiting command with <see cref="RefusalCodes.JournalUnavailable"/>; nothing changed.</summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _awaitingJournal?.Tell(new Refused(_sessionId, RefusalCodes.JournalUnavailable,
@@ -172,6 +194,7 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
+    /// <summary>Refuses the waiting command with <see cref="RefusalCodes.JournalUnavailable"/>; nothing changed.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         _awaitingJournal?.Tell(new Refused(_sessionId, RefusalCodes.JournalUnavailable,
@@ -180,6 +203,7 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
+    /// <summary>Logs the failure; the session stays stopped until its next message.</summary>
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         _log.Error(reason, "Session {0} could not be recovered from the journal ({1}); it stays stopped until its next message. " +
@@ -187,6 +211,7 @@ public sealed class PersonaSessionActor : ReceivePersistentActor
         base.OnRecoveryFailure(reason, message);
     }
 
+    /// <summary>Counts the session as no longer active.</summary>
     protected override void PostStop()
     {
         if (_countedActive) TtaInstrumentation.PersonaSessionsActive.Add(-1);

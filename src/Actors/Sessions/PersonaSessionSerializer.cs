@@ -15,6 +15,7 @@ public interface IPersonaSessionMessage;
 /// </summary>
 public sealed class PersonaSessionSerializer(ExtendedActorSystem system) : JsonManifestSerializer(system, Manifests)
 {
+    /// <summary>The serializer id bound in HOCON; stable, since it is written in journals and on the wire.</summary>
     public const int Id = 5150;
 
     private static readonly Dictionary<Type, string> Manifests = new()
@@ -33,7 +34,9 @@ public sealed class PersonaSessionSerializer(ExtendedActorSystem system) : JsonM
         [typeof(PersonaSessionState)] = "ps.state",
     };
 
+    /// <summary>Returns <see cref="Id"/>.</summary>
     public override int Identifier => Id;
 
+    /// <inheritdoc/>
     protected override string Name => nameof(PersonaSessionSerializer);
 }

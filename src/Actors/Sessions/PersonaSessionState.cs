@@ -9,8 +9,10 @@ namespace TtaActors.Actors.Sessions;
 /// <summary>What the runs of one persona used in a session.</summary>
 public sealed record PersonaUsage(int Runs, long InputTokens, long OutputTokens, decimal CostUsd)
 {
+    /// <summary>Nothing used yet.</summary>
     public static readonly PersonaUsage None = new(0, 0, 0, 0m);
 
+    /// <summary>Input plus output tokens.</summary>
     [JsonIgnore]
     public long Tokens => InputTokens + OutputTokens;
 }
@@ -21,31 +23,44 @@ public sealed record PersonaUsage(int Runs, long InputTokens, long OutputTokens,
 /// </summary>
 public sealed record PersonaSessionState : IPersonaSessionMessage
 {
+    /// <summary>The session's id.</summary>
     public required string SessionId { get; init; }
+    /// <summary>The current persona; null before the first switch.</summary>
     public string? Persona { get; init; }
+    /// <summary>The current chat mode.</summary>
     public string? ChatMode { get; init; }
+    /// <summary>Every persona switch, oldest first.</summary>
     public ImmutableList<PersonaSwitch> Switches { get; init; } = ImmutableList<PersonaSwitch>.Empty;
+    /// <summary>Runs begun in the session.</summary>
     public int RunsStarted { get; init; }
+    /// <summary>Runs ended in the session, failed ones included.</summary>
     public int RunsFinished { get; init; }
+    /// <summary>Runs that ended with a failure.</summary>
     public int RunsFailed { get; init; }
+    /// <summary>What each persona's runs used, by persona.</summary>
     public ImmutableSortedDictionary<string, PersonaUsage> UsageByPersona { get; init; } = ImmutableSortedDictionary<string, PersonaUsage>.Empty;
+    /// <summary>Token budgets, by persona; a persona without one has no limit.</summary>
     public ImmutableSortedDictionary<string, long> TokenBudgets { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
 
     /// <summary>Runs started and not yet finished, by run id, with the persona whose totals they count for.</summary>
     public ImmutableSortedDictionary<string, string> OpenRuns { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
+    /// <summary>The state of a session that has no events yet.</summary>
     public static PersonaSessionState Empty(string sessionId) => new() { SessionId = sessionId };
 
     /// <summary>The persona runs are accounted to: the current one, or <see cref="TelemetryNames.NoPersona"/>.</summary>
     [JsonIgnore]
     public string PersonaKey => Persona ?? TelemetryNames.NoPersona;
 
+    /// <summary>Tokens used by all personas' runs.</summary>
     [JsonIgnore]
     public long TotalTokens => UsageByPersona.Values.Sum(usage => usage.Tokens);
 
+    /// <summary>Cost of all personas' runs, in USD.</summary>
     [JsonIgnore]
     public decimal TotalCostUsd => UsageByPersona.Values.Sum(usage => usage.CostUsd);
 
+    /// <summary>What <paramref name="persona"/>'s runs used; <see cref="PersonaUsage.None"/> when it has none.</summary>
     public PersonaUsage UsageOf(string persona) => UsageByPersona.GetValueOrDefault(persona, PersonaUsage.None);
 
     /// <summary>Null when the current persona may start another run, else why not.</summary>
@@ -59,6 +74,7 @@ public sealed record PersonaSessionState : IPersonaSessionMessage
               "Raise the budget, remove it, or switch to another persona.";
     }
 
+    /// <summary>The state after <paramref name="event"/>.</summary>
     public PersonaSessionState Apply(IEvent @event) => @event switch
     {
         PersonaSwitched switched => this with
@@ -96,8 +112,10 @@ public sealed record PersonaSessionState : IPersonaSessionMessage
         };
     }
 
+    /// <summary>Whether <paramref name="runId"/> was begun in the session and has not ended.</summary>
     public bool IsOpen(RunId runId) => OpenRuns.ContainsKey(runId.ToString());
 
+    /// <summary>The state as <see cref="IPersonaSessions"/> reports it.</summary>
     public SessionView ToView() =>
         new(SessionId, Persona, ChatMode, Switches, RunsStarted, RunsFinished, TotalTokens, TotalCostUsd);
 }

@@ -11,10 +11,14 @@ public sealed class CommandUsageException(string message) : Exception(message);
 /// </summary>
 public static class CommandErrors
 {
+    /// <summary>Exit code of a command that did what it was asked.</summary>
     public const int Success = 0;
+    /// <summary>Exit code of a failure (a configuration error, a failed run).</summary>
     public const int Failure = 1;
+    /// <summary>Exit code of a usage error.</summary>
     public const int Usage = 2;
 
+    /// <summary>Runs <paramref name="command"/> and turns the errors a user can meet into one line on stderr and an exit code.</summary>
     public static async Task<int> Guard(Func<Task<int>> command)
     {
         try

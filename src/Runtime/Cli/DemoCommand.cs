@@ -23,6 +23,7 @@ namespace TtaActors.Runtime.Cli;
 /// </summary>
 public static class DemoCommand
 {
+    /// <summary>The <c>tta demo</c> command.</summary>
     public static Command Create()
     {
         var hold = new Option<bool>("--hold") { Description = "Keep serving metrics, the HTTP API and the run inspector (/ui) after the run, until Ctrl+C." };

@@ -11,6 +11,7 @@ namespace TtaActors.Runtime.Cli;
 /// <summary><c>tta node</c>: runs a node (HTTP API, Prometheus endpoint, persona sessions) until SIGTERM or Ctrl+C.</summary>
 public static class NodeCommand
 {
+    /// <summary>The <c>tta node</c> command.</summary>
     public static Command Create()
     {
         var host = new Option<string?>("--host") { Description = "Remoting host other nodes reach this one at (TTA_HOST; default 127.0.0.1)." };

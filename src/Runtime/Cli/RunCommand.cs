@@ -19,6 +19,7 @@ namespace TtaActors.Runtime.Cli;
 /// </summary>
 public static class RunCommand
 {
+    /// <summary>The <c>tta run</c> command.</summary>
     public static Command Create()
     {
         var workflow = new Argument<string>("workflow") { Description = "A workflow file (.yaml, .yml, .json) or the name of a registered workflow." };

@@ -7,6 +7,7 @@ namespace TtaActors.Runtime.Cli;
 /// <summary><c>tta runs watch ID</c>: prints a durable run's events as they happen, from any node of the cluster.</summary>
 public static class RunsCommand
 {
+    /// <summary>The <c>tta runs</c> command.</summary>
     public static Command Create()
     {
         var id = new Argument<string>("id") { Description = "The run id, as POST /runs answered it." };

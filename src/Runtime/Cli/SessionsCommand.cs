@@ -8,8 +8,10 @@ namespace TtaActors.Runtime.Cli;
 /// <summary><c>tta sessions [ID]</c>: lists the sessions a running node has served, or shows one session.</summary>
 public static class SessionsCommand
 {
+    /// <summary>The node the command talks to when <c>--node</c> is not given.</summary>
     public const string DefaultNodeUrl = "http://127.0.0.1:8080";
 
+    /// <summary>The <c>tta sessions</c> command.</summary>
     public static Command Create()
     {
         var id = new Argument<string?>("id") { Description = "A session id to show; without it, list the sessions.", Arity = ArgumentArity.ZeroOrOne };

@@ -21,6 +21,7 @@ public sealed class SpanEventFollower : IDisposable
     private ActivityTraceId _trace;
     private int _traceChosen;
 
+    /// <summary>Starts listening to the TtaActors source.</summary>
     public SpanEventFollower()
     {
         _listener = new ActivityListener
@@ -73,6 +74,7 @@ public sealed class SpanEventFollower : IDisposable
     /// <summary>No more events: the run has ended (its root span stopped before its result came back).</summary>
     public void Complete() => _events.Writer.TryComplete();
 
+    /// <summary>Stops listening.</summary>
     public void Dispose()
     {
         _listener.Dispose();

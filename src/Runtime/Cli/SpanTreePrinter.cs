@@ -14,6 +14,7 @@ public static class SpanTreePrinter
         TelemetryNames.Attributes.RouterUsedDefault, TelemetryNames.Attributes.RetryAttempt, TelemetryNames.Attributes.Persona,
     ];
 
+    /// <summary>The spans as an indented tree, one line per span, children under their parent.</summary>
     public static string Render(IReadOnlyList<Activity> spans)
     {
         var ids = spans.Select(s => s.SpanId).ToHashSet();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Cli;
@@ -11,6 +12,7 @@ namespace TtaActors.Runtime.Cli;
 /// </summary>
 public static class ValidateCommand
 {
+    /// <summary>The <c>tta validate</c> command.</summary>
     public static Command Create()
     {
         var files = new Argument<string[]>("files") { Description = "Workflow files to check (YAML or JSON).", Arity = ArgumentArity.OneOrMore };
@@ -22,12 +24,13 @@ public static class ValidateCommand
         return command;
     }
 
+    /// <summary>Checks each workflow file and prints its problems as <c>FILE:LINE:COLUMN</c>; returns the exit code.</summary>
     public static int Validate(IReadOnlyList<string> files)
     {
         LlmSettings settings;
         try
         {
-            settings = LlmSettings.FromEnvironment();
+            settings = LlmProviders.FromEnvironment();
         }
         catch (LlmConfigurationException error)
         {

@@ -7,6 +7,7 @@ namespace TtaActors.Runtime.Cli;
 /// <summary><c>tta version</c>: the versions of tta, Akka.NET and .NET.</summary>
 public static class VersionCommand
 {
+    /// <summary>The <c>tta version</c> command.</summary>
     public static Command Create()
     {
         var command = new Command("version", "Print the versions of tta, Akka.NET and .NET.");

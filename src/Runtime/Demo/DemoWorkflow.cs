@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 using TtaActors.Actors.Primitives;
 using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Runtime.Hosting;
@@ -22,7 +23,9 @@ public sealed record DemoOutput(string Drafts, string Review, string Provider, s
 /// </summary>
 public static class DemoWorkflow
 {
+    /// <summary>The demo workflow's name.</summary>
     public const string Name = "dev-copilot-demo";
+    /// <summary>The input <c>tta demo</c> runs with when given none.</summary>
     public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
 
     /// <summary>Registers the demo as the code workflow every node and <c>tta run</c> offer.</summary>
@@ -43,7 +46,7 @@ public static class DemoWorkflow
     {
         try
         {
-            llm ??= LlmSettings.FromEnvironment();
+            llm ??= LlmProviders.FromEnvironment();
         }
         catch (LlmConfigurationException error)
         {

@@ -13,6 +13,7 @@ namespace TtaActors.Runtime.Hosting;
 /// </summary>
 public static class ClusterTelemetry
 {
+    /// <summary>True when <paramref name="system"/> runs the cluster provider.</summary>
     public static bool IsClustered(ActorSystem system) => ((ExtendedActorSystem)system).Provider is IClusterActorRefProvider;
 
     /// <summary>Starts reporting for <paramref name="system"/>; reporting stops when the handle is disposed or the system terminates.</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 using TtaActors.Telemetry.Export.Langfuse;
 
 namespace TtaActors.Runtime.Hosting;
@@ -29,7 +30,7 @@ public static class LlmHostingExtensions
         string langfuseState;
         try
         {
-            settings = LlmSettings.FromEnvironment(read, config);
+            settings = LlmProviders.FromEnvironment(read, config);
             langfuse = LangfuseExporterOptions.FromEnvironment(read, out langfuseState);
         }
         catch (Exception error) when (error is LlmConfigurationException or ArgumentException)

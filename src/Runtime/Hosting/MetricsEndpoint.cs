@@ -15,12 +15,15 @@ namespace TtaActors.Runtime.Hosting;
 /// </summary>
 public sealed class MetricsEndpoint(TtaRuntimeOptions options, MeterProvider meterProvider) : IHostedService, IAsyncDisposable
 {
+    /// <summary>The path Prometheus scrapes.</summary>
     public const string Path = "/metrics";
 
     private WebApplication? _server;
 
+    /// <summary>The scrape URL on the default host and <paramref name="port"/>.</summary>
     public static string Url(int port) => Url(TtaRuntimeOptions.DefaultMetricsHost, port);
 
+    /// <summary>The scrape URL on <paramref name="host"/> and <paramref name="port"/> (IPv6 addresses in brackets).</summary>
     public static string Url(string host, int port)
     {
         var shown = IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
@@ -33,6 +36,8 @@ public sealed class MetricsEndpoint(TtaRuntimeOptions options, MeterProvider met
     /// </summary>
     public static void EnsurePortFree(int port) => EnsurePortFree(TtaRuntimeOptions.DefaultMetricsHost, port);
 
+    /// <summary>Like <see cref="EnsurePortFree(int)"/>, on <paramref name="host"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The port is taken; the message names the process holding it.</exception>
     public static void EnsurePortFree(string host, int port)
     {
         if (port == 0) return;
@@ -47,6 +52,7 @@ public sealed class MetricsEndpoint(TtaRuntimeOptions options, MeterProvider met
     public static IPAddress BindAddress(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(host);
 
+    /// <summary>Starts the Prometheus listener unless the port is 0; a taken port fails naming its holder.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.MetricsPort == 0) return;
@@ -70,11 +76,13 @@ public sealed class MetricsEndpoint(TtaRuntimeOptions options, MeterProvider met
         _server = server;
     }
 
+    /// <summary>Stops the listener.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_server is { } server) await server.StopAsync(cancellationToken);
     }
 
+    /// <summary>Stops the listener and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_server is { } server) await server.DisposeAsync();

@@ -13,6 +13,7 @@ namespace TtaActors.Runtime.Hosting;
 /// <summary>Registration of the runtime: one chain that reads like a table of contents.</summary>
 public static class TtaHostingExtensions
 {
+    /// <summary>The name of the node's actor system (in its addresses, <c>akka.tcp://tta@HOST:PORT</c>).</summary>
     public const string ActorSystemName = "tta";
 
     /// <summary>
@@ -21,6 +22,9 @@ public static class TtaHostingExtensions
     /// </summary>
     /// <param name="akka">Further actor system configuration (cluster, sharded sessions), applied after the base HOCON.</param>
     /// <param name="hocon">The node's effective HOCON, for the <c>tta.llm</c> settings (default: <c>hocon/base.conf</c>).</param>
+    /// <param name="services">The application's services.</param>
+    /// <param name="options">Service name, metrics endpoint and label bounds.</param>
+    /// <param name="tracing">More configuration of the tracer provider (processors, exporters).</param>
     public static IServiceCollection AddTtaActors(this IServiceCollection services, TtaRuntimeOptions options,
         Action<TracerProviderBuilder>? tracing = null, Action<AkkaConfigurationBuilder>? akka = null, Config? hocon = null)
     {

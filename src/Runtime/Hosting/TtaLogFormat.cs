@@ -20,6 +20,7 @@ namespace TtaActors.Runtime.Hosting;
 /// </summary>
 public static class TtaLogFormat
 {
+    /// <summary>The console formatter's name (<c>Logging:Console:FormatterName</c>).</summary>
     public const string FormatterName = "tta";
 
     /// <summary>The level word of <paramref name="level"/>.</summary>
@@ -89,6 +90,7 @@ public static class TtaLogFormat
     }
 }
 
+/// <summary>Options of the <c>tta</c> console log format.</summary>
 public sealed class TtaConsoleFormatterOptions : ConsoleFormatterOptions
 {
     /// <summary>The workspace's service name, written as <c>service_name=…</c> on every line.</summary>
@@ -108,12 +110,14 @@ public sealed class TtaConsoleFormatter : ConsoleFormatter, IDisposable
     private readonly IDisposable? _reload;
     private TtaConsoleFormatterOptions _options;
 
+    /// <summary>Follows changes of <paramref name="options"/>.</summary>
     public TtaConsoleFormatter(IOptionsMonitor<TtaConsoleFormatterOptions> options) : base(TtaLogFormat.FormatterName)
     {
         _options = options.CurrentValue;
         _reload = options.OnChange(changed => _options = changed);
     }
 
+    /// <summary>Writes one entry as one line in the format <see cref="TtaLogFormat"/> describes.</summary>
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
         var message = logEntry.Formatter(logEntry.State, logEntry.Exception);
@@ -170,5 +174,6 @@ public sealed class TtaConsoleFormatter : ConsoleFormatter, IDisposable
 
     private static bool Valid(string? traceId) => !string.IsNullOrEmpty(traceId) && traceId.Any(c => c != '0');
 
+    /// <summary>Stops following option changes.</summary>
     public void Dispose() => _reload?.Dispose();
 }

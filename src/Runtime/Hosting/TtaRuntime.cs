@@ -7,7 +7,9 @@ namespace TtaActors.Runtime.Hosting;
 /// <summary>The public facade of a running node: materialises workflow definitions on its actor system.</summary>
 public sealed class TtaRuntime(ActorSystem system, TtaRuntimeOptions options)
 {
+    /// <summary>The node's actor system.</summary>
     public ActorSystem System { get; } = system;
+    /// <summary>The runtime's settings.</summary>
     public TtaRuntimeOptions Options { get; } = options;
 
     /// <summary>What of each run's input and output its root span records (the LLM capture policy when LLM settings are registered).</summary>

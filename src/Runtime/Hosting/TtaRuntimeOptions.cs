@@ -9,8 +9,11 @@ public sealed class TtaConfigurationException(string message, Exception? inner =
 /// <summary>The runtime's own settings, each with its <c>TTA_*</c> environment variable.</summary>
 public sealed record TtaRuntimeOptions
 {
+    /// <summary>The service name when neither <c>TTA_SERVICE_NAME</c> nor <c>OTEL_SERVICE_NAME</c> is set.</summary>
     public const string DefaultServiceName = "tta-dev-main";
+    /// <summary>The Prometheus port when <c>TTA_METRICS_PORT</c> is not set (the OpenTelemetry default).</summary>
     public const int DefaultMetricsPort = 9464;
+    /// <summary>The host the Prometheus endpoint binds when none is set: loopback only.</summary>
     public const string DefaultMetricsHost = "localhost";
 
     /// <summary><c>TTA_SERVICE_NAME</c>, else <c>OTEL_SERVICE_NAME</c>: the workspace, reported as <c>service.name</c> and <c>service_name</c>.</summary>
@@ -49,6 +52,8 @@ public sealed record TtaRuntimeOptions
         return options;
     }
 
+    /// <summary>A port number (0 to 65535) from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The value is not a port; the message names <paramref name="key"/>.</exception>
     public static int ParsePort(string key, string value)
     {
         if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535) return port;

@@ -21,7 +21,9 @@ public sealed class ActorTypeCounters
         ActorType = actorType;
     }
 
+    /// <summary>The workspace the counters belong to (the <c>service_name</c> label).</summary>
     public string ServiceName { get; }
+    /// <summary>The <c>actor_type</c> label: see <see cref="ActorTypeRegistry.LabelOf"/>.</summary>
     public string ActorType { get; }
 
     /// <summary>Messages taken out of a mailbox for processing by an actor of this type.</summary>
@@ -33,6 +35,7 @@ public sealed class ActorTypeCounters
     /// <summary>Actors of this type whose mailbox is open.</summary>
     public long Live => Volatile.Read(ref _started) - Volatile.Read(ref _stopped);
 
+    /// <summary>Restarts of actors of this type by their supervisors.</summary>
     public long Restarts => Volatile.Read(ref _restarts);
 
     internal void OnEnqueued() => Interlocked.Increment(ref _enqueued);
@@ -48,8 +51,10 @@ public static class ActorTypeRegistry
 {
     private static readonly ConcurrentDictionary<(string Service, Type Type), ActorTypeCounters> Counters = new();
 
+    /// <summary>Every counter set made so far, read by the actor metric callbacks.</summary>
     public static IEnumerable<ActorTypeCounters> All => Counters.Values;
 
+    /// <summary>The counters of one actor type in one workspace, made on first use and shared afterwards.</summary>
     public static ActorTypeCounters For(string serviceName, Type actorType) =>
         Counters.GetOrAdd((serviceName, actorType), static key => new ActorTypeCounters(key.Service, LabelOf(key.Type)));
 

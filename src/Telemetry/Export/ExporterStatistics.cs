@@ -70,6 +70,7 @@ internal sealed class ExporterStatistics(string name)
 /// <summary>What one exporter has done so far.</summary>
 public sealed record ExporterSnapshot(string Name, long Exported, long Backlog, long Retries, IReadOnlyDictionary<string, long> Dropped)
 {
+    /// <summary>Spans dropped for any reason (the sum of <see cref="Dropped"/>).</summary>
     public long DroppedTotal => Dropped.Values.Sum();
 
     /// <summary>Estimated size of <see cref="Backlog"/>, in bytes.</summary>
@@ -96,6 +97,8 @@ public sealed record PipelineSnapshot(long Accepted, long QueueDepth, IReadOnlyL
     /// <summary>Spans dropped by any exporter for any reason.</summary>
     public long Lost => Exporters.Sum(e => e.DroppedTotal);
 
+    /// <summary>The snapshot of the exporter of that name.</summary>
+    /// <exception cref="KeyNotFoundException">The pipeline has no exporter of that name (the message lists the ones it has).</exception>
     public ExporterSnapshot this[string exporter] =>
         Exporters.FirstOrDefault(e => e.Name == exporter)
         ?? throw new KeyNotFoundException($"No exporter named '{exporter}'; the pipeline has: {string.Join(", ", Exporters.Select(e => e.Name))}.");

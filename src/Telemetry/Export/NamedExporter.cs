@@ -24,7 +24,9 @@ public sealed record NamedExporter
         Endpoint = endpoint is not null ? Printable(endpoint) : KnownEndpoints.TryGetValue(exporter, out var known) ? known : null;
     }
 
+    /// <summary>The <c>exporter</c> label of the pipeline's metrics.</summary>
     public string Name { get; }
+    /// <summary>The OpenTelemetry exporter the pipeline hands batches to.</summary>
     public BaseExporter<Activity> Exporter { get; }
 
     /// <summary>Where the exporter sends (scheme, host, port and path only), or null when it was not given.</summary>

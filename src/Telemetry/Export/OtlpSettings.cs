@@ -14,20 +14,26 @@ public sealed class OtlpConfigurationException(string message) : Exception(messa
 /// </summary>
 public sealed record OtlpSettings
 {
+    /// <summary>The name the OTLP trace exporter has in the pipeline's metrics and logs.</summary>
     public const string ExporterName = "otlp";
 
     /// <summary>The collector's base address, e.g. <c>http://localhost:4317</c> (grpc) or <c>http://localhost:4318</c> (http/protobuf).</summary>
     public required Uri Endpoint { get; init; }
 
+    /// <summary><c>OTEL_EXPORTER_OTLP_PROTOCOL</c>: grpc (the default) or http/protobuf.</summary>
     public OtlpExportProtocol Protocol { get; init; } = OtlpExportProtocol.Grpc;
 
     /// <summary>Extra request headers as <c>key=value,key2=value2</c> (credentials); never logged.</summary>
     public string? Headers { get; init; }
 
+    /// <summary><c>OTEL_EXPORTER_OTLP_TIMEOUT</c>: how long one export may take, in milliseconds; 10,000 by default.</summary>
     public int TimeoutMilliseconds { get; init; } = 10_000;
 
+    /// <summary><c>OTEL_TRACES_EXPORTER</c> is not <c>none</c>: traces go over OTLP.</summary>
     public bool Traces { get; init; } = true;
+    /// <summary><c>OTEL_METRICS_EXPORTER</c> is not <c>none</c>: metrics go over OTLP.</summary>
     public bool Metrics { get; init; } = true;
+    /// <summary><c>OTEL_LOGS_EXPORTER</c> is not <c>none</c>: logs go over OTLP.</summary>
     public bool Logs { get; init; } = true;
 
     /// <summary>The settings from the environment, or null when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is not set.</summary>

@@ -19,6 +19,7 @@ public static class SpanSize
     /// <summary>An event's or a link's own fields: name or context, timestamp, its tag list.</summary>
     internal const int EntryOverhead = 48;
 
+    /// <summary>The estimated bytes <paramref name="span"/> holds, capped at <see cref="int.MaxValue"/>.</summary>
     public static int Estimate(Activity span)
     {
         long size = SpanOverhead + Text(span.DisplayName) + Text(span.StatusDescription);

@@ -42,6 +42,12 @@ public sealed class TelemetryPipeline : IDisposable
     private ActorSystem? _system;
     private int _disposed;
 
+    /// <summary>A pipeline that exports to <paramref name="exporters"/>; spans are queued until <see cref="Start"/>.</summary>
+    /// <param name="exporters">The destinations; their names must be unique.</param>
+    /// <param name="options">Batch sizes, bounds, retries and shutdown time; the defaults when null.</param>
+    /// <param name="resource">The resource every exporter reports (service.name and the rest); the SDK default when null.</param>
+    /// <param name="serviceName">The <c>service_name</c> label of the pipeline's own metrics.</param>
+    /// <exception cref="ArgumentException">Two exporters have the same name, or an option is out of range.</exception>
     public TelemetryPipeline(IEnumerable<NamedExporter> exporters, TelemetryPipelineOptions? options = null,
         ResourceBuilder? resource = null, string? serviceName = null)
     {
@@ -66,7 +72,9 @@ public sealed class TelemetryPipeline : IDisposable
         Live.TryAdd(this, 0);
     }
 
+    /// <summary>The options the pipeline was made with, validated.</summary>
     public TelemetryPipelineOptions Options { get; }
+    /// <summary>The exporters, in the order given.</summary>
     public IReadOnlyList<NamedExporter> Exporters { get; }
 
     /// <summary>The <c>service_name</c> label of the pipeline's own metrics, when set.</summary>

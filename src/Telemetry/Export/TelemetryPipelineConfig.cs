@@ -5,6 +5,7 @@ namespace TtaActors.Telemetry.Export;
 /// <summary>Reads <see cref="TelemetryPipelineOptions"/> from the <c>tta.telemetry</c> HOCON section.</summary>
 public static class TelemetryPipelineConfig
 {
+    /// <summary>The HOCON section the options are read from.</summary>
     public const string Section = "tta.telemetry";
 
     /// <summary>The options in <paramref name="config"/>; keys it does not set keep their defaults.</summary>

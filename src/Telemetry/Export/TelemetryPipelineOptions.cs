@@ -25,6 +25,7 @@ public sealed record TelemetryPipelineOptions
     /// <summary>Delay before the first retry of a failed export; doubled per attempt up to <see cref="MaxRetryBackoff"/>.</summary>
     public TimeSpan InitialRetryBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest delay between export retries; 30 seconds by default.</summary>
     public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -9,6 +9,7 @@ namespace TtaActors.Telemetry.Llm;
 /// </summary>
 public sealed record CapturePolicy
 {
+    /// <summary>What a redacted secret is replaced with.</summary>
     public const string Redacted = "[REDACTED]";
 
     /// <summary>Secrets that have a recognisable shape: provider and Langfuse keys, bearer tokens, cloud keys.</summary>
@@ -24,6 +25,7 @@ public sealed record CapturePolicy
             RegexOptions.Compiled | RegexOptions.CultureInvariant),
     ];
 
+    /// <summary>Capture on, 16,384 characters, <see cref="DefaultPatterns"/>, v1.36 conventions.</summary>
     public static CapturePolicy Default { get; } = new();
 
     /// <summary>Prompt and completion are recorded at all; off records model, usage and cost only.</summary>
@@ -32,6 +34,7 @@ public sealed record CapturePolicy
     /// <summary>Longest text kept per prompt or completion, in characters, after redaction.</summary>
     public int MaxChars { get; init; } = 16_384;
 
+    /// <summary>Patterns whose matches are replaced with <see cref="Redacted"/> before text reaches a span; <see cref="DefaultPatterns"/> by default.</summary>
     public ImmutableArray<Regex> RedactPatterns { get; init; } = DefaultPatterns;
 
     /// <summary>

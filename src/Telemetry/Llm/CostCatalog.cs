@@ -21,11 +21,13 @@ public sealed partial class CostCatalog
 
     private CostCatalog(ImmutableDictionary<string, ModelPrice> prices) => Prices = prices;
 
+    /// <summary>Price per model name (case-insensitive).</summary>
     public ImmutableDictionary<string, ModelPrice> Prices { get; }
 
     /// <summary>The catalog shipped with this version of TtaActors.</summary>
     public static CostCatalog Default => Shipped.Value;
 
+    /// <summary>A catalog with no prices: no call gets a cost.</summary>
     public static CostCatalog Empty { get; } = new(ImmutableDictionary<string, ModelPrice>.Empty.WithComparers(StringComparer.OrdinalIgnoreCase));
 
     /// <summary>This catalog with <paramref name="model"/> priced as given (added or replaced).</summary>

@@ -16,6 +16,7 @@ public enum GenAiConventions
     LatestExperimental = 1,
 }
 
+/// <summary>Reads the conventions' mode from the opt-in variable.</summary>
 public static class GenAiConventionsMode
 {
     /// <summary>The mode a comma-separated <c>OTEL_SEMCONV_STABILITY_OPT_IN</c> value selects (null or empty: the default).</summary>
@@ -46,6 +47,7 @@ public static class GenAiInstruments
         0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
     ];
 
+    /// <summary>With the latest conventions: histogram of agent invocation time, in seconds.</summary>
     public static readonly Histogram<double> InvokeAgentDuration = TtaInstrumentation.Meter.CreateHistogram(
         TelemetryNames.GenAiConventions.InvokeAgentDuration,
         unit: "s",
@@ -53,6 +55,7 @@ public static class GenAiInstruments
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AgentDurationBuckets });
 
+    /// <summary>With the latest conventions: histogram of tool call time, in seconds.</summary>
     public static readonly Histogram<double> ExecuteToolDuration = TtaInstrumentation.Meter.CreateHistogram(
         TelemetryNames.GenAiConventions.ExecuteToolDuration,
         unit: "s",
@@ -60,6 +63,7 @@ public static class GenAiInstruments
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TtaInstrumentation.GenAiDurationBuckets });
 
+    /// <summary>Histogram of seconds LLM calls waited for a rate limit, by provider, model and reason.</summary>
     public static readonly Histogram<double> RateLimitWait = TtaInstrumentation.Meter.CreateHistogram(
         TelemetryNames.LlmRateLimits.WaitSeconds,
         unit: "s",
@@ -67,6 +71,7 @@ public static class GenAiInstruments
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RateLimitWaitBuckets });
 
+    /// <summary>Counter of LLM calls that waited for or were refused by a rate limit, by provider, model and reason.</summary>
     public static readonly Counter<long> RateLimited = TtaInstrumentation.Meter.CreateCounter<long>(
         TelemetryNames.LlmRateLimits.Limited,
         unit: null,

@@ -10,6 +10,7 @@ namespace TtaActors.Telemetry.Llm;
 /// </summary>
 public static class GenAiMessageJson
 {
+    /// <summary>A text part.</summary>
     public static JsonObject Text(string? content) => new() { ["type"] = "text", ["content"] = content };
 
     /// <summary>A tool call; <paramref name="arguments"/> is kept as JSON when it still parses after redaction, else as text.</summary>
@@ -21,6 +22,7 @@ public static class GenAiMessageJson
         ["arguments"] = JsonOrText(arguments),
     };
 
+    /// <summary>The result of a tool call, answering the call with id <paramref name="id"/>.</summary>
     public static JsonObject ToolCallResponse(string? id, string? response) => new()
     {
         ["type"] = "tool_call_response",
@@ -28,6 +30,7 @@ public static class GenAiMessageJson
         ["response"] = response,
     };
 
+    /// <summary>A message of <paramref name="role"/> (<c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>) made of <paramref name="parts"/>.</summary>
     public static JsonObject Message(string role, JsonArray parts, string? finishReason = null)
     {
         var message = new JsonObject { ["role"] = role, ["parts"] = parts };

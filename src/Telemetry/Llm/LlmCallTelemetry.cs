@@ -6,25 +6,37 @@ namespace TtaActors.Telemetry.Llm;
 /// <summary>How one LLM call ended: what the provider answered, what it used and what it cost.</summary>
 public sealed record LlmCallOutcome
 {
+    /// <summary>The provider, e.g. <c>openai</c> or <c>anthropic</c>.</summary>
     public required string Provider { get; init; }
+    /// <summary>The model asked for.</summary>
     public required string RequestModel { get; init; }
+    /// <summary>The model the provider says answered.</summary>
     public string? ResponseModel { get; init; }
+    /// <summary>The provider's id of the response.</summary>
     public string? ResponseId { get; init; }
+    /// <summary>Input tokens, as the provider reported them.</summary>
     public long? InputTokens { get; init; }
+    /// <summary>Output tokens, as the provider reported them.</summary>
     public long? OutputTokens { get; init; }
+    /// <summary>Input tokens served from the provider's prompt cache.</summary>
     public long? CachedInputTokens { get; init; }
+    /// <summary>Why the model stopped.</summary>
     public string? FinishReason { get; init; }
 
     /// <summary>Null when the model has no price in the catalog (or the provider reported no usage).</summary>
     public LlmCost? Cost { get; init; }
 
+    /// <summary>The call's time from request to last chunk, in seconds.</summary>
     public double DurationSeconds { get; init; }
+    /// <summary>When the first content chunk of a streamed call arrived.</summary>
     public DateTimeOffset? FirstTokenAt { get; init; }
+    /// <summary>Seconds from the request to the first content chunk of a streamed call.</summary>
     public double? TimeToFirstTokenSeconds { get; init; }
 
     /// <summary>The completion text, before the capture policy is applied.</summary>
     public string? Output { get; init; }
 
+    /// <summary>The exception the call failed with; null when it succeeded.</summary>
     public Exception? Error { get; init; }
 
     /// <summary>The model the provider says answered, else the one asked for.</summary>

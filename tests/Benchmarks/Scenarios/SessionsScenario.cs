@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using TtaActors.Actors.Sessions;
 using TtaActors.Benchmarks.Harness;
@@ -72,9 +73,16 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
     {
         var impl = $"{Impl.TtaActors}-{provider}";
         if (session.Options.Impls.Count > 0 && !session.Options.Impls.Contains(impl) && !session.Options.Impls.Contains(Impl.TtaActors)) return;
+        // A node's journal: its HOCON and, for SQLite, its connection setup (synchronous=NORMAL, calls off the plugin actors).
+        // TTA_BENCH_SESSIONS_HOCON over it measures another setting against the shipped one (e.g. max-concurrent-recoveries).
         var config = TtaClusterHostingExtensions.JournalConfig(options).WithFallback(HoconFiles.Load("base.conf"));
+        if (Environment.GetEnvironmentVariable("TTA_BENCH_SESSIONS_HOCON") is { Length: > 0 } extra)
+            config = ConfigurationFactory.ParseString(extra).WithFallback(config);
+        var actorSystemSetup = TtaClusterHostingExtensions.JournalSetup(options) is { } journalSetup
+            ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config), journalSetup)
+            : ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
 
-        var system = ActorSystem.Create("tta-sessions", config);
+        var system = ActorSystem.Create("tta-sessions", actorSystemSetup);
         var entities = new Dictionary<string, IActorRef>(liveSessions);
         try
         {
@@ -99,19 +107,21 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
             GC.Collect();
             var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
             Console.Error.Write($"  {"sessions.live",-18} {impl,-16} {liveSessions:N0} ... ");
-            var started = Stopwatch.StartNew();
             var live = Enumerable.Range(0, liveSessions).Select(i => $"s-{i}").ToArray();
+            var startCost = Cost.Start();
+            var started = Stopwatch.StartNew();
             await ForEachAsync(live.Length, async i =>
             {
                 var answer = await Start(system, entities, live[i]).Ask<object>(new SwitchPersona(live[i], "backend-engineer", "feature-implementation"), Ask);
                 if (answer is not PersonaSessionState { Persona: "backend-engineer" }) throw new InvalidOperationException($"Session {live[i]} answered {answer}.");
             });
             var startElapsed = started.Elapsed;
+            var (startAlloc, startCpu) = startCost.PerRun(liveSessions);
             var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
             var perEntity = (double)(heapAfter - heapBefore) / liveSessions;
             Console.Error.WriteLine($"{perEntity:N0} B per entity, {liveSessions / startElapsed.TotalSeconds:N0} started/s");
             session.Record(new Measurement("sessions.live", impl, false, InFlight, liveSessions / startElapsed.TotalSeconds, liveSessions / startElapsed.TotalSeconds,
-                double.NaN, double.NaN, double.NaN, double.NaN)
+                double.NaN, double.NaN, startAlloc, startCpu)
             {
                 Extras = [new("live_sessions", liveSessions), new("heap_bytes_per_entity", perEntity), new("heap_bytes", heapAfter)],
             });
@@ -123,7 +133,7 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
         }
 
         // Restart: a new actor system on the same journal; each read recovers the session from its events.
-        var restarted = ActorSystem.Create("tta-sessions", config);
+        var restarted = ActorSystem.Create("tta-sessions", actorSystemSetup);
         try
         {
             var fresh = new Dictionary<string, IActorRef>(RecoveredSessions);
@@ -131,6 +141,7 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
             // The journal's connection and tables are warmed by one session that is not counted.
             await Start(restarted, fresh, "w-0").Ask<object>(new GetSession("w-0"), Ask);
             Console.Error.Write($"  {"sessions.recovery",-18} {impl,-16} {ids.Length:N0} ... ");
+            var recoveryCost = Cost.Start();
             var clock = Stopwatch.StartNew();
             await ForEachAsync(ids.Length, async i =>
             {
@@ -139,9 +150,10 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
                     throw new InvalidOperationException($"Session {ids[i]} recovered as {answer}, not with its one switch.");
             });
             var elapsed = clock.Elapsed;
+            var (recoveryAlloc, recoveryCpu) = recoveryCost.PerRun(ids.Length);
             Console.Error.WriteLine($"{ids.Length / elapsed.TotalSeconds:N0} sessions/s");
             session.Record(new Measurement("sessions.recovery", impl, false, InFlight, ids.Length / elapsed.TotalSeconds, ids.Length / elapsed.TotalSeconds,
-                double.NaN, double.NaN, double.NaN, double.NaN)
+                double.NaN, double.NaN, recoveryAlloc, recoveryCpu)
             {
                 Extras = [new("sessions_recovered", ids.Length), new("recovery_s", elapsed.TotalSeconds)],
             });
@@ -159,6 +171,19 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
             if (!entities.TryGetValue(id, out var entity)) entities[id] = entity = system.ActorOf(PersonaSessionActor.Props(id), id);
             return entity;
         }
+    }
+
+    /// <summary>
+    /// Allocation and processor time of the whole process from <see cref="Start"/> on, per session: the figures that stay
+    /// comparable when other processes load the machine (wall-clock rates then measure the machine's share).
+    /// </summary>
+    private readonly record struct Cost(long AllocatedBytes, TimeSpan ProcessorTime)
+    {
+        public static Cost Start() => new(GC.GetTotalAllocatedBytes(precise: true), Process.GetCurrentProcess().TotalProcessorTime);
+
+        public (double AllocatedBytes, double ProcessorMicroseconds) PerRun(int runs) =>
+            ((double)(GC.GetTotalAllocatedBytes(precise: true) - AllocatedBytes) / runs,
+                (Process.GetCurrentProcess().TotalProcessorTime - ProcessorTime).TotalMicroseconds / runs);
     }
 
     /// <summary>Runs <paramref name="action"/> for 0..count-1 with <see cref="InFlight"/> at a time.</summary>

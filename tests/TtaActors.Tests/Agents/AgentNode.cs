@@ -19,6 +19,7 @@ using TtaActors.Runtime.Workflows;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Export.Langfuse;
 using TtaActors.Tests.Llm;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Agents;
 
@@ -101,10 +102,10 @@ public sealed class AgentNode : IAsyncLifetime
         builder.Services.AddTtaNodeApi(options);
         builder.Services.AddTtaActors(options.Runtime);
         // After AddTtaActors, which adds the settings read from the environment: the last registration wins.
-        _llm = new LlmSettings(new LlmProviderOptions
+        _llm = new LlmSettings(LlmProviders.Create(new LlmProviderOptions
         {
             OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(OpenAi.BaseUrl + "/v1"), MaxRetries = 0,
-        })
+        }))
         {
             Prompts = new LangfusePrompts(new LangfusePromptOptions { Host = new Uri(Langfuse.BaseUrl), PublicKey = PublicKey, SecretKey = SecretKey }),
         };

@@ -6,6 +6,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Agents;
 
@@ -21,7 +22,7 @@ public sealed class AgentStepSpecs : PrimitiveSpec
         order == "A-7" ? "shipped on 2026-11-30" : throw new InvalidOperationException($"no order {order}");
 
     private static LlmSettings OpenAi(ScriptedHttpServer server, LlmBudget? budget = null) =>
-        new(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }, budget: budget);
+        new(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }), budget: budget);
 
     [Fact]
     public async Task Anthropic_agent_should_send_tool_use_results_back_as_tool_result_blocks()
@@ -35,7 +36,7 @@ public sealed class AgentStepSpecs : PrimitiveSpec
                 ? """{"id":"msg_2","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"text","text":"Order A-7 shipped on 30 November."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":90,"output_tokens":11}}"""
                 : """{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"tool_use","id":"toolu_01A","name":"order_status","input":{"order":"A-7"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":60,"output_tokens":20}}""");
         });
-        var settings = new LlmSettings(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 }));
         var step = settings.Chat("anthropic", "claude-haiku-4-5", new LlmStepOptions
         {
             MaxTokens = 256,

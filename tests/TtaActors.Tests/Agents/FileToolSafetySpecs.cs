@@ -4,6 +4,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Workflows;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Agents;
 
@@ -24,7 +25,7 @@ public sealed class FileToolSafetySpecs : PrimitiveSpec
                 _ => ScriptedResponse.Json("""{"id":"done","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Clear."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}"""),
             };
         });
-        using var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = "sk-file-tool-0123456789abcdefgh", OpenAiBaseUrl = new Uri(openAi.BaseUrl + "/v1"), MaxRetries = 0 });
+        using var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = "sk-file-tool-0123456789abcdefgh", OpenAiBaseUrl = new Uri(openAi.BaseUrl + "/v1"), MaxRetries = 0 }));
         var (document, problems) = WorkflowFileParser.Parse($$$"""
             - name: forecaster
               llm:

@@ -4,6 +4,7 @@ using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Agents;
 
@@ -16,7 +17,7 @@ public sealed class SessionBudgetSpecs : PrimitiveSpec
     private static string OrderStatus([Description("The order id")] string order) => "shipped";
 
     private static LlmPrimitive Agent(ScriptedHttpServer server) =>
-        new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 })
+        new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }))
             .Chat("openai", "gpt-4o-mini", new LlmStepOptions { Tools = [AIFunctionFactory.Create(OrderStatus, "order_status")], MaxTokens = 50 },
                 name: "orders");
 

@@ -6,6 +6,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Agents;
 
@@ -73,7 +74,7 @@ public sealed class StreamingAgentSpecs : PrimitiveSpec
     public async Task A_streaming_agent_should_assemble_split_tool_call_deltas_run_the_tool_and_stream_the_answer()
     {
         using var server = new ScriptedHttpServer(Answer);
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
         var step = settings.Chat("openai", "gpt-4o-mini", new LlmStepOptions
         {
             Stream = true,

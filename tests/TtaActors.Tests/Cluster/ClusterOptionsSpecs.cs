@@ -70,6 +70,32 @@ public sealed class ClusterOptionsSpecs
         Assert.Null(TtaClusterHostingExtensions.JournalSetup(options with { Journal = JournalProvider.Postgres, ConnectionString = "Host=x" }));
     }
 
+    /// <summary>
+    /// Microsoft.Data.Sqlite completes async calls synchronously; a journal call that opens its connection
+    /// asynchronously must still continue on the thread pool, not inside the plugin actor that made it (else the
+    /// journal's write stream never batches and recovery reads run one at a time).
+    /// </summary>
+    [Fact]
+    public async Task An_asynchronous_sqlite_journal_call_should_continue_off_the_calling_thread()
+    {
+        var options = Read() with { DataDirectory = Directory.CreateTempSubdirectory("tta-hop-").FullName };
+        TtaClusterHostingExtensions.JournalConfig(options);
+        var continuedOnPool = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var caller = new Thread(() =>
+        {
+            async Task Call()
+            {
+                await using var connection = new LinqToDB.Data.DataConnection(TtaClusterHostingExtensions.SqliteDataOptions(options));
+                await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+                continuedOnPool.TrySetResult(Thread.CurrentThread.IsThreadPoolThread);
+            }
+            Call().ContinueWith(task => continuedOnPool.TrySetException(task.Exception!), TaskContinuationOptions.OnlyOnFaulted);
+        });
+        caller.Start();
+
+        Assert.True(await continuedOnPool.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     [Fact]
     public void A_postgres_journal_without_a_connection_string_should_fail_naming_TTA_DB()
     {

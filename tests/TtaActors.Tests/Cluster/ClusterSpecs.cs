@@ -29,7 +29,7 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             var (a, b, c) = (nodes[0], nodes[1], nodes[2]);
             await WaitForMembersAsync(a, 3);
             // The first session of a node creates the journal tables and allocates the first shard: not part of the load.
-            foreach (var node in nodes) await node.OkAsync($"switch warm-up-{node.Name} 1 backend-engineer feature-implementation", Command);
+            foreach (var node in nodes) await node.WarmUpAsync(Command);
 
             output.WriteLine($"created: {await a.OkAsync($"switch s {Sessions} backend-engineer feature-implementation", Command)}");
             output.WriteLine($"switched: {await b.OkAsync($"switch s {Sessions} frontend-dev review", Command)}");

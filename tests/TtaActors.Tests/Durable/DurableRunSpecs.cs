@@ -284,10 +284,10 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
         var deltas = Enumerable.Range(0, 300).Select(i => Chunk($$"""{"content":"{{(char)('a' + i % 26)}}{{i % 10}}"}""")).ToList();
         using var server = new TtaActors.Tests.Llm.ScriptedHttpServer(_ => new TtaActors.Tests.Llm.ScriptedResponse(200, Events:
             [Chunk("""{"role":"assistant","content":""}"""), .. deltas, Chunk("{}", "stop"), "data: [DONE]"]));
-        var settings = new TtaActors.Actors.Llm.LlmSettings(new TtaActors.Actors.Llm.LlmProviderOptions
+        var settings = new TtaActors.Actors.Llm.LlmSettings(TtaActors.Llm.Providers.LlmProviders.Create(new TtaActors.Llm.Providers.LlmProviderOptions
         {
             OpenAiApiKey = "sk-test-openai-0123456789abcdefghij", OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0,
-        });
+        }));
         var name = Register(settings.Chat("openai", "gpt-4o-mini", new TtaActors.Actors.Llm.LlmStepOptions { Stream = true }));
         var runId = NewRunId();
         // Only the size bound cuts chunks here (the interval is far away), so the chunking is exact.
@@ -380,6 +380,7 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
             new DurableRunEvents.RunSucceeded(null, at),
             new DurableRunEvents.RunFailed("p", "T", "m", at),
             new Signal("r", "approval", "s", null),
+            new Start("r", "w", null, "{}", null, null, "p", "c", at),
             new GetEvents("r", 3, 10, 100),
             new Refused("r", DurableRefusalCodes.NotAwaited, "m", ["a", "b"]),
             new Events("r", [new Event(1, "{}")], true),

@@ -25,6 +25,7 @@ public sealed class InspectorBrowserFixture : IAsyncLifetime
     private readonly string _data = Directory.CreateTempSubdirectory("tta-ui-data-").FullName;
     private HttpListener? _gate;
     private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _arrivals = new(0);
 
     public string? Missing { get; } = !File.Exists(Chromium) ? "chromium (Debian package chromium)"
         : !File.Exists(ChromeDriver) ? "chromedriver (Debian package chromium-driver)" : null;
@@ -70,6 +71,16 @@ public sealed class InspectorBrowserFixture : IAsyncLifetime
             "--no-first-run", "--disable-extensions");
         Browser = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         Directory.CreateDirectory(Screenshots);
+    }
+
+    /// <summary>
+    /// Waits until a <c>gated</c> run's request has reached the gate, then lets it go on. Opening first would race a
+    /// run that was accepted but had not sent its request yet: that request would wait on the next gate.
+    /// </summary>
+    public async Task OpenGateWhenReachedAsync()
+    {
+        Assert.True(await _arrivals.WaitAsync(TimeSpan.FromSeconds(60)), "No gated run reached the gate within 60 s.");
+        OpenGate();
     }
 
     /// <summary>Lets every <c>gated</c> run that is waiting on the gate go on; later ones wait again.</summary>
@@ -134,7 +145,10 @@ public sealed class InspectorBrowserFixture : IAsyncLifetime
 
     private async Task AnswerAsync(HttpListenerContext context)
     {
-        await Volatile.Read(ref _release).Task;
+        // The gate this request waits on is read before its arrival is counted, so an opening after the arrival opens it.
+        var release = Volatile.Read(ref _release);
+        _arrivals.Release();
+        await release.Task;
         var body = "\"through the gate\""u8.ToArray();
         context.Response.ContentType = "application/json";
         await context.Response.OutputStream.WriteAsync(body);

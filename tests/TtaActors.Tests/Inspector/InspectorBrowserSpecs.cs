@@ -31,7 +31,7 @@ public sealed class InspectorBrowserSpecs(InspectorBrowserFixture ui) : IClassFi
         ui.Until(() => Browser.FindElements(By.CssSelector($"#run-{quick["runId"]}[data-status='succeeded']")).FirstOrDefault(), "the echo run finished");
         ui.Screenshot("runs-live");
 
-        ui.OpenGate();
+        await ui.OpenGateWhenReachedAsync();
         ui.Until(() => Browser.FindElements(By.CssSelector($"#run-{gatedId}[data-status='succeeded']")).FirstOrDefault(), "the gated run finished");
         Assert.Equal("same-document", ((IJavaScriptExecutor)Browser).ExecuteScript("return window.ttaSpecMarker;"));
 

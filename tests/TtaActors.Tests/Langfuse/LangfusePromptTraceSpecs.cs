@@ -13,6 +13,7 @@ using TtaActors.Telemetry.Llm;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Langfuse;
 
@@ -35,7 +36,7 @@ public class LangfusePromptTraceSpecs : PrimitiveSpec
             : new ScriptedResponse(200));
         var exporter = new LangfuseExporterOptions { Host = new Uri(langfuse.BaseUrl), PublicKey = PublicKey, SecretKey = SecretKey };
         using var tracer = Sdk.CreateTracerProviderBuilder().AddTtaActorsInstrumentation().AddLangfuseExporter(exporter).Build()!;
-        using var settings = new LlmSettings(capture: CapturePolicy.Default.WithSecrets([SecretKey]))
+        using var settings = new LlmSettings(LlmProviders.Create(), capture: CapturePolicy.Default.WithSecrets([SecretKey]))
         {
             Prompts = new LangfusePrompts(LangfusePromptOptions.From(exporter)),
         };

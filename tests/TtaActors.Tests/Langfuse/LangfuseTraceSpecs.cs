@@ -13,6 +13,7 @@ using TtaActors.Telemetry.Llm;
 using TtaActors.Tests.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Langfuse;
 
@@ -38,7 +39,7 @@ public class LangfuseTraceSpecs : PrimitiveSpec
             .AddTtaActorsInstrumentation()
             .AddLangfuseExporter(exporterOptions)
             .Build()!;
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(openAi.BaseUrl + "/v1"), MaxRetries = 0 },
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(openAi.BaseUrl + "/v1"), MaxRetries = 0 }),
             capture: CapturePolicy.Default.WithSecrets([SecretKey]));
         var workflow = Lambda.From<string, string>(s => $"Decide: {s} (api_key=abc123secretvalue)", "prepare")
             >> settings.Chat("openai", "gpt-4o", name: "decide");

@@ -6,6 +6,7 @@ using TtaActors.Telemetry;
 using TtaActors.Actors.Llm;
 using TtaActors.Telemetry.Export.Langfuse;
 using TtaActors.Telemetry.Llm;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -50,7 +51,7 @@ public class CostAndCaptureSpecs
         try
         {
             File.WriteAllText(file, """{"models":{"gpt-4o":{"input":1.0,"output":2.0},"llama3.1:8b":{"input":0.01,"output":0.02,"provider":"openai"}}}""");
-            var settings = LlmSettings.FromEnvironment(key => key == "TTA_LLM_PRICES_FILE" ? file : null);
+            var settings = LlmProviders.FromEnvironment(key => key == "TTA_LLM_PRICES_FILE" ? file : null);
 
             Assert.Equal(1.0m, settings.Costs.Find("gpt-4o")!.InputPerMillion);
             Assert.Equal(0.02m, settings.Costs.Find("llama3.1:8b")!.OutputPerMillion);
@@ -69,7 +70,7 @@ public class CostAndCaptureSpecs
         try
         {
             File.WriteAllText(file, """{"models":{"my-model":{"input":-1,"output":2}}}""");
-            var error = Assert.Throws<LlmConfigurationException>(() => LlmSettings.FromEnvironment(key => key == "TTA_LLM_PRICES_FILE" ? file : null));
+            var error = Assert.Throws<LlmConfigurationException>(() => LlmProviders.FromEnvironment(key => key == "TTA_LLM_PRICES_FILE" ? file : null));
 
             Assert.StartsWith("TTA_LLM_PRICES_FILE:", error.Message);
             Assert.Contains("my-model", error.Message);
@@ -158,14 +159,14 @@ public class CostAndCaptureSpecs
     public void Capture_off_should_record_nothing()
     {
         Assert.Null((CapturePolicy.Default with { Enabled = false }).Apply("anything"));
-        var settings = LlmSettings.FromEnvironment(key => key == "TTA_LLM_CAPTURE" ? "off" : null);
+        var settings = LlmProviders.FromEnvironment(key => key == "TTA_LLM_CAPTURE" ? "off" : null);
         Assert.False(settings.Capture.Enabled);
     }
 
     [Fact]
     public void Configured_api_keys_should_be_redacted_wherever_they_appear()
     {
-        var settings = LlmSettings.FromEnvironment(key => key switch
+        var settings = LlmProviders.FromEnvironment(key => key switch
         {
             "OPENAI_API_KEY" => "plainkeywithoutprefix42",
             "LANGFUSE_SECRET_KEY" => "lf-secret-no-prefix-7",
@@ -178,7 +179,7 @@ public class CostAndCaptureSpecs
     [Fact]
     public void Unknown_provider_and_missing_keys_should_fail_with_what_to_do()
     {
-        var settings = new LlmSettings();
+        var settings = new LlmSettings(LlmProviders.Create());
 
         var unknown = Assert.Throws<LlmConfigurationException>(() => settings.CreateClient("mistral", "large"));
         Assert.Contains("Unknown LLM provider 'mistral'", unknown.Message);
@@ -186,15 +187,33 @@ public class CostAndCaptureSpecs
         Assert.Contains("OPENAI_API_KEY", Assert.Throws<LlmConfigurationException>(() => settings.CreateClient("openai", "gpt-4o")).Message);
         Assert.Contains("ANTHROPIC_API_KEY", Assert.Throws<LlmConfigurationException>(() => settings.CreateClient("anthropic", "claude-haiku-4-5")).Message);
         Assert.Contains("TTA_LLM_PROVIDER", Assert.Throws<LlmConfigurationException>(() =>
-            LlmSettings.FromEnvironment(key => key == "TTA_LLM_PROVIDER" ? "cohere" : null)).Message);
+            LlmProviders.FromEnvironment(key => key == "TTA_LLM_PROVIDER" ? "cohere" : null)).Message);
+    }
+
+    [Fact]
+    public void A_provider_that_is_not_registered_should_fail_naming_it_and_the_package_to_add()
+    {
+        using var core = new LlmSettings();
+
+        var openAi = Assert.Throws<LlmConfigurationException>(() => core.CreateClient("openai", "gpt-4o"));
+        Assert.Contains("LLM provider 'openai' in the step's provider is not registered", openAi.Message);
+        Assert.Contains(LlmProviderNames.Package, openAi.Message);
+        var none = Assert.Throws<LlmConfigurationException>(() => core.Chat());
+        Assert.Contains("No LLM provider is registered", none.Message);
+        Assert.Contains(LlmProviderNames.Package, none.Message);
+        var environment = Assert.Throws<LlmConfigurationException>(() => LlmSettings.FromEnvironment(key => key == "TTA_LLM_PROVIDER" ? "anthropic" : null));
+        Assert.Contains("'anthropic' in TTA_LLM_PROVIDER is not registered", environment.Message);
+
+        using var withPackage = LlmProviders.FromEnvironment(key => key == "TTA_LLM_PROVIDER" ? "offline" : null);
+        Assert.Equal(("offline", OfflineChatClient.ModelName), withPackage.DefaultModel());
     }
 
     [Fact]
     public void Default_model_should_follow_the_keys_that_are_set()
     {
-        Assert.Equal(("offline", OfflineChatClient.ModelName), new LlmSettings().DefaultModel());
-        Assert.Equal(("openai", "gpt-4o-mini"), new LlmSettings(new LlmProviderOptions { OpenAiApiKey = "sk-x" }).DefaultModel());
-        Assert.Equal(("anthropic", "claude-haiku-4-5"), new LlmSettings(new LlmProviderOptions { AnthropicApiKey = "sk-ant-x" }).DefaultModel());
+        Assert.Equal(("offline", OfflineChatClient.ModelName), new LlmSettings(LlmProviders.Create()).DefaultModel());
+        Assert.Equal(("openai", "gpt-4o-mini"), new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = "sk-x" })).DefaultModel());
+        Assert.Equal(("anthropic", "claude-haiku-4-5"), new LlmSettings(LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = "sk-ant-x" })).DefaultModel());
     }
 
     [Fact]

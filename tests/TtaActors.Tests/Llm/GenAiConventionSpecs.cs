@@ -9,6 +9,7 @@ using TtaActors.Telemetry.Llm;
 using TtaActors.Tests.Agents;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -31,7 +32,7 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
             : AgentNode.ToolCall("c1", "call_7", "order_status", """{"order":"A-7"}""", 20, 5);
 
     private static LlmSettings Settings(ScriptedHttpServer server, GenAiConventions conventions, bool capture = true) => new(
-        new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 },
+        LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }),
         capture: CapturePolicy.Default with { Conventions = conventions, Enabled = capture });
 
     private static LlmPrimitive Agent(LlmSettings settings, string agent) => settings.Chat("openai", "gpt-4o-mini", new LlmStepOptions
@@ -50,7 +51,7 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
     public void The_opt_in_should_be_read_from_a_comma_separated_list(string? value, GenAiConventions expected)
     {
         Assert.Equal(expected, GenAiConventionsMode.Parse(value));
-        Assert.Equal(expected, LlmSettings.FromEnvironment(name => name == "OTEL_SEMCONV_STABILITY_OPT_IN" ? value : null).Capture.Conventions);
+        Assert.Equal(expected, LlmProviders.FromEnvironment(name => name == "OTEL_SEMCONV_STABILITY_OPT_IN" ? value : null).Capture.Conventions);
     }
 
     [Fact]
@@ -150,7 +151,7 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
     [Fact]
     public async Task The_run_root_span_should_be_an_invoke_workflow_operation()
     {
-        var result = await Run(new LlmSettings().Chat(LlmSettings.Offline, name: "echo"), "hello", WorkflowContext.Create());
+        var result = await Run(new LlmSettings(LlmProviders.Create()).Chat(LlmProviderNames.Offline, name: "echo"), "hello", WorkflowContext.Create());
 
         var root = SpanTree.Single(_spans.ForTrace(result.TraceId), "workflow.spec");
         Assert.Equal("invoke_workflow", root.GetTagItem("gen_ai.operation.name"));

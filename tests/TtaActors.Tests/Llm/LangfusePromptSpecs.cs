@@ -7,6 +7,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -261,7 +262,7 @@ public class LangfusePromptSpecs : PrimitiveSpec
     [Fact]
     public void Step_with_a_langfuse_prompt_but_no_keys_should_not_be_built()
     {
-        var error = Assert.Throws<LlmConfigurationException>(() => new LlmSettings().Chat(
+        var error = Assert.Throws<LlmConfigurationException>(() => new LlmSettings(LlmProviders.Create()).Chat(
             options: new LlmStepOptions { LangfusePrompt = new LangfusePromptReference("summary") }, name: "summary"));
 
         Assert.Contains("LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not set", error.Message);

@@ -4,6 +4,7 @@ using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -25,7 +26,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
     public async Task OpenAi_step_should_send_the_rendered_chat_request_and_report_usage_and_cost()
     {
         using var server = new ScriptedHttpServer(_ => ScriptedResponse.Json(OpenAiCompletion));
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
         var step = settings.Chat("openai", "gpt-4o-mini", new LlmStepOptions
         {
             SystemPrompt = "You help a {persona}.",
@@ -106,7 +107,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
             """data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":4,"total_tokens":54}}""",
             "data: [DONE]",
         ]));
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
 
         var result = await Run(settings.Chat("openai", "gpt-4o-mini", new LlmStepOptions { Stream = true }), "go", Context("stream-persona"));
 
@@ -132,7 +133,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
              "stop_reason":"end_turn","stop_sequence":null,
              "usage":{"input_tokens":2000,"output_tokens":100,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}
             """));
-        var settings = new LlmSettings(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 }));
         var step = settings.Chat("anthropic", "claude-haiku-4-5", new LlmStepOptions { SystemPrompt = "Be brief.", MaxTokens = 256, Temperature = 0.5f });
 
         var result = await Run(step, "Review: token bucket", Context("anthropic-persona"));
@@ -199,7 +200,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
             data: {"type":"message_stop"}
             """,
         ]));
-        var settings = new LlmSettings(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 }));
 
         var result = await Run(settings.Chat("anthropic", "claude-sonnet-4-5", new LlmStepOptions { Stream = true }), "hi", Context("anthropic-stream"));
 
@@ -218,7 +219,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
     public async Task Provider_error_should_fail_the_step_with_an_error_span_and_no_cost()
     {
         using var server = new ScriptedHttpServer(_ => new ScriptedResponse(500, """{"error":{"message":"upstream exploded on key sk-proj-LEAKEDLEAKEDLEAKED0123","type":"server_error"}}"""));
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
 
         var result = await Run(settings.Chat("openai", "gpt-4o-mini", name: "failing-call"), "x", Context("error-persona"));
 
@@ -242,7 +243,7 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
     public async Task Model_missing_from_the_catalog_should_report_no_cost_and_count_it()
     {
         using var server = new ScriptedHttpServer(_ => ScriptedResponse.Json(OpenAiCompletion.Replace("gpt-4o-mini-2024-07-18", "llama3.1:8b")));
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
 
         var result = await Run(settings.Chat("openai", "llama3.1:8b"), "x", Context("unpriced-persona"));
 

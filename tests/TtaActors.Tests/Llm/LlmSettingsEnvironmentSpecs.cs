@@ -1,4 +1,5 @@
 using TtaActors.Actors.Llm;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -6,7 +7,7 @@ namespace TtaActors.Tests.Llm;
 public class LlmSettingsEnvironmentSpecs
 {
     private static LlmSettings FromEnvironment(string variable, string value) =>
-        LlmSettings.FromEnvironment(key => key == variable ? value : null);
+        LlmProviders.FromEnvironment(key => key == variable ? value : null);
 
     [Fact]
     public void Redact_patterns_from_the_environment_redact_captured_text()
@@ -28,7 +29,7 @@ public class LlmSettingsEnvironmentSpecs
     [Fact]
     public void Without_redact_patterns_text_outside_the_shipped_patterns_is_kept()
     {
-        var settings = LlmSettings.FromEnvironment(_ => null);
+        var settings = LlmProviders.FromEnvironment(_ => null);
 
         Assert.Equal("pay acct-123456", settings.Capture.Apply("pay acct-123456"));
     }

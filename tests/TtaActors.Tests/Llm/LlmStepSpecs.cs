@@ -6,6 +6,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Tests.Primitives;
 using TtaActors.Telemetry.Llm;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -17,7 +18,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Offline_model_should_answer_deterministically_with_true_o200k_token_counts()
     {
-        var settings = new LlmSettings();
+        var settings = new LlmSettings(LlmProviders.Create());
         var step = settings.Chat(options: new LlmStepOptions { SystemPrompt = "You are terse." });
 
         var first = (LlmResponse)(await Run(step, "Summarise the orders API change", WorkflowContext.Create(persona: "p"))).Output!;
@@ -40,7 +41,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Max_tokens_should_cut_the_offline_answer_and_report_length()
     {
-        var step = new LlmSettings().Chat(options: new LlmStepOptions { MaxTokens = 5, Stream = true });
+        var step = new LlmSettings(LlmProviders.Create()).Chat(options: new LlmStepOptions { MaxTokens = 5, Stream = true });
 
         var response = (LlmResponse)(await Run(step, "a long request about rate limits", WorkflowContext.Create())).Output!;
 
@@ -53,7 +54,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Capture_off_for_one_step_should_keep_prompt_and_completion_out_of_its_span()
     {
-        var settings = new LlmSettings();
+        var settings = new LlmSettings(LlmProviders.Create());
         var quiet = settings.Chat(options: new LlmStepOptions { CaptureContent = false }, name: "quiet");
         var open = settings.Chat(name: "open");
 
@@ -72,7 +73,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Long_prompt_should_be_truncated_in_the_span_but_sent_whole()
     {
-        var settings = new LlmSettings(capture: CapturePolicy.Default with { MaxChars = 50 });
+        var settings = new LlmSettings(LlmProviders.Create(), capture: CapturePolicy.Default with { MaxChars = 50 });
         var prompt = "start " + new string('y', 500) + " end";
 
         var result = await Run(settings.Chat(), prompt, WorkflowContext.Create());
@@ -89,7 +90,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     {
         var never = new TaskCompletionSource<ScriptedResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var server = new ScriptedHttpServer(_ => never.Task);
-        var settings = new LlmSettings(new LlmProviderOptions { OpenAiApiKey = "sk-test-deadline-0123456789abcdef", OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = "sk-test-deadline-0123456789abcdef", OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
         var graph = Materialize(settings.Chat("openai", "gpt-4o-mini"));
 
         var result = await graph.RunAsync("hello", WorkflowContext.Create(), new RunOptions { Timeout = TimeSpan.FromSeconds(2) });
@@ -103,7 +104,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Provider_error_carrying_a_key_should_reach_no_span_and_no_failure_unredacted()
     {
-        var settings = new LlmSettings();
+        var settings = new LlmSettings(LlmProviders.Create());
         var step = new LlmPrimitive(new LlmClient(new LeakyFailingChatClient(), "custom", "custom-model"), settings, name: "leaky");
 
         var result = await Run(step, "x", WorkflowContext.Create());

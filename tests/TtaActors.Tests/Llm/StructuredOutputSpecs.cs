@@ -5,6 +5,7 @@ using TtaActors.Actors.Execution;
 using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Workflows;
 using TtaActors.Tests.Primitives;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm;
 
@@ -32,7 +33,7 @@ public class StructuredOutputSpecs : PrimitiveSpec
     }.ToJsonString());
 
     private static LlmSettings OpenAi(ScriptedHttpServer server) =>
-        new(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 });
+        new(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 0 }));
 
     [Fact]
     public async Task Schema_from_a_csharp_type_should_be_sent_as_response_format_and_the_parsed_json_be_the_output()
@@ -114,7 +115,7 @@ public class StructuredOutputSpecs : PrimitiveSpec
     {
         using var server = new ScriptedHttpServer(_ => ScriptedResponse.Json(
             """{"id":"msg_s","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"text","text":"{\"decision\":\"ship\",\"confidence\":9}"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":12}}"""));
-        var settings = new LlmSettings(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 });
+        var settings = new LlmSettings(LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 0 }));
         var step = settings.Chat("anthropic", "claude-haiku-4-5", new LlmStepOptions { OutputSchema = LlmOutputSchema.For<Verdict>(), MaxTokens = 100 });
 
         var result = await Run(step, "Ship v2?");
@@ -148,7 +149,7 @@ public class StructuredOutputSpecs : PrimitiveSpec
     [InlineData(-1, false)]
     public void Output_retries_should_be_zero_to_five(int retries, bool allowed)
     {
-        var build = () => new LlmSettings().Chat(options: new LlmStepOptions { OutputSchema = LlmOutputSchema.For<Verdict>(), OutputRetries = retries });
+        var build = () => new LlmSettings(LlmProviders.Create()).Chat(options: new LlmStepOptions { OutputSchema = LlmOutputSchema.For<Verdict>(), OutputRetries = retries });
         if (allowed) Assert.NotNull(build());
         else Assert.Throws<ArgumentOutOfRangeException>(build);
     }

@@ -8,7 +8,7 @@ using TtaActors.Tests.Support;
 namespace TtaActors.Tests.Packaging;
 
 /// <summary>
-/// Packs src/Telemetry, src/Actors, src/Runtime/Hosting and src/Runtime into a local feed once (<see cref="PackagedFeed"/>), outside the
+/// Packs src/Telemetry, src/Actors, src/Actors/Providers, src/Runtime/Hosting and src/Runtime into a local feed once (<see cref="PackagedFeed"/>), outside the
 /// repository, under a version of its own so nothing cached from an earlier pack is picked up.
 /// </summary>
 public sealed class PackagedFeed : IAsyncLifetime
@@ -36,7 +36,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         }
         Directory.CreateDirectory(Feed);
         // The test build has built the projects already; packing that build leaves the assemblies the tests run from alone.
-        foreach (var project in new[] { "src/Telemetry", "src/Actors", "src/Runtime/Hosting", "src/Runtime" })
+        foreach (var project in new[] { "src/Telemetry", "src/Actors", "src/Actors/Providers", "src/Runtime/Hosting", "src/Runtime" })
         {
             var pack = await DotnetCli.RunAsync(Repository, TimeSpan.FromMinutes(2),
                 "pack", Path.Combine(Repository, project), "--no-build", "-c", Configuration, "-o", Feed, $"-p:PackageVersion={Version}",
@@ -51,7 +51,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         // Restores extract the packages into the machine's package cache: take out exactly the version made here.
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (var id in new[] { "ttaactors.telemetry", "ttaactors.actors", "ttaactors.hosting", "tta" })
+        foreach (var id in new[] { "ttaactors.telemetry", "ttaactors.actors", "ttaactors.llm.providers", "ttaactors.hosting", "tta" })
         {
             var extracted = Path.Combine(cache, id, Version.ToLowerInvariant());
             if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
@@ -60,6 +60,11 @@ public sealed class PackagedFeed : IAsyncLifetime
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>The provider SDKs and the tokenizer, which only <c>TtaActors.Llm.Providers</c> may bring into an app.</summary>
+    public static bool IsProviderSdk(string packageId) =>
+        packageId is "OpenAI" or "Anthropic" or "Microsoft.Extensions.AI.OpenAI"
+        || packageId.StartsWith("Microsoft.ML.Tokenizers", StringComparison.OrdinalIgnoreCase);
 
     public string Package(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
@@ -127,7 +132,7 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
     public void Every_package_should_carry_its_readme_licence_version_and_commit_and_the_libraries_their_xml_docs()
     {
         Skip.If(feed.Unavailable is not null, feed.Unavailable);
-        foreach (var id in new[] { "TtaActors.Telemetry", "TtaActors.Actors", "TtaActors.Hosting", "tta" })
+        foreach (var id in new[] { "TtaActors.Telemetry", "TtaActors.Actors", "TtaActors.Llm.Providers", "TtaActors.Hosting", "tta" })
         {
             using var package = ZipFile.OpenRead(feed.Package(id));
             var entries = package.Entries.Select(e => e.FullName).ToHashSet();
@@ -152,7 +157,18 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
             {
                 Assert.Contains($"lib/net10.0/{id}.xml", entries);
                 var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => (string)d.Attribute("id")!, d => (string)d.Attribute("version")!);
-                if (id == "TtaActors.Actors") Assert.Equal(feed.Version, dependencies["TtaActors.Telemetry"]);
+                if (id == "TtaActors.Actors")
+                {
+                    Assert.Equal(feed.Version, dependencies["TtaActors.Telemetry"]);
+                    Assert.Contains("Microsoft.Extensions.AI", dependencies.Keys);
+                    Assert.DoesNotContain(dependencies.Keys, PackagedFeed.IsProviderSdk);
+                }
+                if (id == "TtaActors.Llm.Providers")
+                {
+                    Assert.Equal(feed.Version, dependencies["TtaActors.Actors"]);
+                    Assert.Contains("OpenAI", dependencies.Keys);
+                    Assert.Contains("Anthropic", dependencies.Keys);
+                }
                 if (id == "TtaActors.Hosting") Assert.Equal(feed.Version, dependencies["TtaActors.Actors"]);
             }
         }
@@ -168,6 +184,13 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
 
         var build = await DotnetCli.RunAsync(app, BuildPatience, "build", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false");
         Assert.True(build.ExitCode == 0, $"The README's typed example does not build from the packages:\n{build.Output}");
+        // Referencing the core pulls no provider SDK, not even transitively: the restore's whole package graph is free of them.
+        using (var assets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "obj", "project.assets.json"))))
+        {
+            var restored = assets.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name.Split('/')[0]).ToList();
+            Assert.Contains("TtaActors.Actors", restored);
+            Assert.DoesNotContain(restored, PackagedFeed.IsProviderSdk);
+        }
         var run = await DotnetCli.RunAsync(app, TimeSpan.FromMinutes(1), Path.Combine(app, "bin", "Debug", "net10.0", "tour.dll"));
 
         Assert.True(run.ExitCode == 0, run.Output);

@@ -3,6 +3,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Demo;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Runtime;
 
@@ -13,7 +14,7 @@ public class DemoSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Demo_workflow_should_route_retry_the_flaky_tool_and_fan_out()
     {
-        var result = await Run(DemoWorkflow.Build(new LlmSettings()), DemoWorkflow.DefaultInput, DemoWorkflow.Context());
+        var result = await Run(DemoWorkflow.Build(new LlmSettings(LlmProviders.Create())), DemoWorkflow.DefaultInput, DemoWorkflow.Context());
 
         Assert.True(result.Succeeded, result.Failure?.ToString());
         Assert.StartsWith("code: token bucket per client in front of orders-api | tests: ", ((DemoOutput)result.Output!).Drafts);
@@ -30,7 +31,7 @@ public class DemoSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Demo_should_route_bugfix_requests_to_their_own_route()
     {
-        var result = await Run(DemoWorkflow.Build(new LlmSettings()), "bugfix: billing: double charge on retry", DemoWorkflow.Context());
+        var result = await Run(DemoWorkflow.Build(new LlmSettings(LlmProviders.Create())), "bugfix: billing: double charge on retry", DemoWorkflow.Context());
 
         Assert.StartsWith("code: reproduce in billing", ((DemoOutput)result.Output!).Drafts);
         Assert.Equal("bugfix", Assert.Single(result.Context.RoutingHistory).Route);
@@ -39,7 +40,7 @@ public class DemoSpecs : PrimitiveSpec, IDisposable
     [Fact]
     public async Task Demo_review_step_should_report_true_token_counts_and_cost_of_the_offline_model()
     {
-        var result = await Run(DemoWorkflow.Build(new LlmSettings()), DemoWorkflow.DefaultInput, DemoWorkflow.Context());
+        var result = await Run(DemoWorkflow.Build(new LlmSettings(LlmProviders.Create())), DemoWorkflow.DefaultInput, DemoWorkflow.Context());
 
         var output = (DemoOutput)result.Output!;
         Assert.Equal("offline", output.Provider);

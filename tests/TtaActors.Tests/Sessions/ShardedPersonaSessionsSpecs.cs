@@ -10,6 +10,7 @@ using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Sessions;
 using Xunit;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Sessions;
 
@@ -94,7 +95,7 @@ public sealed class ShardedPersonaSessionsSpecs : IAsyncLifetime
 
         Assert.Equal(new SessionTokenBudget("s-3", "backend-engineer", 160, 150), context.SessionBudget);
         // 150 used, 10 left: the call's max_tokens alone is more, so it is refused before it is sent.
-        var step = new LlmSettings().Chat(LlmSettings.Offline, options: new LlmStepOptions { MaxTokens = 20 }, name: "answer");
+        var step = new LlmSettings(LlmProviders.Create()).Chat(LlmProviderNames.Offline, options: new LlmStepOptions { MaxTokens = 20 }, name: "answer");
         var system = _host!.Services.GetRequiredService<Akka.Actor.ActorSystem>();
         var result = await WorkflowGraph.Materialize(system, step, "session-budget").RunAsync("hello", context);
         var refusal = Assert.IsType<LlmBudgetExceededException>(result.Failure!.Exception);

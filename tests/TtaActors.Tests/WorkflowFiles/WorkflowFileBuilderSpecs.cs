@@ -4,6 +4,7 @@ using TtaActors.Actors.Execution;
 using TtaActors.Actors.Llm;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Workflows;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.WorkflowFiles;
 
@@ -79,7 +80,7 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
     [Fact]
     public async Task An_llm_step_renders_its_templates_and_answers_with_the_completion_text()
     {
-        using var settings = new LlmSettings();
+        using var settings = new LlmSettings(LlmProviders.Create());
         var services = Services() with { Llm = new LlmFileSteps(settings) };
         var (document, _) = WorkflowFileParser.Parse("""
             - llm: {provider: offline, system: "You are {{ context.persona }}.", prompt: "Name three colours of {{ input.thing }}.", max_tokens: 20}
@@ -99,7 +100,7 @@ public class WorkflowFileBuilderSpecs() : TestKit("akka.loglevel = WARNING")
     [Fact]
     public void An_llm_step_on_an_unknown_provider_is_a_located_build_problem()
     {
-        using var settings = new LlmSettings();
+        using var settings = new LlmSettings(LlmProviders.Create());
         var (document, _) = WorkflowFileParser.Parse("- llm: {provider: nonesuch, model: m, prompt: p}\n", "spec.yaml", "spec");
         var error = Assert.Throws<WorkflowFileException>(() =>
             WorkflowFileBuilder.Build(document!, Services() with { Llm = new LlmFileSteps(settings) }));

@@ -19,6 +19,8 @@ public sealed class E2BException(string message, HttpStatusCode? status = null) 
 /// </summary>
 public sealed partial class E2BClient
 {
+    /// <param name="http">The client requests are sent with (the caller owns it).</param>
+    /// <param name="options">Where E2B is, the key and the limits.</param>
     public E2BClient(HttpClient http, E2BOptions options)
     {
         Http = http ?? throw new ArgumentNullException(nameof(http));
@@ -26,6 +28,7 @@ public sealed partial class E2BClient
     }
 
     internal HttpClient Http { get; }
+    /// <summary>Where E2B is, the key and the limits.</summary>
     public E2BOptions Options { get; }
 
     /// <summary>

@@ -14,14 +14,20 @@ public sealed class E2BConfigurationException(string message) : Exception(messag
 /// </summary>
 public sealed record E2BOptions
 {
+    /// <summary>The variable holding the API key.</summary>
     public const string ApiKeyVariable = "E2B_API_KEY";
+    /// <summary>The variable naming the E2B domain.</summary>
     public const string DomainVariable = "E2B_DOMAIN";
+    /// <summary>The variable overriding the API's base URL.</summary>
     public const string ApiUrlVariable = "E2B_API_URL";
+    /// <summary>The variable giving one base URL for every sandbox (local and self-hosted deployments).</summary>
     public const string SandboxUrlVariable = "E2B_SANDBOX_URL";
+    /// <summary>E2B's own domain, used when <c>E2B_DOMAIN</c> is not set.</summary>
     public const string DefaultDomain = "e2b.app";
 
     /// <summary>The code interpreter's template and port (e2b-dev/code-interpreter).</summary>
     public const string CodeInterpreterTemplate = "code-interpreter-v1";
+    /// <summary>The port the code interpreter listens on inside its sandbox.</summary>
     public const int CodeInterpreterPort = 49999;
 
     /// <summary>The sandbox daemon's port (envd: processes and files).</summary>
@@ -30,9 +36,13 @@ public sealed record E2BOptions
     /// <summary>The sandbox user commands and files run as (the SDKs' default).</summary>
     public const string DefaultUser = "user";
 
+    /// <summary>The API key (<c>E2B_API_KEY</c>), sent as <c>X-API-Key</c>; never exported, logged or printed.</summary>
     public required string ApiKey { get; init; }
+    /// <summary>The E2B domain (<c>E2B_DOMAIN</c>); <see cref="DefaultDomain"/> by default.</summary>
     public string Domain { get; init; } = DefaultDomain;
+    /// <summary>The API's base URL (<c>E2B_API_URL</c>); null uses <c>https://api.{Domain}</c>.</summary>
     public Uri? ApiUrl { get; init; }
+    /// <summary>One base URL for every sandbox (<c>E2B_SANDBOX_URL</c>); null reaches a port at <c>https://{port}-{sandboxID}.{Domain}</c>.</summary>
     public Uri? SandboxUrl { get; init; }
 
     /// <summary>Time one API or file request may take (creating, killing, uploading, downloading).</summary>
@@ -50,6 +60,7 @@ public sealed record E2BOptions
     /// <summary>Bytes of one uploaded or downloaded file, and of the code interpreter's results.</summary>
     public int MaxFileBytes { get; init; } = 8 * 1024 * 1024;
 
+    /// <summary><see cref="ApiUrl"/>, else <c>https://api.{Domain}</c>.</summary>
     public Uri EffectiveApiUrl => ApiUrl ?? new Uri($"https://api.{Domain}");
 
     /// <summary>The options from the environment, or null when <c>E2B_API_KEY</c> is not set; a bad value throws naming the variable.</summary>
@@ -82,6 +93,7 @@ public sealed record E2BOptions
         return uri;
     }
 
+    /// <summary>The API's host; the key is never shown.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"E2B at {EffectiveApiUrl.GetLeftPart(UriPartial.Authority)}, key set");
 }

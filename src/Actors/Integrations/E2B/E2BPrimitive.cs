@@ -17,6 +17,9 @@ public sealed class E2BPrimitive : Primitive
 
     /// <param name="request">The run for the step's input and context (code and file contents may come from the run).</param>
     /// <param name="describe">How errors name the step (a workflow file's step and location); null names none.</param>
+    /// <param name="client">The E2B client.</param>
+    /// <param name="capture">What of code, output and files reaches the spans; <see cref="CapturePolicy.Default"/> when null.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
     public E2BPrimitive(E2BClient client, Func<object?, WorkflowContext, E2BRunRequest> request, CapturePolicy? capture = null, string? name = null,
         string? describe = null) : base(name)
     {
@@ -51,8 +54,11 @@ public sealed class E2BPrimitive : Primitive
     {
     }
 
+    /// <summary>The E2B client the step runs with.</summary>
     public E2BClient Client { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [];
+    /// <inheritdoc/>
     public override string TypeName => "E2BPrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => _step.CreateProps(node);

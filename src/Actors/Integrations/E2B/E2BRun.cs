@@ -12,17 +12,25 @@ public sealed record E2BFile(string Path, string Content);
 /// <summary>One sandboxed run: code (in the code interpreter) or a command, with files in and out.</summary>
 public sealed record E2BRunRequest
 {
+    /// <summary>The languages the code interpreter runs.</summary>
     public static readonly IReadOnlyList<string> Languages = ["python", "javascript", "typescript", "r", "java", "bash"];
 
     /// <summary>The template; null uses the code interpreter's for code and E2B's <c>base</c> for commands.</summary>
     public string? Template { get; init; }
 
+    /// <summary>The code to run in the code interpreter; give this or <see cref="Command"/>.</summary>
     public string? Code { get; init; }
+    /// <summary>The language of <see cref="Code"/> (one of <see cref="Languages"/>); null is Python.</summary>
     public string? Language { get; init; }
+    /// <summary>The shell command to run; give this or <see cref="Code"/>.</summary>
     public string? Command { get; init; }
+    /// <summary>The working directory of <see cref="Command"/>.</summary>
     public string? Cwd { get; init; }
+    /// <summary>Environment variables of the code or command inside the sandbox.</summary>
     public IReadOnlyDictionary<string, string> Envs { get; init; } = new Dictionary<string, string>();
+    /// <summary>Files written into the sandbox before the run.</summary>
     public IReadOnlyList<E2BFile> Files { get; init; } = [];
+    /// <summary>Paths of files read back from the sandbox after the run, into the result's <c>files</c>.</summary>
     public IReadOnlyList<string> Download { get; init; } = [];
 
     /// <summary>Time the code or command may run.</summary>
@@ -34,10 +42,14 @@ public sealed record E2BRunRequest
     /// <summary>False fails the run when the code raises or the command exits non-zero; true answers with the error in the result.</summary>
     public bool AllowErrors { get; init; }
 
+    /// <summary>True for code, false for a command.</summary>
     public bool IsCode => Code is not null;
+    /// <summary>The tool name on the run's span: <c>e2b.run_code</c> or <c>e2b.run_command</c>.</summary>
     public string ToolName => IsCode ? TelemetryNames.E2B.RunCodeTool : TelemetryNames.E2B.RunCommandTool;
+    /// <summary><see cref="Template"/>, else the code interpreter's for code and <c>base</c> for commands.</summary>
     public string EffectiveTemplate => Template ?? (IsCode ? E2BOptions.CodeInterpreterTemplate : "base");
 
+    /// <summary>Every problem of the request, each saying what to change; empty when it can run.</summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
@@ -55,6 +67,7 @@ public sealed record E2BRunRequest
 public sealed record E2BRunResult(string SandboxId, string Stdout, string Stderr, int? ExitCode, JsonArray Results, E2BExecutionError? Error,
     string? ProcessError, JsonObject Files)
 {
+    /// <summary>The step's output: <c>{"sandbox_id", "stdout", "stderr", "exit_code", "results", "error", "files"}</c>.</summary>
     public JsonObject ToJson() => new()
     {
         ["sandbox_id"] = SandboxId,
@@ -70,6 +83,7 @@ public sealed record E2BRunResult(string SandboxId, string Stdout, string Stderr
 /// <summary>Code raised, or a command exited non-zero, in a run that does not allow errors.</summary>
 public sealed class E2BRunFailedException(string message, E2BRunResult result) : Exception(message)
 {
+    /// <summary>What the run produced, error included.</summary>
     public E2BRunResult Result { get; } = result;
 }
 

@@ -38,9 +38,13 @@ public sealed partial class E2BSandbox : IAsyncDisposable
         _accessToken = accessToken;
     }
 
+    /// <summary>The sandbox's id at E2B.</summary>
     public string Id { get; }
+    /// <summary>The template the sandbox was made from.</summary>
     public string Template { get; }
+    /// <summary>The version of the sandbox daemon (envd), when E2B reported it.</summary>
     public string? EnvdVersion { get; }
+    /// <summary>The domain the sandbox's ports are reached under.</summary>
     public string Domain { get; }
 
     /// <summary>True once the kill request was answered (or E2B no longer knew the sandbox).</summary>

@@ -16,9 +16,13 @@ namespace TtaActors.Actors.Integrations.Supabase;
 public sealed class SupabaseException(string message, HttpStatusCode status, string? code, string? error, string? details, string? hint)
     : HttpRequestException(message, null, status)
 {
+    /// <summary>PostgREST's <c>code</c>: a PostgreSQL error code or a <c>PGRST</c> code.</summary>
     public string? Code { get; } = code;
+    /// <summary>PostgREST's <c>message</c>.</summary>
     public string? Error { get; } = error;
+    /// <summary>PostgREST's <c>details</c>.</summary>
     public string? Details { get; } = details;
+    /// <summary>PostgREST's <c>hint</c>.</summary>
     public string? Hint { get; } = hint;
 }
 
@@ -34,12 +38,15 @@ public sealed class SupabaseClient
 {
     private readonly HttpClient _http;
 
+    /// <param name="http">The client requests are sent with (the caller owns it).</param>
+    /// <param name="options">The project's URL, key and limits.</param>
     public SupabaseClient(HttpClient http, SupabaseOptions options)
     {
         _http = http ?? throw new ArgumentNullException(nameof(http));
         Options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
+    /// <summary>The project's URL, key and limits.</summary>
     public SupabaseOptions Options { get; }
 
     /// <summary>

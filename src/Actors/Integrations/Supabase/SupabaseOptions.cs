@@ -10,10 +10,14 @@ public sealed class SupabaseConfigurationException(string message) : Exception(m
 /// </summary>
 public sealed record SupabaseOptions
 {
+    /// <summary>The variable holding the project URL.</summary>
     public const string UrlVariable = "SUPABASE_URL";
+    /// <summary>The variables the key is read from, first one set wins.</summary>
     public static readonly IReadOnlyList<string> KeyVariables = ["SUPABASE_KEY", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY"];
 
+    /// <summary>The project URL (<c>SUPABASE_URL</c>), e.g. <c>https://xyz.supabase.co</c>.</summary>
     public required Uri Url { get; init; }
+    /// <summary>The API key; never printed or recorded.</summary>
     public required string Key { get; init; }
 
     /// <summary>Bytes of one response body; a larger answer fails the step (use <c>limit</c> or a narrower <c>select</c>).</summary>
@@ -43,5 +47,6 @@ public sealed record SupabaseOptions
     /// <summary>The data API's base: <c>{SUPABASE_URL}/rest/v1/</c>.</summary>
     public Uri RestBase => new(Url.AbsoluteUri.TrimEnd('/') + "/rest/v1/");
 
+    /// <summary>The project's host and whether a key is set; never the key.</summary>
     public override string ToString() => $"Supabase at {Url.GetLeftPart(UriPartial.Authority)}, key set";
 }

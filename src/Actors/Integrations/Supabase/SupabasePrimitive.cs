@@ -17,6 +17,11 @@ public sealed class SupabasePrimitive : Primitive
     private readonly LambdaPrimitive _step;
 
     /// <param name="describe">How errors name the step (a workflow file's step and location); null names none.</param>
+    /// <param name="client">The Supabase client.</param>
+    /// <param name="query">The call; its problems are checked here.</param>
+    /// <param name="name">The name in spans, metrics and failure paths; the type name when null.</param>
+    /// <param name="timeout">How long one call may take; null takes <see cref="SupabaseOptions.RequestTimeout"/> (30 s by default).</param>
+    /// <exception cref="ArgumentException">The query has problems (see <see cref="SupabaseQuery.Problems"/>).</exception>
     public SupabasePrimitive(SupabaseClient client, SupabaseQuery query, string? name = null, TimeSpan? timeout = null, string? describe = null)
         : base(name)
     {
@@ -58,9 +63,13 @@ public sealed class SupabasePrimitive : Primitive
         }, name);
     }
 
+    /// <summary>The Supabase client the step calls with.</summary>
     public SupabaseClient Client { get; }
+    /// <summary>The call the step makes.</summary>
     public SupabaseQuery Query { get; }
+    /// <inheritdoc/>
     public override IReadOnlyList<Primitive> Children => [];
+    /// <inheritdoc/>
     public override string TypeName => "SupabasePrimitive";
 
     internal override Props CreateProps(PrimitiveNode node) => _step.CreateProps(node);

@@ -8,11 +8,22 @@ namespace TtaActors.Actors.Integrations.Supabase;
 /// <summary>What a Supabase step does with its table (or function).</summary>
 public enum SupabaseOperation
 {
+    /// <summary>Reads rows (GET).</summary>
     Select,
+
+    /// <summary>Inserts rows (POST).</summary>
     Insert,
+
+    /// <summary>Inserts or merges rows on a unique key (POST with <c>resolution=merge-duplicates</c>).</summary>
     Upsert,
+
+    /// <summary>Changes the filtered rows (PATCH).</summary>
     Update,
+
+    /// <summary>Deletes the filtered rows (DELETE).</summary>
     Delete,
+
+    /// <summary>Calls a PostgreSQL function (POST <c>/rpc/{name}</c>).</summary>
     Rpc,
 }
 
@@ -31,6 +42,7 @@ public sealed record SupabaseFilter(string Column, string Operator, SupabaseValu
     /// <summary>The values <c>is</c> compares with.</summary>
     public static readonly IReadOnlyList<string> IsValues = ["null", "true", "false", "unknown"];
 
+    /// <summary>A filter whose value is <paramref name="value"/> for every run.</summary>
     public static SupabaseFilter Constant(string column, string op, JsonNode? value, bool negate = false) =>
         new(column, op, (_, _) => value?.DeepClone(), negate);
 }
@@ -51,9 +63,12 @@ public sealed partial record SupabaseQuery
 {
     /// <summary>PostgreSQL's identifier length (NAMEDATALEN - 1).</summary>
     public const int MaxIdentifierLength = 63;
+    /// <summary>The largest <see cref="Limit"/> and <see cref="Offset"/>.</summary>
     public const int MaxLimit = 1_000_000;
+    /// <summary>The values <see cref="Count"/> may take.</summary>
     public static readonly IReadOnlyList<string> CountModes = ["exact", "planned", "estimated"];
 
+    /// <summary>What the call does.</summary>
     public required SupabaseOperation Operation { get; init; }
 
     /// <summary>The table or view; for <see cref="SupabaseOperation.Rpc"/>, the function.</summary>
@@ -62,9 +77,13 @@ public sealed partial record SupabaseQuery
     /// <summary>The columns to return (<c>select=</c>); empty returns every column.</summary>
     public IReadOnlyList<string> Columns { get; init; } = [];
 
+    /// <summary>The filters, all of which a row must match.</summary>
     public IReadOnlyList<SupabaseFilter> Filters { get; init; } = [];
+    /// <summary>The order of the rows, first term first.</summary>
     public IReadOnlyList<SupabaseOrder> Order { get; init; } = [];
+    /// <summary>Rows answered at most; null for PostgREST's limit.</summary>
     public int? Limit { get; init; }
+    /// <summary>Rows skipped before the first answered.</summary>
     public int? Offset { get; init; }
 
     /// <summary>Rows to insert, upsert or update, or the function's arguments; null sends the step's input.</summary>
@@ -91,6 +110,7 @@ public sealed partial record SupabaseQuery
     /// <summary>The operation's name in spans: select, insert, upsert, update, delete or rpc.</summary>
     public string OperationName => Operation.ToString().ToLowerInvariant();
 
+    /// <summary>The HTTP method of <see cref="Operation"/>.</summary>
     public HttpMethod Method => Operation switch
     {
         SupabaseOperation.Select => HttpMethod.Get,
@@ -99,6 +119,7 @@ public sealed partial record SupabaseQuery
         _ => HttpMethod.Post,
     };
 
+    /// <summary>Whether the operation sends a body (insert, upsert, update, rpc).</summary>
     public bool SendsBody => Operation is SupabaseOperation.Insert or SupabaseOperation.Upsert or SupabaseOperation.Update or SupabaseOperation.Rpc;
 
     /// <summary>Every problem of the definition, each naming the part and the fix; empty when the query can run.</summary>

@@ -15,10 +15,18 @@ namespace TtaActors.Actors.Llm.Prompts;
 /// </summary>
 public sealed partial record LangfusePromptReference
 {
+    /// <summary>The label asked for when neither label nor version is given (what Langfuse serves by default).</summary>
     public const string DefaultLabel = "production";
+    /// <summary>The longest prompt name.</summary>
     public const int MaxNameLength = 200;
+    /// <summary>The longest label.</summary>
     public const int MaxLabelLength = 64;
 
+    /// <param name="name">The prompt's name in Langfuse.</param>
+    /// <param name="label">The label to fetch; <see cref="DefaultLabel"/> when neither it nor a version is given.</param>
+    /// <param name="version">A fixed version to fetch instead of a label.</param>
+    /// <param name="fallback">The text used when Langfuse cannot be reached and nothing is cached.</param>
+    /// <exception cref="ArgumentException">A value is malformed, or both label and version are given (see <see cref="Problem"/>).</exception>
     public LangfusePromptReference(string name, string? label = null, int? version = null, string? fallback = null)
     {
         if (Problem(name, label, version) is { } problem) throw new ArgumentException(problem, nameof(name));
@@ -28,11 +36,13 @@ public sealed partial record LangfusePromptReference
         Fallback = fallback;
     }
 
+    /// <summary>The prompt's name in Langfuse.</summary>
     public string Name { get; }
 
     /// <summary>The label asked for; null when a version is.</summary>
     public string? Label { get; }
 
+    /// <summary>The version asked for; null when a label is.</summary>
     public int? Version { get; }
 
     /// <summary>
@@ -63,9 +73,13 @@ public sealed partial record LangfusePromptReference
     private static partial Regex ValidLabel();
 }
 
+/// <summary>The kinds of prompt Langfuse stores.</summary>
 public enum LangfusePromptType
 {
+    /// <summary>One text with placeholders.</summary>
     Text,
+
+    /// <summary>A list of role messages, each with placeholders.</summary>
     Chat,
 }
 

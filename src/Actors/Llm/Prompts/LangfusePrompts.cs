@@ -7,10 +7,14 @@ namespace TtaActors.Actors.Llm.Prompts;
 /// <summary>Where Langfuse's prompt API is and how long to wait for and keep its prompts. A class, so printing it never shows the secret key.</summary>
 public sealed class LangfusePromptOptions
 {
+    /// <summary>Path of Langfuse's prompt API, relative to <see cref="Host"/>.</summary>
     public const string PromptsPath = "api/public/v2/prompts/";
 
+    /// <summary>The Langfuse base URL.</summary>
     public required Uri Host { get; init; }
+    /// <summary>The project's public key.</summary>
     public required string PublicKey { get; init; }
+    /// <summary>The project's secret key; never printed or logged.</summary>
     public required string SecretKey { get; init; }
 
     /// <summary>How long one request may take before Langfuse counts as unreachable (default 10 s): a hanging server must not hang the step.</summary>
@@ -39,6 +43,7 @@ public sealed class LangfusePromptOptions
 
     internal AuthenticationHeaderValue Authorization => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{PublicKey}:{SecretKey}")));
 
+    /// <summary>The host and public key; the secret key is never shown.</summary>
     public override string ToString() => $"Langfuse prompts at {Host} (public key {PublicKey}, secret key hidden)";
 }
 
@@ -58,6 +63,10 @@ public sealed class LangfusePrompts : IDisposable
     private readonly Dictionary<(string Name, string? Label, int? Version), Entry> _cache = [];
     private readonly List<Task> _refreshes = [];
 
+    /// <param name="options">Where Langfuse is and how long to wait for and keep prompts.</param>
+    /// <param name="handler">The HTTP handler to send with (tests); a pooled socket handler without redirects when null.</param>
+    /// <param name="clock">The clock of request deadlines and cache ages; the system clock when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A timeout, time to live or size in <paramref name="options"/> is out of range.</exception>
     public LangfusePrompts(LangfusePromptOptions options, HttpMessageHandler? handler = null, TimeProvider? clock = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -72,6 +81,7 @@ public sealed class LangfusePrompts : IDisposable
         _clock = clock ?? TimeProvider.System;
     }
 
+    /// <summary>The options the client was made with.</summary>
     public LangfusePromptOptions Options => _options;
 
     /// <summary>The prompt <paramref name="reference"/> names: from the cache when fresh or while it refreshes, else from Langfuse.</summary>
@@ -109,6 +119,7 @@ public sealed class LangfusePrompts : IDisposable
         lock (_lock) return Task.WhenAll(_refreshes.ToArray());
     }
 
+    /// <summary>Disposes the HTTP client.</summary>
     public void Dispose() => _http.Dispose();
 
     private void StartRefresh((string, string?, int?) key, Entry entry, LangfusePromptReference reference)

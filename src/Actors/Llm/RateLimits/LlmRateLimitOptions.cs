@@ -10,6 +10,7 @@ namespace TtaActors.Actors.Llm.RateLimits;
 /// </summary>
 public sealed record LlmRateLimit(string Provider, string? Model, int? RequestsPerMinute, long? TokensPerMinute)
 {
+    /// <summary><c>provider/model rpm=N tpm=N</c>, with <c>*</c> for every model.</summary>
     public override string ToString() =>
         $"{Provider}/{Model ?? "*"}{(RequestsPerMinute is { } r ? $" rpm={r}" : "")}{(TokensPerMinute is { } t ? $" tpm={t}" : "")}";
 }
@@ -20,9 +21,13 @@ public sealed record LlmRateLimit(string Provider, string? Model, int? RequestsP
 /// </summary>
 public sealed record LlmRateLimitOptions
 {
+    /// <summary>The HOCON section the options are read from.</summary>
     public const string Section = "tta.llm";
+    /// <summary>The variable holding the limits.</summary>
     public const string LimitsVariable = "TTA_LLM_RATE_LIMITS";
+    /// <summary>The variable overriding <see cref="MaxRetries"/>.</summary>
     public const string MaxRetriesVariable = "TTA_LLM_RATE_LIMIT_MAX_RETRIES";
+    /// <summary>The variable overriding <see cref="MaxRetryAfter"/>.</summary>
     public const string MaxRetryAfterVariable = "TTA_LLM_RATE_LIMIT_MAX_RETRY_AFTER";
 
     /// <summary>The most entries a configuration may hold (each gets buckets per model it is used with).</summary>
@@ -31,8 +36,10 @@ public sealed record LlmRateLimitOptions
     /// <summary>The most retries of a 429 <see cref="MaxRetries"/> may ask for.</summary>
     public const int MaxRetriesLimit = 10;
 
+    /// <summary>No limits, the default retries.</summary>
     public static LlmRateLimitOptions None { get; } = new();
 
+    /// <summary>The limits; a call of a provider and model without a matching entry is not limited.</summary>
     public IReadOnlyList<LlmRateLimit> Limits { get; init; } = [];
 
     /// <summary>Times one call is sent again after a provider's 429 before the step fails (default 3, 0 to 10).</summary>
@@ -53,10 +60,12 @@ public sealed record LlmRateLimitOptions
 
     /// <summary>
     /// The options in the <c>tta.llm</c> section of <paramref name="config"/> (when given), with the environment's on top.
-    /// A bad value throws <see cref="LlmConfigurationException"/> naming the key or variable.
+    /// A bad value throws <see cref="LlmConfigurationException"/> naming the key or variable; so does a provider not in
+    /// <paramref name="providers"/> (default: <see cref="LlmProviderNames.WellKnown"/>).
     /// </summary>
-    public static LlmRateLimitOptions Read(Config? config, Func<string, string?> read)
+    public static LlmRateLimitOptions Read(Config? config, Func<string, string?> read, IReadOnlyCollection<string>? providers = null)
     {
+        var known = providers ?? LlmProviderNames.WellKnown;
         var options = new LlmRateLimitOptions();
         if (config is not null && config.HasPath(Section))
         {
@@ -64,7 +73,7 @@ public sealed record LlmRateLimitOptions
             if (section.HasPath("rate-limits"))
             {
                 var entries = section.GetValue("rate-limits").GetArray();
-                options = options with { Limits = entries.Select((entry, i) => FromHocon(entry, i)).ToList() };
+                options = options with { Limits = entries.Select((entry, i) => FromHocon(entry, i, known)).ToList() };
             }
             if (section.HasPath("rate-limit-max-retries"))
                 options = options with { MaxRetries = Retries(section.GetString("rate-limit-max-retries"), $"{Section}.rate-limit-max-retries") };
@@ -73,7 +82,7 @@ public sealed record LlmRateLimitOptions
         }
         if (NonEmpty(read(LimitsVariable)) is { } text)
         {
-            var fromEnvironment = ParseList(text, LimitsVariable);
+            var fromEnvironment = ParseList(text, LimitsVariable, known);
             var kept = options.Limits.Where(l => !fromEnvironment.Any(e => e.Provider == l.Provider && e.Model == l.Model));
             options = options with { Limits = [.. kept, .. fromEnvironment] };
         }
@@ -93,7 +102,7 @@ public sealed record LlmRateLimitOptions
     /// Parses <c>TTA_LLM_RATE_LIMITS</c>: entries separated by <c>;</c>, each <c>provider[/model]</c> followed by
     /// <c>rpm=N</c> and/or <c>tpm=N</c>, e.g. <c>openai/gpt-4o-mini rpm=500 tpm=200000; anthropic rpm=50</c>.
     /// </summary>
-    public static IReadOnlyList<LlmRateLimit> ParseList(string text, string where)
+    public static IReadOnlyList<LlmRateLimit> ParseList(string text, string where, IReadOnlyCollection<string>? providers = null)
     {
         var limits = new List<LlmRateLimit>();
         foreach (var entry in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -123,12 +132,12 @@ public sealed record LlmRateLimitOptions
                             $"{where}: entry '{entry}' has '{field}'; use rpm=N and tpm=N, e.g. 'openai/gpt-4o-mini rpm=500 tpm=200000'.");
                 }
             }
-            limits.Add(Check(provider, model, rpm, tpm, $"{where}: entry '{entry}'"));
+            limits.Add(Check(provider, model, rpm, tpm, $"{where}: entry '{entry}'", providers ?? LlmProviderNames.WellKnown));
         }
         return limits;
     }
 
-    private static LlmRateLimit FromHocon(HoconValue entry, int index)
+    private static LlmRateLimit FromHocon(HoconValue entry, int index, IReadOnlyCollection<string> providers)
     {
         var where = $"{Section}.rate-limits[{index}]";
         if (!entry.IsObject()) throw new LlmConfigurationException($"{where}: expected an object such as {{ provider = openai, model = gpt-4o-mini, requests-per-minute = 500 }}.");
@@ -139,14 +148,14 @@ public sealed record LlmRateLimitOptions
         if (unknown is not null)
             throw new LlmConfigurationException($"{where}: unknown key '{unknown}'; use provider, model, requests-per-minute, tokens-per-minute.");
         return Check(Text("provider") ?? "", NonEmpty(Text("model")), (int?)Number("requests-per-minute", int.MaxValue),
-            Number("tokens-per-minute", long.MaxValue), where);
+            Number("tokens-per-minute", long.MaxValue), where, providers);
     }
 
-    private static LlmRateLimit Check(string provider, string? model, int? rpm, long? tpm, string where)
+    private static LlmRateLimit Check(string provider, string? model, int? rpm, long? tpm, string where, IReadOnlyCollection<string> providers)
     {
         provider = provider.Trim().ToLowerInvariant();
-        if (!LlmSettings.KnownProviders.Contains(provider))
-            throw new LlmConfigurationException($"{where}: unknown provider '{provider}'; use one of {string.Join(", ", LlmSettings.KnownProviders)}.");
+        if (!providers.Contains(provider))
+            throw new LlmConfigurationException($"{where}: unknown provider '{provider}'; use one of {string.Join(", ", providers.Distinct())}.");
         if (model is "*" or "") model = null;
         if (model is { Length: > 200 }) throw new LlmConfigurationException($"{where}: the model name is longer than 200 characters.");
         if (rpm is null && tpm is null) throw new LlmConfigurationException($"{where}: give requests per minute, tokens per minute or both.");

@@ -26,7 +26,9 @@ public sealed class LlmRateLimiter(LlmRateLimitOptions options, TimeProvider tim
 {
     private readonly ConcurrentDictionary<(string Provider, string Model), Buckets> _buckets = new();
 
+    /// <summary>The limits the buckets follow.</summary>
     public LlmRateLimitOptions Options { get; } = options;
+    /// <summary>The clock of the buckets and their waits.</summary>
     public TimeProvider Time { get; } = time;
 
     /// <summary>

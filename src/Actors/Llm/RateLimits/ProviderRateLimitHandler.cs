@@ -1,4 +1,3 @@
-using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Net;
 using TtaActors.Telemetry;
@@ -49,7 +48,7 @@ internal sealed class LlmCallScope
 internal sealed class ProviderRateLimitHandler(string provider, LlmRateLimitOptions options, TimeProvider time)
     : DelegatingHandler(new SocketsHttpHandler())
 {
-    /// <summary>Anthropic's SDK honours this header; OpenAI's uses <see cref="NoRateLimitRetryPolicy"/>.</summary>
+    /// <summary>Anthropic's SDK honours this header; OpenAI's is given a retry policy that leaves 429s alone.</summary>
     public const string ShouldRetryHeader = "x-should-retry";
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -102,14 +101,4 @@ internal sealed class ProviderRateLimitHandler(string provider, LlmRateLimitOpti
         if (header?.Date is { } date) return date > now ? date - now : TimeSpan.Zero;
         return null;
     }
-}
-
-/// <summary>OpenAI's retry policy, less its retries of 429: <see cref="ProviderRateLimitHandler"/> has waited those out already.</summary>
-internal sealed class NoRateLimitRetryPolicy(int maxRetries) : ClientRetryPolicy(maxRetries)
-{
-    protected override bool ShouldRetry(PipelineMessage message, Exception? exception) =>
-        message.Response?.Status != (int)HttpStatusCode.TooManyRequests && base.ShouldRetry(message, exception);
-
-    protected override ValueTask<bool> ShouldRetryAsync(PipelineMessage message, Exception? exception) =>
-        message.Response?.Status == (int)HttpStatusCode.TooManyRequests ? ValueTask.FromResult(false) : base.ShouldRetryAsync(message, exception);
 }

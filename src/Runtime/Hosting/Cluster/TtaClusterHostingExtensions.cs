@@ -66,7 +66,14 @@ public static class TtaClusterHostingExtensions
     public static Setup? JournalSetup(TtaClusterOptions options) =>
         options.Journal == JournalProvider.Sqlite ? new DataOptionsSetup(SqliteDataOptions(options)) : null;
 
-    /// <summary>The SQLite connection options of <see cref="JournalSetup"/>.</summary>
+    /// <summary>
+    /// The SQLite connection options of <see cref="JournalSetup"/>. An asynchronous open (every journal, snapshot and
+    /// query call opens its connection that way) first moves to a thread-pool thread. Microsoft.Data.Sqlite completes its
+    /// asynchronous methods synchronously, so without that move the whole database call ran inside the plugin actor that
+    /// made it: the journal's write stream wrote and committed inside its own turn and never saw a second write waiting,
+    /// so every event was a transaction of its own (no batching), and the journal and snapshot store actors did every
+    /// recovery read one after the other, whatever <c>max-concurrent-recoveries</c> allowed.
+    /// </summary>
     public static DataOptions SqliteDataOptions(TtaClusterOptions options)
     {
         var pragma = $"PRAGMA synchronous={(options.SqliteSynchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};";
@@ -80,6 +87,7 @@ public static class TtaClusterHostingExtensions
                 },
                 async (connection, cancellation) =>
                 {
+                    await new ThreadPoolHop();
                     await using var command = Pragma(connection, pragma);
                     await command.ExecuteNonQueryAsync(cancellation);
                 });
@@ -90,6 +98,20 @@ public static class TtaClusterHostingExtensions
             command.CommandText = text;
             return command;
         }
+    }
+
+    /// <summary>Awaiting it always continues on a thread-pool thread (never inline, whatever scheduler the caller runs on).</summary>
+    private readonly struct ThreadPoolHop : System.Runtime.CompilerServices.ICriticalNotifyCompletion
+    {
+        public ThreadPoolHop GetAwaiter() => this;
+
+        public bool IsCompleted => false;
+
+        public void GetResult() { }
+
+        public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(static run => run(), continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(static run => run(), continuation, preferLocal: false);
     }
 
     private static Config MembershipConfig(TtaClusterOptions options) =>

@@ -59,6 +59,7 @@ public sealed record TtaClusterOptions
     /// <summary>HOCON laid over the shipped files (tests tune failure detection and the split brain resolver with it).</summary>
     public string? ExtraHocon { get; init; }
 
+    /// <summary>The connection string, else a SQLite file <c>journal.db</c> in <see cref="DataDirectory"/>.</summary>
     public string SqliteConnectionString => ConnectionString ?? $"Data Source={Path.Combine(DataDirectory, "journal.db")}";
 
     /// <summary>Reads the options from environment variables, failing with the variable's name on a bad value.</summary>
@@ -77,6 +78,8 @@ public sealed record TtaClusterOptions
         return options;
     }
 
+    /// <summary>A SQLite <c>synchronous</c> mode from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="Hosting.TtaConfigurationException">The mode is unknown.</exception>
     public static SqliteSynchronous ParseSynchronous(string key, string value) => value.Trim().ToLowerInvariant() switch
     {
         "normal" => SqliteSynchronous.Normal,
@@ -84,6 +87,8 @@ public sealed record TtaClusterOptions
         _ => throw new TtaConfigurationException($"{key}: '{value}' is not a SQLite synchronous mode; use 'normal' (the default) or 'full'."),
     };
 
+    /// <summary>A journal provider from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="Hosting.TtaConfigurationException">The provider is unknown.</exception>
     public static JournalProvider ParseProvider(string key, string value) => value.Trim().ToLowerInvariant() switch
     {
         "sqlite" => JournalProvider.Sqlite,
@@ -91,6 +96,8 @@ public sealed record TtaClusterOptions
         _ => throw new TtaConfigurationException($"{key}: '{value}' is not a journal provider; use 'sqlite' or 'postgres'."),
     };
 
+    /// <summary>Comma-separated seed node addresses from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="Hosting.TtaConfigurationException">An address is malformed.</exception>
     public static IReadOnlyList<string> ParseSeedNodes(string key, string value)
     {
         var seeds = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

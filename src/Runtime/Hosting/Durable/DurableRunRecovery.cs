@@ -15,6 +15,7 @@ public static class DurableRunRecovery
     /// <summary>How long after a member is removed the sweep runs, so the shards have been handed over.</summary>
     public static TimeSpan AfterMemberRemoved { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Starts the sweeps: once the workflows are loaded and after each member removal, every unfinished run is woken.</summary>
     public static void Start(ActorSystem system, DurableRuns runs, ILogger log)
     {
         _ = SweepAsync(runs, log, "start-up");

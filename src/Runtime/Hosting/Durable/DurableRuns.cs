@@ -23,18 +23,32 @@ public sealed record DurableRunSummary(string RunId, string Workflow, string Sta
 /// </summary>
 public sealed class DurableRuns
 {
+    /// <summary>The most runs a list answers.</summary>
     public const int MaxListed = 1000;
 
     private readonly ActorSystem _system;
     private readonly ActorRegistry _registry;
     private readonly TimeSpan _askTimeout;
+    private readonly TimeProvider _time;
 
-    public DurableRuns(ActorSystem system, ActorRegistry registry, TimeSpan? askTimeout = null)
+    /// <param name="system">The node's actor system.</param>
+    /// <param name="registry">Where the durable run shard region is registered.</param>
+    /// <param name="askTimeout">How long a call waits for the run's entity; a default when null.</param>
+    /// <param name="time">The clock a start's deadline is read from; the system clock when null.</param>
+    public DurableRuns(ActorSystem system, ActorRegistry registry, TimeSpan? askTimeout = null, TimeProvider? time = null)
     {
         _system = system;
         _registry = registry;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(10);
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// How long before the caller gives up a start must be journaled by (a fifth of the ask timeout, 2 s by default): the
+    /// margin covers the answer's way back and the difference between the clocks of the node that asks and the node that
+    /// hosts the run, so a start the caller was told failed never runs.
+    /// </summary>
+    public TimeSpan StartMargin => _askTimeout / 5;
 
     private IActorRef Region => _registry.Get<DurableRunRegion>();
 
@@ -64,7 +78,7 @@ public sealed class DurableRuns
         }
         var parent = TraceParent.From(span);
         var start = new DurableRunCommands.Start(runId.ToString(), workflow, DurableJson.From(input), DurableJson.Context(context), parent.ToW3C(),
-            parent.TraceState, context.Persona, context.ChatMode);
+            parent.TraceState, context.Persona, context.ChatMode, _time.GetUtcNow() + _askTimeout - StartMargin);
         try
         {
             return await AskAsync<View>(start);
@@ -76,8 +90,10 @@ public sealed class DurableRuns
         }
     }
 
+    /// <summary>The run's view; refused runs throw <see cref="Actors.Durable.DurableRunRefusedException"/>.</summary>
     public Task<View> GetAsync(string runId) => AskAsync<View>(new DurableRunCommands.Get(runId));
 
+    /// <summary>Sends a signal to a waiting run; <paramref name="signalId"/> makes a repeat a duplicate. Refusals throw <see cref="Actors.Durable.DurableRunRefusedException"/>.</summary>
     public Task<SignalAccepted> SignalAsync(string runId, string name, string signalId, string? payloadJson) =>
         AskAsync<SignalAccepted>(new DurableRunCommands.Signal(runId, name, signalId, payloadJson));
 
@@ -168,9 +184,13 @@ public sealed class DurableRuns
         }
         catch (AskTimeoutException)
         {
-            throw new DurableRunRefusedException(new Refused(command.RunId, DurableRunCodes.Unavailable,
-                $"Durable run {command.RunId} did not answer within {(timeout ?? _askTimeout).TotalSeconds:0} s: its node or the journal is not " +
-                "reachable right now (a lost node's runs move to the survivors within about 30 s). Retry."));
+            var waited = (timeout ?? _askTimeout).TotalSeconds;
+            throw new DurableRunRefusedException(new Refused(command.RunId, DurableRunCodes.Unavailable, command is DurableRunCommands.Start
+                ? $"Durable run {command.RunId} was not started: it did not answer within {waited:0} s (its node or the journal is not reachable " +
+                  "right now; a lost node's runs move to the survivors within about 30 s). A start that reaches the run or is journaled after " +
+                  "this answer executes nothing. Start it again."
+                : $"Durable run {command.RunId} did not answer within {waited:0} s: its node or the journal is not " +
+                  "reachable right now (a lost node's runs move to the survivors within about 30 s). Retry."));
         }
         return answer switch
         {
@@ -184,12 +204,14 @@ public sealed class DurableRuns
 /// <summary>Refusal codes the facade adds to those of the entity (<see cref="DurableRefusalCodes"/>).</summary>
 public static class DurableRunCodes
 {
+    /// <summary>The run's entity did not answer in time.</summary>
     public const string Unavailable = "unavailable";
 }
 
 /// <summary>A durable run as the API shows it (the same fields as an in-memory run, plus the awaited signals).</summary>
 public static class DurableRunJson
 {
+    /// <summary>The JSON of a run's view.</summary>
     public static JsonObject Of(View view) => new()
     {
         ["runId"] = view.RunId,

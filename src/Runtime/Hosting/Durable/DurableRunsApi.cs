@@ -18,12 +18,15 @@ namespace TtaActors.Runtime.Durable;
 /// </summary>
 public static class DurableRunsApi
 {
+    /// <summary>The longest signal id.</summary>
     public const int MaxSignalIdLength = 200;
+    /// <summary>The deepest signal payload.</summary>
     public const int MaxPayloadDepth = 64;
 
     /// <summary>How long one event read is held by the run when nothing new has happened (then a keep-alive comment is sent).</summary>
     public static TimeSpan EventPollWait { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Maps the durable run endpoints (signals and events of <c>/runs/{id}</c>).</summary>
     public static WebApplication MapDurableRunsApi(this WebApplication app)
     {
         app.MapPost("/runs/{id}/signals/{name}", SignalAsync);
@@ -145,6 +148,7 @@ public static class DurableRunsApi
         DurableRefusalCodes.AlreadyStarted => new(409, "run-already-started", "Run already started", refused.Message),
         DurableRefusalCodes.JournalUnavailable => new(503, "journal-unavailable", "Journal unavailable", refused.Message),
         DurableRefusalCodes.NotReady => new(503, "node-not-ready", "Node not ready", refused.Message),
+        DurableRefusalCodes.StartExpired => new(503, "run-start-expired", "Run start expired", refused.Message),
         DurableRefusalCodes.UnknownWorkflow => new(503, "durable-workflow-missing", "Durable workflow missing on a node", refused.Message),
         _ => new(503, "durable-runs-unavailable", "Durable runs unavailable", refused.Message),
     };

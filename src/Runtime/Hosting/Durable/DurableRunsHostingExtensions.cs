@@ -14,6 +14,7 @@ public sealed class DurableRunRegion;
 /// <summary>Routes a durable run command to its run's entity; the run id is the entity id.</summary>
 public sealed class DurableRunMessageExtractor(int maxNumberOfShards) : HashCodeMessageExtractor(maxNumberOfShards)
 {
+    /// <inheritdoc/>
     public override string? EntityId(object message) => message switch
     {
         DurableRunCommands.ICommand command => command.RunId,
@@ -24,6 +25,7 @@ public sealed class DurableRunMessageExtractor(int maxNumberOfShards) : HashCode
 /// <summary>Registration of durable runs: the shard region with remembered entities, and the <see cref="DurableRuns"/> facade.</summary>
 public static class DurableRunsHostingExtensions
 {
+    /// <summary>The shard region's type name.</summary>
     public const string ShardTypeName = "durable-run";
 
     /// <summary>
@@ -48,6 +50,7 @@ public static class DurableRunsHostingExtensions
         return builder;
     }
 
+    /// <summary>The sharding settings of the region: entities remembered, so unfinished runs come back after a restart.</summary>
     public static ClusterShardingSettings ShardingSettings(ActorSystem system)
     {
         var config = ConfigurationFactory.ParseString("""

@@ -11,11 +11,13 @@ public sealed class DurableWorkflowCatalog : IDurableWorkflowCatalog
 {
     private volatile WorkflowRegistry? _registry;
 
+    /// <inheritdoc/>
     public bool Ready => _registry is not null;
 
     /// <summary>Called once the node's workflows are loaded.</summary>
     public void Attach(WorkflowRegistry registry) => _registry = registry;
 
+    /// <inheritdoc/>
     public DurableWorkflowDefinition? Find(string workflow) =>
         _registry is { } registry && registry.TryGet(workflow, out var registered) ? registered.Durable : null;
 }

@@ -13,9 +13,12 @@ namespace TtaActors.Runtime.Inspector;
 /// </summary>
 public static class InspectorAccess
 {
+    /// <summary>The cookie that admits a browser to <c>/ui</c>.</summary>
     public const string CookieName = "tta_ui";
+    /// <summary>The query parameter that carries the token on the first page load.</summary>
     public const string TokenQuery = "token";
 
+    /// <summary>True when the node listens beyond loopback and has an API token, so the UI needs it.</summary>
     public static bool RequiresToken(NodeOptions options) => !options.Http.IsLoopback && options.ApiToken is not null;
 
     /// <summary>The cookie value a token gives.</summary>
@@ -34,6 +37,7 @@ public static class InspectorAccess
                && http.Request.Query.TryGetValue(TokenQuery, out var given) && given.Count == 1 && Same(given[0] ?? "", token);
     }
 
+    /// <summary>Sets the UI cookie for <paramref name="token"/> (HttpOnly, SameSite=Strict).</summary>
     public static void SetCookie(HttpContext http, string token) =>
         http.Response.Cookies.Append(CookieName, CookieValue(token), new CookieOptions
         {

@@ -21,7 +21,9 @@ namespace TtaActors.Runtime.Inspector;
 /// </summary>
 public static class InspectorApi
 {
+    /// <summary>Runs a list answers when no limit is given.</summary>
     public const int DefaultListLimit = 100;
+    /// <summary>The largest list limit.</summary>
     public const int MaxListLimit = DurableRuns.MaxListed;
 
     /// <summary>Spans a trace answer holds at most; a larger trace says it was cut (<c>truncated</c>).</summary>
@@ -30,6 +32,7 @@ public static class InspectorApi
     /// <summary>LLM spans the session view sums at most.</summary>
     public const int MaxSessionSpans = 10_000;
 
+    /// <summary>The longest workflow filter.</summary>
     public const int MaxWorkflowFilterLength = 200;
 
     private static readonly string[] Statuses = ["running", "waiting", "failed", "succeeded"];
@@ -46,6 +49,7 @@ public static class InspectorApi
         return services;
     }
 
+    /// <summary>Maps the inspector pages under <c>/ui</c> and their API under <c>/ui/api/</c>.</summary>
     public static WebApplication MapTtaInspector(this WebApplication app)
     {
         app.MapGet("/runs", ListAsync);

@@ -11,12 +11,14 @@ namespace TtaActors.Runtime.Inspector;
 /// </summary>
 public static class InspectorAssets
 {
+    /// <summary>The Content-Security-Policy every inspector answer carries.</summary>
     public const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private static readonly Dictionary<string, (string ContentType, byte[] Bytes)> Files = Load();
 
+    /// <summary>Maps the page and its embedded assets.</summary>
     public static void Map(WebApplication app)
     {
         app.MapGet("/ui", Page);

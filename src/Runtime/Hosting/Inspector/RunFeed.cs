@@ -19,12 +19,14 @@ public sealed class RunFeed : IDisposable
     private readonly Lock _lock = new();
     private readonly List<Channel<RunRecord>> _subscribers = [];
 
+    /// <summary>Publishes every change of <paramref name="runs"/>' runs to the subscribers.</summary>
     public RunFeed(RunService runs)
     {
         _runs = runs;
         _runs.Changed += Publish;
     }
 
+    /// <summary>Subscribers now.</summary>
     public int Subscribers
     {
         get { lock (_lock) return _subscribers.Count; }
@@ -57,12 +59,16 @@ public sealed class RunFeed : IDisposable
         channel.Writer.TryComplete();
     }
 
+    /// <summary>Stops publishing.</summary>
     public void Dispose() => _runs.Changed -= Publish;
 
+    /// <summary>One subscriber's updates; dispose it to leave.</summary>
     public sealed class Subscription(RunFeed feed, Channel<RunRecord> channel) : IDisposable
     {
+        /// <summary>The updates, in order.</summary>
         public ChannelReader<RunRecord> Reader => channel.Reader;
 
+        /// <summary>Leaves the feed.</summary>
         public void Dispose() => feed.Leave(channel);
     }
 }

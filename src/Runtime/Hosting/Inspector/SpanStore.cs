@@ -10,6 +10,7 @@ namespace TtaActors.Runtime.Inspector;
 /// <summary>The bound of the spans a node keeps for its run inspector (<c>/ui</c>).</summary>
 public sealed record SpanStoreLimits
 {
+    /// <summary><see cref="MaxBytes"/> when not set: 32 MiB.</summary>
     public const long DefaultMaxBytes = 32L * 1024 * 1024;
 
     /// <summary>
@@ -29,6 +30,7 @@ public sealed record StoredSpanEvent(string Name, DateTimeOffset At, IReadOnlyLi
 public sealed record StoredSpan(string TraceId, string SpanId, string? ParentSpanId, string Name, string Kind, DateTimeOffset Start,
     TimeSpan Duration, string Status, string? StatusDescription, IReadOnlyList<StoredAttribute> Attributes, IReadOnlyList<StoredSpanEvent> Events)
 {
+    /// <summary>The value of the attribute <paramref name="key"/>; null when the span has none.</summary>
     public string? Attribute(string key)
     {
         foreach (var attribute in Attributes)
@@ -64,12 +66,15 @@ public sealed class SpanStore
     private long _evicted;
     private long _version;
 
+    /// <param name="limits">The byte bound.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The bound is below 1.</exception>
     public SpanStore(SpanStoreLimits limits)
     {
         if (limits.MaxBytes < 1) throw new ArgumentOutOfRangeException(nameof(limits), limits.MaxBytes, "TTA_UI_SPAN_STORE_MAX_BYTES must be at least 1.");
         Limits = limits;
     }
 
+    /// <summary>The store's bound.</summary>
     public SpanStoreLimits Limits { get; }
 
     /// <summary>The bytes charged for the spans kept now; never above <see cref="SpanStoreLimits.MaxBytes"/> once a batch is in.</summary>
@@ -78,6 +83,7 @@ public sealed class SpanStore
         get { lock (_lock) return _bytes; }
     }
 
+    /// <summary>Traces kept now.</summary>
     public int TraceCount
     {
         get { lock (_lock) return _traces.Count; }
@@ -121,6 +127,7 @@ public sealed class SpanStore
         changed.TrySetResult();
     }
 
+    /// <summary>The trace <paramref name="traceId"/>; null when unknown or evicted.</summary>
     public StoredTrace? Trace(string traceId)
     {
         lock (_lock)
@@ -222,8 +229,10 @@ public sealed class SpanStore
 /// <summary>The span store's place on the telemetry pipeline: an exporter like OTLP and Langfuse, named <c>ui</c>.</summary>
 public sealed class SpanStoreExporter(SpanStore store) : BaseExporter<Activity>
 {
+    /// <summary>The exporter's name in the pipeline's metrics.</summary>
     public const string ExporterName = "ui";
 
+    /// <summary>Copies the batch into the store.</summary>
     public override ExportResult Export(in Batch<Activity> batch)
     {
         var copies = new List<(StoredSpan, long)>((int)batch.Count);

@@ -23,6 +23,7 @@ public sealed record HoconLayer(string Name, Config Config);
 /// </summary>
 public sealed partial class HoconLayers
 {
+    /// <summary>What secret values (passwords, keys, connection strings) show as when the layers are printed.</summary>
     public const string Masked = "********";
 
     private HoconLayers(IReadOnlyList<HoconLayer> layers)
@@ -31,9 +32,14 @@ public sealed partial class HoconLayers
         Effective = layers.Aggregate(Config.Empty, (lower, layer) => layer.Config.WithFallback(lower));
     }
 
+    /// <summary>The layers, lowest first.</summary>
     public IReadOnlyList<HoconLayer> Layers { get; }
+    /// <summary>The merged configuration the node runs with.</summary>
     public Config Effective { get; }
 
+    /// <summary>The layers of <paramref name="options"/> and the environment.</summary>
+    /// <param name="options">The node's options.</param>
+    /// <param name="environment">Reads environment variables; the process environment when null.</param>
     public static HoconLayers Build(NodeOptions options, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;

@@ -21,8 +21,10 @@ public sealed class SessionDirectory
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
+    /// <summary>Notes that <paramref name="sessionId"/> was used now.</summary>
     public void Seen(string sessionId) => _seen[sessionId] = DateTimeOffset.UtcNow;
 
+    /// <summary>The ids seen so far, sorted.</summary>
     public IReadOnlyList<string> Ids => _seen.Keys.Order(StringComparer.Ordinal).ToList();
 }
 
@@ -31,6 +33,7 @@ public sealed class SessionDirectory
 /// </summary>
 public static class NodeApi
 {
+    /// <summary>The base of every problem <c>type</c> the API answers.</summary>
     public const string ProblemTypeBase = "https://tta.dev/problems/";
 
     private static readonly JsonSerializerOptions RequestJson = new()
@@ -210,10 +213,12 @@ public static class NodeApi
         return token.Length == 0 ? null : token;
     }
 
+    /// <summary>A Problem Details answer whose type is <see cref="ProblemTypeBase"/> followed by <paramref name="type"/>.</summary>
     public static IResult Problem(int status, string type, string title, string detail, Dictionary<string, object?>? extensions = null) =>
         Results.Problem(detail: detail, statusCode: status, title: title, type: ProblemTypeBase + type, extensions: extensions);
 
     /// <param name="output">The output as stored; null takes the record's own output.</param>
+    /// <param name="run">The run.</param>
     public static JsonObject RunJson(RunRecord run, JsonNode? output = null)
     {
         var json = new JsonObject
@@ -246,6 +251,7 @@ public static class NodeApi
         return json;
     }
 
+    /// <summary>The JSON of a session as <c>GET /sessions/{id}</c> answers it.</summary>
     public static JsonObject SessionJson(SessionView view) => new()
     {
         ["id"] = view.Id,

@@ -5,19 +5,25 @@ using TtaActors.Runtime.Hosting;
 
 namespace TtaActors.Runtime.Node;
 
+/// <summary>Where the node journals persona sessions and durable runs.</summary>
 public enum DatabaseProvider
 {
+    /// <summary>A SQLite file in the node's data directory (the default; one node).</summary>
     Sqlite,
+    /// <summary>A PostgreSQL database (clusters).</summary>
     Postgres,
 }
 
 /// <summary>An address the node's HTTP API listens on.</summary>
 public sealed record HttpBinding(string Host, IPAddress Address, int Port)
 {
+    /// <summary>True for a loopback address.</summary>
     public bool IsLoopback => IPAddress.IsLoopback(Address);
 
+    /// <summary>The base URL, e.g. <c>http://127.0.0.1:8080</c>.</summary>
     public string Url => $"http://{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}";
 
+    /// <summary><c>HOST:PORT</c> as given.</summary>
     public override string ToString() => $"{Host}:{Port}";
 }
 
@@ -27,9 +33,13 @@ public sealed record HttpBinding(string Host, IPAddress Address, int Port)
 /// </summary>
 public sealed partial record NodeOptions
 {
+    /// <summary>The remoting port when none is given.</summary>
     public const int DefaultRemotingPort = 8110;
+    /// <summary>The HTTP binding when none is given: loopback only.</summary>
     public const string DefaultHttp = "127.0.0.1:8080";
+    /// <summary>The largest request body when none is set: 1 MiB.</summary>
     public const long DefaultMaxBodyBytes = 1024 * 1024;
+    /// <summary>The run deadline when none is set: 300 seconds.</summary>
     public const int DefaultRunTimeoutSeconds = 300;
 
     /// <summary><c>--host</c> / <c>TTA_HOST</c>: the remoting host other nodes reach this one at.</summary>
@@ -77,6 +87,7 @@ public sealed partial record NodeOptions
     /// <summary><c>TTA_RUN_TIMEOUT</c> (seconds): the deadline of a run started through the API.</summary>
     public int RunTimeoutSeconds { get; init; } = DefaultRunTimeoutSeconds;
 
+    /// <summary>The runtime's own settings (service name, metrics).</summary>
     public TtaRuntimeOptions Runtime { get; init; } = new();
 
     /// <summary>The connection string the persistence layer uses.</summary>
@@ -122,6 +133,8 @@ public sealed partial record NodeOptions
             : Cluster.SqliteSynchronous.Normal,
     };
 
+    /// <summary>A <c>HOST:PORT</c> binding from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The value is not HOST:PORT or the host is not an IP address or localhost.</exception>
     public static HttpBinding ParseHttp(string key, string value)
     {
         var text = value.Trim();
@@ -137,6 +150,8 @@ public sealed partial record NodeOptions
         return new HttpBinding(host, address, port);
     }
 
+    /// <summary>A seed node address (<c>akka.tcp://tta@HOST:PORT</c>) from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The value is not such an address.</exception>
     public static string ParseSeed(string key, string value)
     {
         var seed = value.Trim();
@@ -144,6 +159,8 @@ public sealed partial record NodeOptions
         throw new TtaConfigurationException($"{key}: '{value}' is not a seed node address; write akka.tcp://tta@HOST:PORT.");
     }
 
+    /// <summary>A database provider (<c>sqlite</c> or <c>postgres</c>) from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The provider is unknown.</exception>
     public static DatabaseProvider ParseProvider(string key, string value) => value.Trim().ToLowerInvariant() switch
     {
         "sqlite" => DatabaseProvider.Sqlite,
@@ -151,6 +168,8 @@ public sealed partial record NodeOptions
         _ => throw new TtaConfigurationException($"{key}: unknown database provider '{value}'; use sqlite or postgres."),
     };
 
+    /// <summary>A positive whole number from the setting <paramref name="key"/>.</summary>
+    /// <exception cref="TtaConfigurationException">The value is not one.</exception>
     public static long ParsePositive(string key, string value)
     {
         if (long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0) return number;

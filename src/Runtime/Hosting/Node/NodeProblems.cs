@@ -10,14 +10,18 @@ namespace TtaActors.Runtime.Node;
 /// <summary>One RFC 9457 Problem Details answer: status, type (under <see cref="NodeApi.ProblemTypeBase"/>), title, detail.</summary>
 public sealed record NodeProblem(int Status, string Type, string Title, string Detail, Dictionary<string, object?>? Extensions = null)
 {
+    /// <summary>The answer to send.</summary>
     public IResult ToResult() => NodeApi.Problem(Status, Type, Title, Detail, Extensions);
 }
 
 /// <summary>A request body the API cannot read: malformed JSON, a wrong field type, an unknown or a missing field.</summary>
 public sealed class MalformedBodyException(string detail, string path, long? line, long? position) : Exception(detail)
 {
+    /// <summary>Where in the body the problem is, as a JSON path.</summary>
     public string Path { get; } = path;
+    /// <summary>The line of the problem, when the parser knows it.</summary>
     public long? Line { get; } = line;
+    /// <summary>The byte position in the line, when the parser knows it.</summary>
     public long? Position { get; } = position;
 }
 
@@ -28,6 +32,7 @@ public sealed class MalformedBodyException(string detail, string path, long? lin
 /// </summary>
 public static partial class NodeProblems
 {
+    /// <summary>The answer to <paramref name="error"/>; <paramref name="maxBodyBytes"/> is quoted when a body was too large.</summary>
     public static NodeProblem Map(Exception error, long maxBodyBytes) => error switch
     {
         InvalidFieldException invalid => new(422, "invalid-field", "Invalid field", invalid.Message, new() { ["field"] = invalid.Field }),

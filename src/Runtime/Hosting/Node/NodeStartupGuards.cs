@@ -10,6 +10,7 @@ namespace TtaActors.Runtime.Node;
 /// </summary>
 public static class NodeStartupGuards
 {
+    /// <summary>The lock file in the data directory that keeps a second node off it.</summary>
     public const string LockFileName = "node.lock";
 
     /// <summary>Refuses a remoting port another process listens on, naming the port and that process.</summary>

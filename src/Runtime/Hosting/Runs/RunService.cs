@@ -8,12 +8,16 @@ using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Runs;
 
+/// <summary>Where a run is.</summary>
 public enum RunStatus
 {
+    /// <summary>Started and not finished.</summary>
     Running,
     /// <summary>A durable run paused for a signal (an approval).</summary>
     Waiting,
+    /// <summary>Finished with an output.</summary>
     Succeeded,
+    /// <summary>Finished with a failure.</summary>
     Failed,
 }
 
@@ -34,7 +38,9 @@ public sealed class WorkflowNotFoundException(string name, IReadOnlyList<string>
         ? $"No workflow named '{PersonaNames.Printable(name.Length > 200 ? name[..200] + "..." : name)}' is registered. Registered workflows: {(registered.Count == 0 ? "none" : string.Join(", ", registered))}."
         : $"Workflow '{name}' from {invalid.Source} cannot run: its file has {invalid.Problems.Count} problem(s). Fix them and restart the node.")
 {
+    /// <summary>The name asked for.</summary>
     public string Name { get; } = name;
+    /// <summary>The workflow's file and its problems when the name is registered but its file is invalid; null when unknown.</summary>
     public WorkflowSummary? Invalid { get; } = invalid;
 }
 
@@ -68,6 +74,7 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
     /// <summary>Cancels every run when the process stops.</summary>
     public CancellationToken Stopping { get; init; }
 
+    /// <summary>The runs kept for <c>GET /runs/{id}</c>.</summary>
     public RunStore Store { get; init; } = new(new RunStoreLimits());
 
     /// <summary>
@@ -137,6 +144,7 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         return finished;
     }
 
+    /// <summary>The stored run <paramref name="runId"/>; null when unknown or evicted.</summary>
     public StoredRun? Get(string runId) => Store.Get(runId);
 
     /// <summary>Raised when a run this node started starts or finishes (in-memory and durable), for the live run feed.</summary>

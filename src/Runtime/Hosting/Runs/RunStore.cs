@@ -8,8 +8,11 @@ namespace TtaActors.Runtime.Runs;
 /// <summary>The bounds of the runs a node keeps for <c>GET /runs/{id}</c>.</summary>
 public sealed record RunStoreLimits
 {
+    /// <summary><see cref="MaxBytes"/> when not set: 64 MiB.</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;
+    /// <summary><see cref="MaxRuns"/> when not set.</summary>
     public const int DefaultMaxRuns = 10_000;
+    /// <summary><see cref="MaxOutputBytes"/> when not set: 1 MiB.</summary>
     public const long DefaultMaxOutputBytes = 1024 * 1024;
 
     /// <summary><c>TTA_RUN_STORE_MAX_BYTES</c>: inputs of running runs plus outputs of finished ones, as UTF-8 JSON, plus <see cref="RunStore.RecordOverheadBytes"/> per run.</summary>
@@ -25,6 +28,7 @@ public sealed record RunStoreLimits
 /// <summary>A run as the store keeps it: the record without its output object, the output as UTF-8 JSON, and what it is charged.</summary>
 public sealed record StoredRun(RunRecord Record, byte[]? OutputJson, long Bytes)
 {
+    /// <summary>The output parsed back from its JSON; null when there is none.</summary>
     public JsonNode? Output => OutputJson is null ? null
         : JsonNode.Parse(OutputJson, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = Workflows.JsonData.MaxOutputDepth + 8 });
 }
@@ -43,6 +47,7 @@ public sealed class RunStore(RunStoreLimits limits)
     private readonly Lock _lock = new();
     private long _bytes;
 
+    /// <summary>The store's bounds.</summary>
     public RunStoreLimits Limits { get; } = limits;
 
     /// <summary>The bytes charged for the runs kept now; never above <see cref="RunStoreLimits.MaxBytes"/>.</summary>
@@ -51,11 +56,13 @@ public sealed class RunStore(RunStoreLimits limits)
         get { lock (_lock) return _bytes; }
     }
 
+    /// <summary>Runs kept now.</summary>
     public int Count
     {
         get { lock (_lock) return _runs.Count; }
     }
 
+    /// <summary>The run <paramref name="runId"/>; null when unknown or evicted.</summary>
     public StoredRun? Get(string runId)
     {
         lock (_lock) return _runs.GetValueOrDefault(runId);
@@ -164,6 +171,8 @@ public sealed class RunStore(RunStoreLimits limits)
 /// <summary>Why a run was evicted from the store: the <c>reason</c> label of <c>run_store_evicted_total</c>.</summary>
 public static class RunStoreEvictionReasons
 {
+    /// <summary>The byte bound was passed.</summary>
     public const string Bytes = "bytes";
+    /// <summary>The count bound was passed.</summary>
     public const string Count = "count";
 }

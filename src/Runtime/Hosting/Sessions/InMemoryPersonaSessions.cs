@@ -14,22 +14,28 @@ namespace TtaActors.Runtime.Sessions;
 /// </summary>
 public sealed class InMemoryPersonaSessions : IPersonaSessions
 {
+    /// <summary>The name of the actor that holds the sessions.</summary>
     public const string ActorName = "persona-sessions-in-memory";
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
     private readonly IActorRef _sessions;
 
+    /// <summary>Starts the sessions actor on <paramref name="system"/>.</summary>
     public InMemoryPersonaSessions(ActorSystem system) => _sessions = system.ActorOf(InMemorySessionsActor.Props(), ActorName);
 
+    /// <inheritdoc/>
     public Task<SessionView> GetAsync(string sessionId, CancellationToken cancellation = default) =>
         Ask<SessionView>(new InMemorySessionCommands.Get(CheckId(sessionId)), cancellation);
 
+    /// <inheritdoc/>
     public Task<SessionView> SwitchPersonaAsync(string sessionId, string persona, string? chatMode, CancellationToken cancellation = default) =>
         Ask<SessionView>(new InMemorySessionCommands.SwitchPersona(CheckId(sessionId), CheckNames(persona, chatMode), chatMode), cancellation);
 
+    /// <inheritdoc/>
     public Task<WorkflowContext> BeginRunAsync(string sessionId, string workflow, RunId runId, WorkflowContext context,
         CancellationToken cancellation = default) =>
         Ask<WorkflowContext>(new InMemorySessionCommands.BeginRun(CheckId(sessionId), workflow, runId, context), cancellation);
 
+    /// <inheritdoc/>
     public Task CompleteRunAsync(string sessionId, SessionRunOutcome outcome, CancellationToken cancellation = default) =>
         Ask<SessionView>(new InMemorySessionCommands.CompleteRun(CheckId(sessionId), outcome), cancellation);
 
@@ -61,17 +67,33 @@ public sealed class InMemoryPersonaSessions : IPersonaSessions
 /// <summary>The messages of the in-memory session actors; they never leave the process.</summary>
 public static class InMemorySessionCommands
 {
+    /// <summary>A command for one session.</summary>
     public interface ISessionCommand
     {
+        /// <summary>The session the command is for.</summary>
         string SessionId { get; }
     }
 
+    /// <summary>Asks for the session's view.</summary>
+    /// <param name="SessionId">The session.</param>
     public sealed record Get(string SessionId) : ISessionCommand;
 
+    /// <summary>Switches the session's persona.</summary>
+    /// <param name="SessionId">The session.</param>
+    /// <param name="Persona">The new persona.</param>
+    /// <param name="ChatMode">The new chat mode.</param>
     public sealed record SwitchPersona(string SessionId, string Persona, string? ChatMode) : ISessionCommand;
 
+    /// <summary>Begins a run in the session.</summary>
+    /// <param name="SessionId">The session.</param>
+    /// <param name="Workflow">The workflow run.</param>
+    /// <param name="RunId">The run.</param>
+    /// <param name="Context">The run's context before the session stamps it.</param>
     public sealed record BeginRun(string SessionId, string Workflow, RunId RunId, WorkflowContext Context) : ISessionCommand;
 
+    /// <summary>Reports how a run of the session ended.</summary>
+    /// <param name="SessionId">The session.</param>
+    /// <param name="Outcome">How the run ended and what it used.</param>
     public sealed record CompleteRun(string SessionId, SessionRunOutcome Outcome) : ISessionCommand;
 }
 

@@ -9,6 +9,7 @@ namespace TtaActors.Runtime.Sessions;
 /// <summary>Registration of the sharded persona sessions.</summary>
 public static class PersonaSessionsHostingExtensions
 {
+    /// <summary>The shard region's type name.</summary>
     public const string ShardTypeName = "persona-session";
 
     /// <summary>

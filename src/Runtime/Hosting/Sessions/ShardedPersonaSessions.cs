@@ -20,10 +20,12 @@ public sealed class PersonaSessionRegion;
 /// </summary>
 public sealed class ShardedPersonaSessions(ActorRegistry registry, TimeSpan? askTimeout = null) : IPersonaSessions
 {
+    /// <summary>How long a call waits for the session's entity when not told otherwise.</summary>
     public static readonly TimeSpan DefaultAskTimeout = TimeSpan.FromSeconds(15);
 
     private readonly TimeSpan _askTimeout = askTimeout ?? DefaultAskTimeout;
 
+    /// <inheritdoc/>
     public async Task<SessionView> GetAsync(string sessionId, CancellationToken cancellation = default) =>
         (await StateAsync(new GetSession(sessionId), cancellation).ConfigureAwait(false)).ToView();
 
@@ -31,9 +33,11 @@ public sealed class ShardedPersonaSessions(ActorRegistry registry, TimeSpan? ask
     public Task<PersonaSessionState> GetStateAsync(string sessionId, CancellationToken cancellation = default) =>
         StateAsync(new GetSession(sessionId), cancellation);
 
+    /// <inheritdoc/>
     public async Task<SessionView> SwitchPersonaAsync(string sessionId, string persona, string? chatMode, CancellationToken cancellation = default) =>
         (await StateAsync(new SwitchPersona(sessionId, persona, chatMode), cancellation).ConfigureAwait(false)).ToView();
 
+    /// <inheritdoc/>
     public async Task<WorkflowContext> BeginRunAsync(string sessionId, string workflow, RunId runId, WorkflowContext context,
         CancellationToken cancellation = default)
     {
@@ -49,6 +53,7 @@ public sealed class ShardedPersonaSessions(ActorRegistry registry, TimeSpan? ask
         };
     }
 
+    /// <inheritdoc/>
     public Task CompleteRunAsync(string sessionId, SessionRunOutcome outcome, CancellationToken cancellation = default) =>
         StateAsync(new CompleteRun(sessionId, outcome.RunId, outcome.Succeeded, outcome.InputTokens, outcome.OutputTokens, outcome.CostUsd ?? 0m),
             cancellation);

@@ -6,6 +6,7 @@ namespace TtaActors.Runtime.Workflows;
 /// <summary>A <c>supabase:</c> step: the query (identifiers fixed by the file, values from templates) and its timeout.</summary>
 public sealed record SupabaseStepSpec(SourceLocation At, string? Name, SupabaseQuery Query, double TimeoutSeconds) : StepSpec(At, Name)
 {
+    /// <inheritdoc/>
     public override string Kind => "supabase";
 }
 
@@ -17,6 +18,7 @@ public sealed record E2BStepSpec(SourceLocation At, string? Name, string? Templa
     string? Cwd, IReadOnlyList<KeyValuePair<string, Template>> Envs, IReadOnlyList<E2BFileSpec> Files, IReadOnlyList<string> Download,
     double TimeoutSeconds, double SandboxTimeoutSeconds, bool AllowErrors) : StepSpec(At, Name)
 {
+    /// <inheritdoc/>
     public override string Kind => "e2b";
 
     /// <summary>The run for one input: the templates rendered, everything else as the file fixes it.</summary>

@@ -18,6 +18,7 @@ public static class JsonData
     /// </summary>
     public const int MaxOutputDepth = 256;
 
+    /// <summary>A step's output as JSON: JSON nodes as they are, other values serialised.</summary>
     public static JsonNode? ToNode(object? value) => value switch
     {
         null => null,

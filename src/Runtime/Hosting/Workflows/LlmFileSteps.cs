@@ -12,6 +12,7 @@ namespace TtaActors.Runtime.Workflows;
 /// </summary>
 public sealed class LlmFileSteps(LlmSettings settings) : ILlmStepFactory
 {
+    /// <inheritdoc/>
     public Primitive Create(LlmSpec spec, string name, IReadOnlyList<AITool> tools)
     {
         var options = new LlmStepOptions

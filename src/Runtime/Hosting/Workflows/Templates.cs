@@ -12,6 +12,7 @@ public sealed record TemplateScope(JsonNode? Input, WorkflowContext Context, Fun
 public sealed class MissingEnvironmentVariableException(string variable, string usedBy)
     : InvalidOperationException($"Environment variable '{variable}' is not set, but {usedBy} needs it. Set it in the node's environment (for systemd: the EnvironmentFile) and restart the node.")
 {
+    /// <summary>The variable that is not set.</summary>
     public string Variable { get; } = variable;
 }
 
@@ -21,8 +22,11 @@ public sealed class MissingEnvironmentVariableException(string variable, string 
 /// </summary>
 public sealed class ValuePath
 {
+    /// <summary>The root of paths into the step's input.</summary>
     public const string InputRoot = "input";
+    /// <summary>The root of paths into the run's context.</summary>
     public const string ContextRoot = "context";
+    /// <summary>The root of paths to environment variables (HTTP headers only).</summary>
     public const string EnvRoot = "env";
 
     /// <summary>The context fields a path can read; <c>state</c>, <c>tags</c>, <c>metadata</c> and <c>baggage</c> take a key after them.</summary>
@@ -36,14 +40,19 @@ public sealed class ValuePath
         Segments = segments;
     }
 
+    /// <summary>The path as written.</summary>
     public string Text { get; }
+    /// <summary><see cref="InputRoot"/>, <see cref="ContextRoot"/> or <see cref="EnvRoot"/>.</summary>
     public string Root { get; }
 
     /// <summary>Each segment is a property name (string) or an array index (int).</summary>
     public IReadOnlyList<object> Segments { get; }
 
+    /// <summary>True for an <c>env.NAME</c> path.</summary>
     public bool UsesEnvironment => Root == EnvRoot;
 
+    /// <summary>Parses a path.</summary>
+    /// <exception cref="FormatException">The path is malformed; the message says where and gives an example.</exception>
     public static ValuePath Parse(string text)
     {
         var trimmed = text.Trim();
@@ -164,6 +173,7 @@ public sealed class ValuePath
         return text[start..position];
     }
 
+    /// <summary>The path as written.</summary>
     public override string ToString() => Text;
 }
 
@@ -180,6 +190,7 @@ public sealed record Placeholder(ValuePath Path, bool Raw);
 /// </summary>
 public sealed class Template
 {
+    /// <summary>The one filter: <c>| raw</c>.</summary>
     public const string RawFilter = "raw";
 
     private readonly IReadOnlyList<object> _parts;
@@ -190,17 +201,23 @@ public sealed class Template
         _parts = parts;
     }
 
+    /// <summary>The template as written.</summary>
     public string Source { get; }
 
     /// <summary>Literal text (string) and <see cref="Placeholder"/>s, in order.</summary>
     public IReadOnlyList<object> Parts => _parts;
 
+    /// <summary>The paths of its placeholders.</summary>
     public IEnumerable<ValuePath> Paths => _parts.OfType<Placeholder>().Select(p => p.Path);
 
+    /// <summary>True when a placeholder uses <c>| raw</c>.</summary>
     public bool HasRawPlaceholder => _parts.OfType<Placeholder>().Any(p => p.Raw);
 
+    /// <summary>True when the template is exactly one placeholder, so it renders to the value itself.</summary>
     public bool IsSinglePath => _parts is [Placeholder];
 
+    /// <summary>Parses <paramref name="source"/>.</summary>
+    /// <exception cref="FormatException">A placeholder is unclosed, malformed, or uses an unknown filter.</exception>
     public static Template Parse(string source)
     {
         var parts = new List<object>();
@@ -232,9 +249,11 @@ public sealed class Template
         return new Placeholder(ValuePath.Parse(text[..pipe]), true);
     }
 
+    /// <summary>The value: the placeholder's value itself for a single-path template, else the rendered text. <paramref name="usedBy"/> names the step for errors (a missing environment variable).</summary>
     public JsonNode? RenderValue(TemplateScope scope, string usedBy) =>
         IsSinglePath ? JsonData.Clone(((Placeholder)_parts[0]).Path.Resolve(scope, usedBy)) : JsonValue.Create(RenderText(scope, usedBy));
 
+    /// <summary>The rendered text. <paramref name="usedBy"/> names the step for errors (a missing environment variable).</summary>
     public string RenderText(TemplateScope scope, string usedBy) => RenderText(scope, usedBy, (_, value) => value);
 
     /// <summary>Renders the text, passing each placeholder's value through <paramref name="insert"/> (the URL encodes it).</summary>
@@ -250,30 +269,44 @@ public sealed class Template
         return text.ToString();
     }
 
+    /// <summary>The template as written.</summary>
     public override string ToString() => Source;
 }
 
 /// <summary>A JSON value whose strings are templates: the body of <c>set:</c> and of an HTTP request.</summary>
 public abstract record JsonTemplate
 {
+    /// <summary>The JSON value for <paramref name="scope"/>. <paramref name="usedBy"/> names the step for errors (a missing environment variable).</summary>
     public abstract JsonNode? Render(TemplateScope scope, string usedBy);
 
+    /// <summary>The paths of every placeholder in the value.</summary>
     public abstract IEnumerable<ValuePath> Paths { get; }
 
+    /// <summary>A JSON value without placeholders.</summary>
+    /// <param name="Value">The value.</param>
     public sealed record Literal(JsonNode? Value) : JsonTemplate
     {
+        /// <inheritdoc/>
         public override JsonNode? Render(TemplateScope scope, string usedBy) => JsonData.Clone(Value);
+        /// <inheritdoc/>
         public override IEnumerable<ValuePath> Paths => [];
     }
 
+    /// <summary>A string template.</summary>
+    /// <param name="Template">The template.</param>
     public sealed record Text(Template Template) : JsonTemplate
     {
+        /// <inheritdoc/>
         public override JsonNode? Render(TemplateScope scope, string usedBy) => Template.RenderValue(scope, usedBy);
+        /// <inheritdoc/>
         public override IEnumerable<ValuePath> Paths => Template.Paths;
     }
 
+    /// <summary>An object whose values are templates.</summary>
+    /// <param name="Properties">The properties, in order.</param>
     public sealed record Object(IReadOnlyList<KeyValuePair<string, JsonTemplate>> Properties) : JsonTemplate
     {
+        /// <inheritdoc/>
         public override JsonNode? Render(TemplateScope scope, string usedBy)
         {
             var result = new JsonObject();
@@ -281,14 +314,19 @@ public abstract record JsonTemplate
             return result;
         }
 
+        /// <inheritdoc/>
         public override IEnumerable<ValuePath> Paths => Properties.SelectMany(p => p.Value.Paths);
     }
 
+    /// <summary>An array whose items are templates.</summary>
+    /// <param name="Items">The items, in order.</param>
     public sealed record Array(IReadOnlyList<JsonTemplate> Items) : JsonTemplate
     {
+        /// <inheritdoc/>
         public override JsonNode? Render(TemplateScope scope, string usedBy) =>
             new JsonArray(Items.Select(i => i.Render(scope, usedBy)).ToArray());
 
+        /// <inheritdoc/>
         public override IEnumerable<ValuePath> Paths => Items.SelectMany(i => i.Paths);
     }
 }

@@ -27,8 +27,10 @@ public sealed class UrlTemplate
         _fixedPrefix = fixedPrefix;
     }
 
+    /// <summary>The URL's template.</summary>
     public Template Template { get; }
 
+    /// <summary>The URL as written.</summary>
     public string Source => Template.Source;
 
     /// <summary>Checks where each value goes; a value in the scheme, host or port must be marked <c>| raw</c>.</summary>
@@ -108,5 +110,6 @@ public sealed class UrlTemplate
             : uri.AbsoluteUri.StartsWith(_fixedPrefix, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>The URL as written.</summary>
     public override string ToString() => Source;
 }

@@ -10,6 +10,9 @@ namespace TtaActors.Runtime.Workflows;
 public interface ILlmStepFactory
 {
     /// <param name="tools">The step's tools, built from <see cref="LlmSpec.Tools"/> (empty: a plain chat step).</param>
+    /// <summary>The primitive of one <c>llm:</c> step.</summary>
+    /// <param name="spec">The step as parsed.</param>
+    /// <param name="name">The step's name in spans and metrics.</param>
     Primitive Create(LlmSpec spec, string name, IReadOnlyList<Microsoft.Extensions.AI.AITool> tools);
 }
 
@@ -20,6 +23,7 @@ public sealed partial record WorkflowStepServices(
     Func<Primitive, string, WorkflowGraph> Materialize,
     ILlmStepFactory? Llm = null)
 {
+    /// <summary>The bounds file steps keep (body sizes, depths, counts).</summary>
     public WorkflowFileLimits Limits { get; init; } = WorkflowFileLimits.Default;
 
     /// <summary>Finds a registered workflow by name when a workflow tool is called (null: workflow tools cannot run here).</summary>

@@ -9,6 +9,7 @@ namespace TtaActors.Runtime.Workflows;
 /// </summary>
 public sealed record WorkflowFileLimits
 {
+    /// <summary>The limits every node starts with.</summary>
     public static readonly WorkflowFileLimits Default = new();
 
     /// <summary>Bytes of one file.</summary>

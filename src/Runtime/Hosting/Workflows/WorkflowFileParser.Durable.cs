@@ -7,6 +7,7 @@ namespace TtaActors.Runtime.Workflows;
 public sealed record WaitSpec(SourceLocation At, string? Name, bool IsApproval, IReadOnlyList<string> Signals, Template? Prompt, JsonTemplate? Payload,
     double? TimeoutSeconds, StepSpec? OnTimeout) : StepSpec(At, Name)
 {
+    /// <inheritdoc/>
     public override string Kind => IsApproval ? "approval" : "wait";
 }
 

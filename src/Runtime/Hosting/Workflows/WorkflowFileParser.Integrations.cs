@@ -8,8 +8,11 @@ namespace TtaActors.Runtime.Workflows;
 /// <summary>The <c>supabase:</c> and <c>e2b:</c> steps (docs/workflow-files.md).</summary>
 public sealed partial class WorkflowFileParser
 {
+    /// <summary>The longest an <c>e2b:</c> sandbox may live, in seconds.</summary>
     public const double MaxSandboxSeconds = 3_600;
+    /// <summary>The most files an <c>e2b:</c> step writes or reads.</summary>
     public const int MaxSandboxFiles = 32;
+    /// <summary>The longest sandbox file path.</summary>
     public const int MaxSandboxPathLength = 1_024;
 
     private static readonly string[] SupabaseOperations = ["select", "insert", "upsert", "update", "delete", "rpc"];

@@ -15,6 +15,7 @@ namespace TtaActors.Runtime.Workflows;
 /// </summary>
 public sealed partial class WorkflowFileParser
 {
+    /// <summary>Every step keyword a workflow file may use.</summary>
     public static readonly IReadOnlyList<string> StepKinds =
         ["template", "set", "http", "llm", "parallel", "router", "retry", "fallback", "timeout", "supabase", "e2b", "approval", "wait"];
 
@@ -22,11 +23,17 @@ public sealed partial class WorkflowFileParser
 
     // The bounds of the schema's numbers (docs/workflow-files.md). Durations stay within a day, which every timer
     // and cancellation source takes (CancelAfter refuses more than about 24.8 days).
+    /// <summary>The shortest duration a file may give, in seconds.</summary>
     public const double MinSeconds = 0.001;
+    /// <summary>The longest duration a file may give, in seconds (a day).</summary>
     public const double MaxSeconds = 86_400;
+    /// <summary>The most retries a <c>retry:</c> step may ask for.</summary>
     public const int MaxRetries = 100;
+    /// <summary>The largest backoff base, in seconds.</summary>
     public const double MaxBackoffBase = 3_600;
+    /// <summary>The largest <c>temperature</c>.</summary>
     public const double MaxTemperature = 2;
+    /// <summary>The largest <c>max_tokens</c>.</summary>
     public const int MaxTokens = 1_000_000;
 
     private readonly string _file;
@@ -61,6 +68,11 @@ public sealed partial class WorkflowFileParser
         return Parse(text, path, Path.GetFileNameWithoutExtension(path), limits);
     }
 
+    /// <summary>Parses the text of a workflow file; every problem found is returned, each with its location.</summary>
+    /// <param name="text">The file's YAML or JSON.</param>
+    /// <param name="file">The file name problems are reported under.</param>
+    /// <param name="defaultName">The workflow's name when the file gives none.</param>
+    /// <param name="limits">Bounds of the file's steps; <see cref="WorkflowFileLimits.Default"/> when null.</param>
     public static (WorkflowDocument? Document, IReadOnlyList<WorkflowProblem> Problems) Parse(string text, string file, string defaultName,
         WorkflowFileLimits? limits = null)
     {

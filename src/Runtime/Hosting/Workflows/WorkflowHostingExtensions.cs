@@ -10,8 +10,10 @@ using TtaActors.Runtime.Sessions;
 
 namespace TtaActors.Runtime.Workflows;
 
+/// <summary>Registration of the node's workflow registry, file steps and run service.</summary>
 public static class WorkflowHostingExtensions
 {
+    /// <summary>The named HTTP client outbound <c>http:</c> steps send with.</summary>
     public const string HttpClientKey = "tta-workflow-steps";
 
     /// <summary>

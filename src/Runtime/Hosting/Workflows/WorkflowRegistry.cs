@@ -22,6 +22,7 @@ public sealed record WorkflowSummary(string Name, string Source, string? Descrip
 /// </summary>
 public sealed class WorkflowRegistry(WorkflowStepServices services)
 {
+    /// <summary>The source of workflows registered in code (files show their path).</summary>
     public const string CodeSource = "code";
 
     private readonly ConcurrentDictionary<string, RegisteredWorkflow> _workflows = new(StringComparer.Ordinal);
@@ -33,6 +34,12 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
     /// and a journal); <paramref name="definitionVersion"/> then names the definition's version (default: the hash of the
     /// primitive tree), which a resumed run must still match.
     /// </param>
+    /// <param name="name">The workflow's name; unique on the node.</param>
+    /// <param name="definition">The workflow tree.</param>
+    /// <param name="description">Shown by <c>GET /workflows</c>.</param>
+    /// <param name="adaptInput">Turns the API's JSON input into what the first step takes; by default the JSON itself.</param>
+    /// <param name="definitionVersion">The definition's version for durable runs; the primitive tree's hash when null.</param>
+    /// <exception cref="InvalidOperationException">A workflow of that name is registered already.</exception>
     public RegisteredWorkflow Register(string name, Primitive definition, Func<JsonNode?, object?>? adaptInput = null, string? description = null,
         WorkflowDurability durability = WorkflowDurability.None, string? definitionVersion = null)
     {
@@ -102,11 +109,13 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
     public Task StopAllAsync(CancellationToken cancellation = default) =>
         Task.WhenAll(_workflows.Values.Select(workflow => workflow.Graph.StopAsync(cancellation)));
 
+    /// <summary>Finds a registered workflow by name.</summary>
     public bool TryGet(string name, out RegisteredWorkflow workflow) => _workflows.TryGetValue(name, out workflow!);
 
     /// <summary>An invalid file whose workflow name is <paramref name="name"/>, so a run of it can say why it is missing.</summary>
     public WorkflowSummary? FindInvalid(string name) => _invalid.Values.FirstOrDefault(w => w.Name == name);
 
+    /// <summary>Every workflow, registered and invalid, by name.</summary>
     public IReadOnlyList<WorkflowSummary> List() =>
         _workflows.Values.Select(Summary).Concat(_invalid.Values).OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
 
@@ -114,6 +123,7 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
     public static WorkflowProblem AlreadyRegistered(string file, string name, string existingSource) =>
         new(new SourceLocation(file, 1, 1), $"Workflow '{name}' is already registered from {existingSource}; give this one another name.");
 
+    /// <summary>True for a <c>.yaml</c>, <c>.yml</c> or <c>.json</c> file.</summary>
     public static bool IsWorkflowFile(string path) =>
         Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
 

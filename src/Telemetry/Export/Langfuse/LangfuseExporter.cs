@@ -12,6 +12,7 @@ namespace TtaActors.Telemetry.Export.Langfuse;
 /// <summary>Where the Langfuse exporter stands.</summary>
 public enum LangfuseExportState
 {
+    /// <summary>Spans are being sent as they come (the normal state).</summary>
     Delivering,
 
     /// <summary>Langfuse failed transiently (unreachable, 429, 5xx, timeout); the next attempt waits for the backoff.</summary>
@@ -61,6 +62,11 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
     private bool _outageLogged;
     private volatile bool _overflowLogged;
 
+    /// <summary>Starts the delivery loop; spans left in the spool directory by an earlier process are sent first.</summary>
+    /// <param name="options">Where to send and the queue's bounds.</param>
+    /// <param name="http">The client to send with; when null the exporter makes and disposes its own.</param>
+    /// <param name="time">Clock for timeouts and backoff; the system clock when null.</param>
+    /// <param name="logger">Receives one line per outage and recovery, never per span; nothing is logged when null.</param>
     public LangfuseExporter(LangfuseExporterOptions options, HttpClient? http = null, TimeProvider? time = null, ILogger? logger = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -79,9 +85,11 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
     /// <summary>Sees every step of the delivery loop; set by tests before the first export.</summary>
     internal Action<LangfuseDeliveryEvent>? Observer { get; set; }
 
+    /// <summary>The exporter's state and queue now.</summary>
     public LangfuseExportStatus Status =>
         new(_state, _spool.SpanCount, _spool.ByteCount, Interlocked.Read(ref _delivered), Interlocked.Read(ref _dropped), Interlocked.Read(ref _requests));
 
+    /// <summary>Encodes the batch and queues it for delivery without waiting on the network; fails only when the whole batch was dropped because the queue is full.</summary>
     public override ExportResult Export(in Batch<Activity> batch)
     {
         var records = new List<byte[]>((int)Math.Min(batch.Count, 4096));
@@ -120,6 +128,7 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
         }
     }
 
+    /// <summary>Flushes within the timeout, then stops the delivery loop; logs how many spans were left undelivered.</summary>
     protected override bool OnShutdown(int timeoutMilliseconds)
     {
         var flushed = OnForceFlush(timeoutMilliseconds);
@@ -141,6 +150,7 @@ public sealed class LangfuseExporter : BaseExporter<Activity>
         return flushed;
     }
 
+    /// <summary>Stops the delivery loop and disposes the HTTP client if the exporter made it.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

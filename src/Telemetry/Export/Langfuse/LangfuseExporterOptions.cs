@@ -8,14 +8,22 @@ namespace TtaActors.Telemetry.Export.Langfuse;
 /// </summary>
 public sealed class LangfuseExporterOptions
 {
+    /// <summary>The Langfuse host used when <c>LANGFUSE_HOST</c> is not set.</summary>
     public const string DefaultHost = "https://cloud.langfuse.com";
+    /// <summary>Path of Langfuse's OpenTelemetry traces endpoint (OTLP over HTTP, protobuf), relative to <see cref="Host"/>.</summary>
     public const string TracesPath = "api/public/otel/v1/traces";
+    /// <summary>Path of Langfuse's batch ingestion endpoint, used only for scores.</summary>
     public const string IngestionPath = "api/public/ingestion";
+    /// <summary>Header that tells Langfuse which ingestion version the spans follow.</summary>
     public const string IngestionVersionHeader = "x-langfuse-ingestion-version";
+    /// <summary>Value of <see cref="IngestionVersionHeader"/>.</summary>
     public const string IngestionVersion = "4";
 
+    /// <summary>The Langfuse base URL (<c>LANGFUSE_HOST</c>), e.g. <see cref="DefaultHost"/> or a self-hosted instance.</summary>
     public required Uri Host { get; init; }
+    /// <summary>The project's public key (<c>LANGFUSE_PUBLIC_KEY</c>).</summary>
     public required string PublicKey { get; init; }
+    /// <summary>The project's secret key (<c>LANGFUSE_SECRET_KEY</c>); never printed or logged.</summary>
     public required string SecretKey { get; init; }
 
     /// <summary>Largest request body; Langfuse rejects bodies of a few MB, so larger batches are split.</summary>
@@ -30,14 +38,19 @@ public sealed class LangfuseExporterOptions
     /// <summary><c>TTA_TELEMETRY_SPOOL_DIR</c>: spans waiting for Langfuse are kept here and survive a restart.</summary>
     public string? SpoolDirectory { get; init; }
 
+    /// <summary>How long one request may take before it counts as a transient failure; 15 seconds by default.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>The wait after the first transient failure; further failures wait longer, up to <see cref="MaxBackoff"/>. 1 second by default.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The longest wait between attempts; 60 seconds by default.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The longest <c>Retry-After</c> honoured as given; a longer one is shortened to this.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary><see cref="Host"/> joined with <see cref="TracesPath"/>.</summary>
     public Uri TracesEndpoint => Combine(TracesPath);
+    /// <summary><see cref="Host"/> joined with <see cref="IngestionPath"/>.</summary>
     public Uri IngestionEndpoint => Combine(IngestionPath);
 
     /// <summary>The <c>Authorization</c> header value: Basic base64(public:secret).</summary>
@@ -75,6 +88,7 @@ public sealed class LangfuseExporterOptions
         };
     }
 
+    /// <summary>The host and public key; the secret key is never shown.</summary>
     public override string ToString() => $"Langfuse {Host} (public key {PublicKey}, secret key hidden)";
 
     private Uri Combine(string path)

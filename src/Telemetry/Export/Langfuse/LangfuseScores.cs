@@ -10,7 +10,9 @@ namespace TtaActors.Telemetry.Export.Langfuse;
 /// <summary>A score on a trace (or one of its observations); the value is a number, a bool or a category string.</summary>
 public sealed record LangfuseScore(string TraceId, string Name, object Value)
 {
+    /// <summary>The observation (span id) the score is on; the whole trace when null.</summary>
     public string? ObservationId { get; init; }
+    /// <summary>Free text shown beside the score in Langfuse.</summary>
     public string? Comment { get; init; }
 
     /// <summary>Chosen once, so retrying the same score is idempotent on Langfuse's side.</summary>
@@ -27,6 +29,9 @@ public sealed class LangfuseIngestionException(string message) : Exception(messa
 /// </summary>
 public sealed class LangfuseScores(LangfuseExporterOptions options, HttpClient http)
 {
+    /// <summary>Sends one score and waits for Langfuse's answer.</summary>
+    /// <exception cref="ArgumentException">The value is not a number, a bool or a string.</exception>
+    /// <exception cref="LangfuseIngestionException">Langfuse refused the keys or the score (an HTTP error or an entry in <c>errors[]</c>).</exception>
     public async Task CreateAsync(LangfuseScore score, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(score);

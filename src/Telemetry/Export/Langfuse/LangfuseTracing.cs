@@ -6,18 +6,28 @@ namespace TtaActors.Telemetry.Export.Langfuse;
 /// <summary>A generation as reported by code that made the LLM call itself.</summary>
 public sealed record GenerationReport
 {
+    /// <summary>The model called (priced from the cost catalog by this name).</summary>
     public required string Model { get; init; }
+    /// <summary>The provider, e.g. <c>openai</c>; <c>unknown</c> when not given.</summary>
     public string Provider { get; init; } = "unknown";
+    /// <summary>The prompt text, recorded under the capture policy.</summary>
     public string? Prompt { get; init; }
+    /// <summary>The completion text, recorded under the capture policy.</summary>
     public string? Completion { get; init; }
+    /// <summary>Input tokens; with <see cref="OutputTokens"/> it gives the generation's cost.</summary>
     public long? InputTokens { get; init; }
+    /// <summary>Output tokens; with <see cref="InputTokens"/> it gives the generation's cost.</summary>
     public long? OutputTokens { get; init; }
+    /// <summary>Input tokens served from the provider's prompt cache (priced at the cached rate where the catalog has one).</summary>
     public long? CachedInputTokens { get; init; }
+    /// <summary>Why the model stopped, e.g. <c>stop</c> or <c>length</c>.</summary>
     public string? FinishReason { get; init; }
+    /// <summary>Extra observation metadata (<c>langfuse.observation.metadata.{key}</c>); values are redacted like content.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     /// <summary>When the call started and ended; both default to now (a zero-length generation).</summary>
     public DateTimeOffset? StartTime { get; init; }
+    /// <summary>When the call ended; defaults to <see cref="StartTime"/>.</summary>
     public DateTimeOffset? EndTime { get; init; }
 }
 
@@ -83,6 +93,7 @@ public sealed class LangfuseTrace : IDisposable
     /// <summary>The Langfuse trace id (the OpenTelemetry trace id in hex), or null when nothing is recorded.</summary>
     public string? TraceId => _span?.TraceId.ToHexString();
 
+    /// <summary>True once <see cref="End"/> or <see cref="Dispose"/> was called; a generation added afterwards throws.</summary>
     public bool IsEnded { get; private set; }
 
     /// <summary>Records one LLM call as a generation of this trace, with its cost from the catalog; returns that cost.</summary>
@@ -140,6 +151,7 @@ public sealed class LangfuseTrace : IDisposable
         Activity.Current = previous;
     }
 
+    /// <summary>Ends the trace without output (see <see cref="End"/>).</summary>
     public void Dispose() => End();
 
     internal void TagTraceAttributes(Activity span) =>

@@ -7,6 +7,7 @@ using TtaActors.Actors.Primitives;
 using TtaActors.Telemetry;
 using TtaActors.Tests.Primitives;
 using TtaActors.Tests.Support;
+using TtaActors.Llm.Providers;
 
 namespace TtaActors.Tests.Llm.RateLimits;
 
@@ -33,7 +34,7 @@ public sealed class RateLimitedStepSpecs : PrimitiveSpec
         new Dictionary<string, string> { ["Retry-After"] = retryAfter });
 
     private LlmSettings OpenAi(ScriptedHttpServer server, LlmRateLimitOptions? limits = null) =>
-        new(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 2 },
+        new(LlmProviders.Create(new LlmProviderOptions { OpenAiApiKey = OpenAiKey, OpenAiBaseUrl = new Uri(server.BaseUrl + "/v1"), MaxRetries = 2 }),
             rateLimits: limits ?? new LlmRateLimitOptions(), time: _time);
 
     private WorkflowGraph Graph(Primitive step) =>
@@ -97,7 +98,7 @@ public sealed class RateLimitedStepSpecs : PrimitiveSpec
             """{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}""",
             new Dictionary<string, string> { ["retry-after"] = "1" }));
         using var settings = new LlmSettings(
-            new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 2 },
+            LlmProviders.Create(new LlmProviderOptions { AnthropicApiKey = AnthropicKey, AnthropicBaseUrl = new Uri(server.BaseUrl), MaxRetries = 2 }),
             rateLimits: new LlmRateLimitOptions { MaxRetries = 0 }, time: _time);
 
         var result = await Graph(settings.Chat("anthropic", "claude-haiku-4-5", new LlmStepOptions { MaxTokens = 64 }, name: "limited"))

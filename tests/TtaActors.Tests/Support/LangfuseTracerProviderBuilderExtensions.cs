@@ -6,6 +6,10 @@ using OpenTelemetry.Trace;
 
 namespace TtaActors.Telemetry.Export.Langfuse;
 
+/// <summary>
+/// Test-only: the Langfuse exporter behind a tracer's batch processor, for specs that build their own tracer. Production
+/// has one Langfuse export path, behind the telemetry actor (<c>AddTtaLlm</c> registers it with <c>AddTtaSpanExporter</c>).
+/// </summary>
 public static class LangfuseTracerProviderBuilderExtensions
 {
     /// <summary>

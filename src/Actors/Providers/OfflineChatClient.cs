@@ -3,8 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
+using TtaActors.Actors.Llm;
 
-namespace TtaActors.Actors.Llm;
+namespace TtaActors.Llm.Providers;
 
 /// <summary>
 /// A chat model that needs no network and no key: it answers deterministically from the conversation and counts
@@ -13,8 +14,10 @@ namespace TtaActors.Actors.Llm;
 /// </summary>
 public sealed class OfflineChatClient : IChatClient
 {
+    /// <summary>The model name the offline client reports.</summary>
     public const string ModelName = "tta-offline";
-    public const string ProviderName = "offline";
+    /// <summary>The provider name the offline client reports.</summary>
+    public const string ProviderName = LlmProviderNames.Offline;
 
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private readonly ChatClientMetadata _metadata = new(ProviderName, defaultModelId: ModelName);
@@ -25,6 +28,7 @@ public sealed class OfflineChatClient : IChatClient
     /// <summary>The tokenizer usage is counted with.</summary>
     public static Tokenizer Tokenizer => SharedTokenizer.Value;
 
+    /// <inheritdoc/>
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -39,6 +43,7 @@ public sealed class OfflineChatClient : IChatClient
         });
     }
 
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -62,11 +67,13 @@ public sealed class OfflineChatClient : IChatClient
         };
     }
 
+    /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata
         : serviceKey is null && serviceType.IsInstanceOfType(this) ? this
         : null;
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose()
     {
     }
