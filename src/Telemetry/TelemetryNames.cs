@@ -52,6 +52,27 @@ public static partial class TelemetryNames
         /// <summary>The run's id, on the run's root span.</summary>
         public const string WorkflowRunId = "workflow.run_id";
 
+        /// <summary>
+        /// The name of the trace a run belongs to: its own workflow's name, or for a run nested in another (a workflow
+        /// called as an agent's tool) the outer run's. On a run's root span and its LLM, agent and tool spans.
+        /// </summary>
+        public const string WorkflowTraceName = "workflow.trace_name";
+
+        /// <summary>The workspace (service name) the run's context names, on the spans that carry <see cref="WorkflowTraceName"/>.</summary>
+        public const string WorkflowWorkspace = "workflow.workspace";
+
+        /// <summary>
+        /// The run's input on its root span, as the capture policy records content (text as is, anything else as JSON,
+        /// truncated and redacted; absent when capture is off).
+        /// </summary>
+        public const string WorkflowInput = "workflow.input";
+
+        /// <summary>The output of a run that succeeded, on its root span, recorded like <see cref="WorkflowInput"/>.</summary>
+        public const string WorkflowOutput = "workflow.output";
+
+        /// <summary>The run's tags as strings (<c>key:value</c>, or <c>key</c> when the value is empty, ordered by key), on every span of a run that has tags.</summary>
+        public const string WorkflowTags = "workflow.tags";
+
         /// <summary>The persona the run acts as (bounded; <see cref="NoPersona"/> when none).</summary>
         public const string Persona = "persona";
 

@@ -136,12 +136,25 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     /// <summary>Set by Akka for the wait, poll and passivation timers.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The props of the entity of run <paramref name="runId"/>.</summary>
+    /// <summary>
+    /// The props of the entity of run <paramref name="runId"/>. A producer rather than <c>Props.Create(() =&gt; new ...)</c>:
+    /// that form compiles an expression tree for every argument of every Props made, and a node makes one per durable run
+    /// (see <c>PersonaSessionActor.Props</c>).
+    /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="catalog">Where the run's workflow definition is found.</param>
     /// <param name="settings">The node's settings; the defaults when null.</param>
     public static Props Props(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new DurableRunActor(runId, catalog, settings ?? new DurableRunSettings()));
+        Akka.Actor.Props.CreateBy(new Producer(runId, catalog, settings ?? new DurableRunSettings()));
+
+    private sealed class Producer(string runId, IDurableWorkflowCatalog catalog, DurableRunSettings settings) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(DurableRunActor);
+
+        public ActorBase Produce() => new DurableRunActor(runId, catalog, settings);
+
+        public void Release(ActorBase actor) { }
+    }
 
     private DateTimeOffset Now() => _settings.Time.GetUtcNow();
 
@@ -658,7 +671,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             span.SetTag(TelemetryNames.Attributes.WorkflowRunId, _runId);
             if (_start.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, _start.Persona);
             if (_start.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, _start.ChatMode);
-            PrimitiveTelemetry.TagLangfuseTrace(span, _start.Workflow, _context);
+            PrimitiveTelemetry.TagRunTrace(span, _start.Workflow, _context);
             tag(span);
         }
         return span;

@@ -35,7 +35,6 @@ public class PrimitiveExecution
         Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
         _startedAt = PrimitiveTelemetry.StartedAt(Span);
         if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
-        ChildTraceParent = Span is null ? inbound.TraceParent : TraceParent.From(Span.Context);
         if (inbound.Lifetime is { } lifetime)
         {
             lifetime.Enter(node);
@@ -54,8 +53,13 @@ public class PrimitiveExecution
         Context = inbound.Context;
         _startedAt = startedAt;
         Span = span;
-        ChildTraceParent = span is null ? inbound.TraceParent : TraceParent.From(span.Context);
     }
+
+    /// <summary>The actor told when the run ends before this execution finishes, while the run's lifetime watches it.</summary>
+    internal IActorRef? WatchOwner;
+
+    /// <summary>This execution's neighbours in the list of executions its run's lifetime watches (under the lifetime's lock).</summary>
+    internal PrimitiveExecution? WatchPrevious, WatchNext;
 
     /// <summary>The primitive being executed.</summary>
     public PrimitiveNode Node { get; }
@@ -64,8 +68,9 @@ public class PrimitiveExecution
     /// <summary>The execution's <c>primitive.{Name}</c> span; null when no listener records it.</summary>
     public Activity? Span { get; }
 
-    /// <summary>The trace parent of everything this execution dispatches.</summary>
-    public TraceParent ChildTraceParent { get; protected set; }
+    /// <summary>The trace parent of everything this execution dispatches: its span's context (read from the span, which
+    /// allocates nothing, instead of a copy held by every execution), or the inbound parent when it has no span.</summary>
+    public TraceParent ChildTraceParent => Span is null ? Inbound.TraceParent : TraceParent.From(Span.Context);
 
     /// <summary>The context of this execution, including what it has recorded so far.</summary>
     public WorkflowContext Context { get; set; }
@@ -104,12 +109,18 @@ public class PrimitiveExecution
     /// never come.
     /// </summary>
     /// <remarks>
-    /// It watches the run's own token, not an enclosing Timeout's: below an expired Timeout, steps that honour their token
+    /// It watches the run's own end (its lifetime, which keeps the executions it watches in a list of its own), not an
+    /// enclosing Timeout's token: below an expired Timeout, steps that honour their token
     /// answer at once, and what a step that ignores it answers later is the Timeout's late result.
     /// </remarks>
     internal void WatchEnd(IActorRef owner)
     {
-        var token = Inbound.Lifetime?.Token ?? Inbound.Cancellation;
+        if (Inbound.Lifetime is { } lifetime)
+        {
+            lifetime.Watch(this, owner);
+            return;
+        }
+        var token = Inbound.Cancellation;
         if (!token.CanBeCanceled) return;
         var watch = _endWatch = new EndWatch(this, owner);
         watch.Registration = token.UnsafeRegister(static state =>
@@ -172,6 +183,7 @@ public class PrimitiveExecution
         if (_finished) return false;
         _finished = true;
         _endWatch?.Registration.Dispose();
+        if (WatchOwner is not null) Inbound.Lifetime?.Unwatch(this);
         Finished(Node, Inbound.Lifetime, Span, _startedAt, Context, error, errorMessage);
         return true;
     }

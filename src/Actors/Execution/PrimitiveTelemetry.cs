@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TtaActors.Actors.Context;
 using TtaActors.Telemetry;
-using TtaActors.Telemetry.Export.Langfuse;
 
 namespace TtaActors.Actors.Execution;
 
@@ -32,10 +31,8 @@ internal static class PrimitiveTelemetry
 
     /// <remarks>
     /// On a span just started, which holds no tags yet: every tag is appended without the scan <c>SetTag</c> makes, and
-    /// positions are boxed once per node, not per span. The Langfuse trace fields are not repeated here: the Langfuse
-    /// exporter derives user, session and chat mode from the contract attributes when it encodes the span (the run's
-    /// root span carries the trace name and workspace), and only a run's tags, which no contract attribute holds, are
-    /// added under Langfuse's own name.
+    /// positions are boxed once per node, not per span. Only contract attributes: exporters that name them otherwise
+    /// (Langfuse's user, session, metadata and tags) derive their names on their side when they encode the span.
     /// </remarks>
     public static void TagPrimitiveSpan(Activity span, PrimitiveNode node, WorkflowContext context)
     {
@@ -48,24 +45,30 @@ internal static class PrimitiveTelemetry
         if (node.BranchIndexTag is { } branch) span.AddTag(TelemetryNames.Attributes.BranchIndex, branch);
     }
 
-    /// <summary>
-    /// The run's session, persona, chat mode and tags on a span just started: what the Langfuse exporter turns into the
-    /// trace's user, session, metadata and tags on every span (see <see cref="TagPrimitiveSpan"/>).
-    /// </summary>
+    /// <summary>The run's session, persona, chat mode and tags on a span just started (see <see cref="TagPrimitiveSpan"/>).</summary>
     public static void TagRunFields(Activity span, WorkflowContext context)
     {
         if (context.SessionId is not null) span.AddTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
         if (context.Persona is not null) span.AddTag(TelemetryNames.Attributes.Persona, context.Persona);
         if (context.ChatMode is not null) span.AddTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-        if (LangfuseTags.Of(context.Tags) is { } tags) span.AddTag(TelemetryNames.Langfuse.TraceTags, tags);
+        if (RunTags.Of(context.Tags) is { } tags) span.AddTag(TelemetryNames.Attributes.WorkflowTags, tags);
     }
 
-    /// <summary>The run's Langfuse trace fields, repeated on every span of the run (Langfuse reads them from any span).</summary>
-    /// <remarks>A workflow run as an agent's tool keeps the calling run's trace name (one Langfuse trace, one name).</remarks>
-    public static void TagLangfuseTrace(Activity span, string workflowName, WorkflowContext context) =>
-        LangfuseTraceAttributes.Tag(span,
-            context.Metadata.Count > 0 && context.Metadata.TryGetValue(Llm.ToolContext.TraceNameKey, out var traceName) ? traceName : workflowName, context.Persona, context.SessionId, context.ChatMode, context.Workspace,
-            LangfuseTags.Of(context.Tags));
+    /// <summary>
+    /// The run's trace fields on a span that may already hold tags (a run's root, an LLM, agent or tool span): the trace
+    /// name, workspace, persona, session, chat mode and tags, from which the Langfuse exporter makes the trace's fields.
+    /// </summary>
+    /// <remarks>A workflow run as an agent's tool keeps the calling run's trace name (one trace, one name).</remarks>
+    public static void TagRunTrace(Activity span, string workflowName, WorkflowContext context)
+    {
+        span.SetTag(TelemetryNames.Attributes.WorkflowTraceName,
+            context.Metadata.Count > 0 && context.Metadata.TryGetValue(Llm.ToolContext.TraceNameKey, out var traceName) ? traceName : workflowName);
+        if (context.Workspace is not null) span.SetTag(TelemetryNames.Attributes.WorkflowWorkspace, context.Workspace);
+        if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
+        if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
+        if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
+        if (RunTags.Of(context.Tags) is { } tags) span.SetTag(TelemetryNames.Attributes.WorkflowTags, tags);
+    }
 
     /// <summary>The OpenTelemetry exception event attribute that <see cref="Activity.AddException"/> fills from <c>ToString()</c>.</summary>
     private const string ExceptionStackTraceTag = "exception.stacktrace";

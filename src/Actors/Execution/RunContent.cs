@@ -6,7 +6,7 @@ using TtaActors.Telemetry.Llm;
 namespace TtaActors.Actors.Execution;
 
 /// <summary>
-/// A run's input or output as its root span records it for Langfuse (<c>langfuse.trace.input</c> / <c>.output</c>):
+/// A run's input or output as its root span records it (<c>workflow.input</c> / <c>.output</c>, Langfuse's trace input and output):
 /// text as it is, anything else as JSON, written once and then truncated and redacted by the capture policy.
 /// </summary>
 internal static class RunContent

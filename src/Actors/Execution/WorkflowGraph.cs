@@ -46,7 +46,7 @@ public sealed record WorkflowGraphOptions
     public int? RootInstances { get; init; }
 
     /// <summary>
-    /// What of a run's input and output its root span records for Langfuse (<c>langfuse.trace.input</c> / <c>.output</c>):
+    /// What of a run's input and output its root span records (<c>workflow.input</c> / <c>.output</c>, Langfuse's trace input and output):
     /// truncated and redacted like prompts; a disabled policy records neither. Off by default, because a run's output can
     /// hold what its steps keep out of their own spans (rows read from a database, a sandbox's output); the runtime passes
     /// the LLM capture policy (<c>TTA_LLM_CAPTURE</c>, its size and patterns), so its runs are recorded unless that is off.
@@ -119,7 +119,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
     private readonly IActorRefProvider _provider;
     private readonly IActorRef[] _roots;
     private uint _nextRoot;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly RunsInFlight _runs;
+    private volatile bool _stopping;
     private int _stopped;
 
     private WorkflowGraph(string name, Primitive definition, IActorRef[] roots, PrimitiveNode rootNode, WorkflowGraphOptions options,
@@ -134,6 +135,7 @@ public sealed class WorkflowGraph : IAsyncDisposable
         Options = options;
         DefaultDeadline = defaultDeadline;
         RunSpanName = TelemetryNames.Spans.WorkflowRunPrefix + name;
+        _runs = new RunsInFlight(options.Clock, defaultDeadline);
         _runsActive = RunLifecycleCounters.RunsActiveOf(name);
     }
 
@@ -150,6 +152,12 @@ public sealed class WorkflowGraph : IAsyncDisposable
     /// <summary>The options the graph was materialised with.</summary>
     public WorkflowGraphOptions Options { get; }
     internal PrimitiveNode RootNode { get; }
+
+    /// <summary>The graph's runs in flight: their shared deadline timer, and their end when the graph stops.</summary>
+    internal RunsInFlight Runs => _runs;
+
+    /// <summary>The provider of the actor system the graph's actors are in.</summary>
+    internal IActorRefProvider Provider => _provider;
     internal string RunSpanName { get; }
 
     /// <summary>The deadline of runs that set none; null when runs have no deadline.</summary>
@@ -217,11 +225,11 @@ public sealed class WorkflowGraph : IAsyncDisposable
 
     /// <summary>Runs the workflow once; a failure is answered as a value, never thrown.</summary>
     /// <remarks>
-    /// The run's deadline (<see cref="RunOptions.Timeout"/>, else the graph's default) is one timer made here; when it
-    /// passes, every primitive holding state for the run fails it with <see cref="WorkflowDeadlineExceededException"/>
+    /// The run's deadline is <see cref="RunOptions.Timeout"/>, else the graph's default; runs with the default share one
+    /// timer of the graph, a run with a deadline of its own gets a timer made here. When it passes, every primitive holding state for the run fails it with <see cref="WorkflowDeadlineExceededException"/>
     /// naming where the run was, and so does this method.
     /// </remarks>
-    public async Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
+    public Task<WorkflowRunResult> RunAsync(object? input, WorkflowContext? context = null, RunOptions? options = null)
     {
         options ??= NoRunOptions;
         var runId = options.RunId ?? RunId.New();
@@ -229,34 +237,53 @@ public sealed class WorkflowGraph : IAsyncDisposable
         if (runContext.Workspace is null) runContext = runContext with { Workspace = Options.ServiceName };
         var timeout = options.Timeout is { } requested ? Bounded(requested) : DefaultDeadline;
         if (timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite).");
-        if (_stopping.IsCancellationRequested)
-            return new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(Name, new WorkflowGraphStoppedException(Name, Name)), null);
+            return Task.FromException<WorkflowRunResult>(
+                new ArgumentOutOfRangeException(nameof(options), timeout, "A run's timeout must be longer than zero (or infinite)."));
+        if (_stopping)
+            return Task.FromResult(
+                new WorkflowRunResult(runId, null, runContext, WorkflowFailure.From(Name, new WorkflowGraphStoppedException(Name, Name)), null));
 
-        using var span = StartRunSpan(runId, runContext, input);
+        Activity? span;
+        try
+        {
+            span = StartRunSpan(runId, runContext, input);
+        }
+        catch (Exception error)
+        {
+            return Task.FromException<WorkflowRunResult>(error);
+        }
         var traceParent = TraceParent.From(span ?? Activity.Current);
         var traceId = traceParent.IsEmpty ? null : traceParent.TraceId.ToHexString();
 
         Interlocked.Increment(ref _runsActive.Value);
         var callId = WorkflowEnvelope.NextCallId();
-        var lifetime = RunLifetime.Start(_provider, runId, callId, Name, RootNode, timeout, options.Cancellation, Options.Clock,
-            options.RecordCheckpoints, _stopping.Token);
+        // Its task completes with the root's answer, or with the run's failure when the run ends first: every run ends (see Finish).
+        var lifetime = RunLifetime.Start(this, runId, callId, timeout, options.Cancellation, options.RecordCheckpoints, runContext, span, traceId);
         if (options.TextSink is not null) lifetime.TextSink = options.TextSink;
+        NextRoot().Tell(new WorkflowEnvelope(runId, callId, input, runContext, traceParent, options.LangfuseTraceId ?? traceId, lifetime)
+        {
+            Deadline = lifetime.Deadline,
+            Cancellation = lifetime.Token,
+            Lifetime = lifetime,
+        }, ActorRefs.NoSender);
+        return lifetime.Completion;
+    }
+
+    /// <summary>
+    /// A run's first answer (the root's, or its failure when the run ended first) as its caller's result: the lifetime is
+    /// released, the run no longer counts as active, and its root span ends. Called once per run, on a thread-pool thread
+    /// (see <c>RunLifetime.Complete</c>), before the run's task completes.
+    /// </summary>
+    internal WorkflowRunResult Finish(RunLifetime lifetime, PrimitiveResult answer)
+    {
         WorkflowRunResult result;
         try
         {
-            NextRoot().Tell(new WorkflowEnvelope(runId, callId, input, runContext, traceParent, options.LangfuseTraceId ?? traceId, lifetime)
-            {
-                Deadline = lifetime.Deadline,
-                Cancellation = lifetime.Token,
-                Lifetime = lifetime,
-            }, ActorRefs.NoSender);
-            // Completed by the root's answer, or by the lifetime itself when the run ends first: every run ends.
-            var answer = await lifetime.Answer.ConfigureAwait(false);
             result = answer switch
             {
-                PrimitiveSucceeded ok => new WorkflowRunResult(runId, ok.Output, ok.Context, null, traceId),
-                PrimitiveFailed failed => new WorkflowRunResult(runId, null, failed.Failure.Context ?? runContext, failed.Failure, traceId),
+                PrimitiveSucceeded ok => new WorkflowRunResult(lifetime.RunId, ok.Output, ok.Context, null, lifetime.TraceId),
+                PrimitiveFailed failed => new WorkflowRunResult(lifetime.RunId, null, failed.Failure.Context ?? lifetime.RunContext, failed.Failure,
+                    lifetime.TraceId),
                 _ => throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} from workflow '{Name}'."),
             };
         }
@@ -266,10 +293,10 @@ public sealed class WorkflowGraph : IAsyncDisposable
             Interlocked.Decrement(ref _runsActive.Value);
         }
 
-        if (span is not null)
+        if (lifetime.Span is { } span)
         {
             if (result.Succeeded && span.IsAllDataRequested && RunContent.Render(result.Output, Options.TraceContent) is { } output)
-                span.AddTag(TelemetryNames.Langfuse.TraceOutput, output);
+                span.AddTag(TelemetryNames.Attributes.WorkflowOutput, output);
             var status = result.Succeeded ? TelemetryNames.Status.Success : TelemetryNames.Status.Error;
             PrimitiveTelemetry.EndSpan(span, status, result.Failure?.Exception, result.Failure?.ToString());
         }
@@ -294,7 +321,8 @@ public sealed class WorkflowGraph : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) == 0)
         {
             // Runs first, so no caller waits on an actor that is going away; answers still in the mailboxes are dropped.
-            _stopping.Cancel();
+            _stopping = true;
+            _runs.Close();
             foreach (var root in _roots) ((IInternalActorRef)root).Stop();
         }
         await Task.WhenAll(_roots.Select(root => root.WatchAsync(cancellation))).ConfigureAwait(false);
@@ -326,14 +354,11 @@ public sealed class WorkflowGraph : IAsyncDisposable
             span.SetTag(TelemetryNames.GenAiConventions.WorkflowName, Name);
             span.SetTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
             span.SetTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
-            if (context.SessionId is not null) span.SetTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
-            if (context.Persona is not null) span.SetTag(TelemetryNames.Attributes.Persona, context.Persona);
-            if (context.ChatMode is not null) span.SetTag(TelemetryNames.Attributes.ChatMode, context.ChatMode);
-            PrimitiveTelemetry.TagLangfuseTrace(span, Name, context);
-            // The OpenTelemetry names too, for backends that read those; only here, the other spans keep to langfuse.*.
+            PrimitiveTelemetry.TagRunTrace(span, Name, context);
+            // The OpenTelemetry names of user and session too, for backends that read those; only on the root.
             if (context.Persona is not null) span.AddTag(TelemetryNames.Langfuse.OtelUserId, context.Persona);
             if (context.SessionId is not null) span.AddTag(TelemetryNames.Langfuse.OtelSessionId, context.SessionId);
-            if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Langfuse.TraceInput, recorded);
+            if (RunContent.Render(input, Options.TraceContent) is { } recorded) span.AddTag(TelemetryNames.Attributes.WorkflowInput, recorded);
         }
         return span;
     }

@@ -231,7 +231,7 @@ internal sealed class LlmCallClient(
             conversationId: context.SessionId, conventions: capture.Conventions);
         if (span is { IsAllDataRequested: true })
         {
-            PrimitiveTelemetry.TagLangfuseTrace(span, workflowName, context);
+            PrimitiveTelemetry.TagRunTrace(span, workflowName, context);
             var input = Render(messages, capture);
             if (input is not null) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
             if (capture.Conventions == GenAiConventions.LatestExperimental)

@@ -358,7 +358,7 @@ internal sealed class LlmActor : UntypedActor
                 capture.Conventions);
             if (agent is { IsAllDataRequested: true })
             {
-                PrimitiveTelemetry.TagLangfuseTrace(agent, _node.WorkflowName, envelope.Context);
+                PrimitiveTelemetry.TagRunTrace(agent, _node.WorkflowName, envelope.Context);
                 if (LlmCallClient.Render(messages, capture) is { } input) agent.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
                 if (capture.Conventions == GenAiConventions.LatestExperimental)
                 {
@@ -463,7 +463,7 @@ internal sealed class LlmActor : UntypedActor
             call.Span?.Context ?? default);
         if (span is { IsAllDataRequested: true })
         {
-            PrimitiveTelemetry.TagLangfuseTrace(span, _node.WorkflowName, context);
+            PrimitiveTelemetry.TagRunTrace(span, _node.WorkflowName, context);
             if (capture.Enabled)
                 AgentTelemetry.RecordToolArguments(span, ToolContext.ArgumentsJson(invocation.Arguments).ToJsonString(), capture);
         }

@@ -30,7 +30,7 @@ public interface ITypedTool
 /// <summary>What a running agent passes to its tools in <see cref="AIFunctionArguments.Context"/>.</summary>
 public static class ToolContext
 {
-    /// <summary>Context metadata: the Langfuse trace name of the run that called a workflow tool, kept by the nested run.</summary>
+    /// <summary>Context metadata: the trace name (<c>workflow.trace_name</c>) of the run that called a workflow tool, kept by the nested run.</summary>
     public const string TraceNameKey = "tta.langfuse.trace_name";
 
     /// <summary>The calling run's context (persona, session, tags), so a tool's own work belongs to the same run.</summary>

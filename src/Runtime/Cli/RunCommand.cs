@@ -5,10 +5,12 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TtaActors.Runtime.Cluster;
 using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Runs;
+using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Cli;
@@ -26,7 +28,14 @@ public static class RunCommand
         var input = new Option<string?>("--input") { Description = "The input as JSON (a JSON string needs its quotes: '\"text\"'); default null." };
         var persona = new Option<string?>("--persona") { Description = "Persona of the run, e.g. backend-engineer." };
         var chatMode = new Option<string?>("--chatmode") { Description = "Chat mode of the run, e.g. feature-implementation." };
-        var session = new Option<string?>("--session") { Description = "Run inside this persona session (in-memory in a one-off run)." };
+        var session = new Option<string?>("--session")
+        {
+            Description = "Run inside this persona session, kept in the SQLite journal of the data directory (--data), like a node's sessions.",
+        };
+        var data = new Option<string?>("--data")
+        {
+            Description = "Data directory of the run's persona sessions (TTA_DATA; default .tta in the working directory). A run in a session takes its lock, as a node does.",
+        };
         var workflows = new Option<string?>("--workflows") { Description = "Directory of workflow files to look NAME up in (TTA_WORKFLOWS)." };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on this port while the run lasts (default off)." };
         var follow = new Option<bool>("--follow", "-f")
@@ -39,14 +48,14 @@ public static class RunCommand
         };
         var command = new Command("run", "Run one workflow and print its output as JSON; a failure exits 1 with the primitive path and the error.")
         {
-            workflow, input, persona, chatMode, session, workflows, metricsPort, follow, node,
+            workflow, input, persona, chatMode, session, data, workflows, metricsPort, follow, node,
         };
         command.SetAction((parse, cancellation) => CommandErrors.Guard(() => parse.GetValue(node) is { } nodeUrl
             ? RunOnNodeAsync(nodeUrl, parse.GetValue(workflow)!, parse.GetValue(input), parse.GetValue(persona), parse.GetValue(chatMode),
                 parse.GetValue(session), parse.GetValue(follow), cancellation)
             : RunAsync(parse.GetValue(workflow)!, parse.GetValue(input), parse.GetValue(persona), parse.GetValue(chatMode), parse.GetValue(session),
-                parse.GetValue(workflows) ?? Environment.GetEnvironmentVariable("TTA_WORKFLOWS"), parse.GetValue(metricsPort), parse.GetValue(follow),
-                cancellation)));
+                parse.GetValue(data), parse.GetValue(workflows) ?? Environment.GetEnvironmentVariable("TTA_WORKFLOWS"), parse.GetValue(metricsPort),
+                parse.GetValue(follow), cancellation)));
         return command;
     }
 
@@ -62,8 +71,23 @@ public static class RunCommand
         }
     }
 
+    /// <summary>
+    /// The run's own single-node cluster: the persona sessions of every node (sharded, persistent), journaled in SQLite in
+    /// the data directory. It never joins another cluster (no seeds, a free remoting port) and never writes to a cluster's
+    /// shared PostgreSQL journal: a session held there belongs to the nodes, and a run in it goes through <c>--node</c>.
+    /// </summary>
+    internal static TtaClusterOptions RunCluster(string? dataDirectory, Func<string, string?> read)
+    {
+        var fromEnvironment = TtaClusterOptions.FromEnvironment(read);
+        return new TtaClusterOptions
+        {
+            DataDirectory = dataDirectory is { Length: > 0 } ? Path.GetFullPath(dataDirectory) : fromEnvironment.DataDirectory,
+            SqliteSynchronous = fromEnvironment.SqliteSynchronous,
+        };
+    }
+
     private static async Task<int> RunAsync(string workflow, string? inputJson, string? persona, string? chatMode, string? session,
-        string? workflowsDirectory, int? metricsPort, bool follow, CancellationToken cancellation)
+        string? dataDirectory, string? workflowsDirectory, int? metricsPort, bool follow, CancellationToken cancellation)
     {
         var input = ParseInput(inputJson);
         if (workflowsDirectory is not null && !Directory.Exists(workflowsDirectory))
@@ -71,9 +95,19 @@ public static class RunCommand
 
         var options = TtaRuntimeOptions.FromEnvironment() with { MetricsPort = 0 };
         if (metricsPort is { } port) options = options with { MetricsPort = TtaRuntimeOptions.ParsePort("--metrics-port", port.ToString()) };
+        var cluster = RunCluster(dataDirectory, Environment.GetEnvironmentVariable);
+        // A session is a persistent entity with one writer: a run in one holds the data directory as a node does, so it
+        // never writes a session that a node (or another run) on the same directory holds.
+        using var dataLock = session is null ? null : LockData(cluster.DataDirectory);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddTtaActors(options);
+        if (session is null) builder.Services.AddTtaActors(options);
+        else
+        {
+            // Only a run in a session starts the cluster node and its journal (about a second and a half); others need neither.
+            builder.Services.AddTtaActors(options, akka: akka => akka.WithTtaCluster(cluster).WithPersonaSessions(cluster));
+            builder.Services.AddPersonaSessions();
+        }
         builder.Services.AddTtaWorkflows();
         builder.Services.AddDemoWorkflow();
         using var host = builder.Build();
@@ -142,6 +176,19 @@ public static class RunCommand
         {
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    private static IDisposable LockData(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new TtaConfigurationException($"--data: cannot create data directory '{directory}': {error.Message}", error);
+        }
+        return NodeStartupGuards.LockDataDirectory(directory);
     }
 
     /// <summary>

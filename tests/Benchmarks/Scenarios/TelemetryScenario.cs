@@ -83,7 +83,7 @@ public sealed class TelemetryScenario(bool soak) : IScenario
         Console.Error.Write($"  {scenario,-18} {Impl.TtaActors,-16} {(rate is null ? "max" : $"{rate:N0}/s"),-8} x{producers,-3} ... ");
         var exporter = new BatchingNoOpExporter();
         var pipeline = new TtaActors.Telemetry.Export.TelemetryPipeline([new NamedExporter("no-op", exporter)], serviceName: "tta-bench");
-        var actor = pipeline.Start(session.System);
+        var actor = await StartAsync(pipeline, session.System);
         try
         {
             await MeasureAsync(session, scenario, producers, rate, duration, sampleHeap, pipeline, exporter);
@@ -91,8 +91,32 @@ public sealed class TelemetryScenario(bool soak) : IScenario
         finally
         {
             pipeline.Dispose();
-            // The actor's name is free again once it has stopped: the next measurement starts its own.
             await actor.WatchAsync();
+        }
+    }
+
+    /// <summary>How long a measurement waits for the previous measurement's telemetry actor to give up its name.</summary>
+    private static readonly TimeSpan NameReleaseBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Starts the pipeline's telemetry actor, whose name is fixed (<c>tta-telemetry</c>). The previous measurement's actor
+    /// has terminated (its <c>WatchAsync</c> completed), but the guardian frees the name only when it handles that
+    /// termination itself, which can come after the watcher heard of it: until then starting fails with
+    /// <see cref="InvalidActorNameException"/>, and it is tried again.
+    /// </summary>
+    private static async Task<IActorRef> StartAsync(TtaActors.Telemetry.Export.TelemetryPipeline pipeline, ActorSystem system)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return pipeline.Start(system);
+            }
+            catch (InvalidActorNameException) when (waited.Elapsed < NameReleaseBound)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10));
+            }
         }
     }
 

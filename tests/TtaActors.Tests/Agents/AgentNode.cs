@@ -16,6 +16,7 @@ using TtaActors.Actors.Llm.Prompts;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
+using TtaActors.Tests.Support;
 using TtaActors.Telemetry;
 using TtaActors.Telemetry.Export.Langfuse;
 using TtaActors.Tests.Llm;
@@ -110,6 +111,7 @@ public sealed class AgentNode : IAsyncLifetime
             Prompts = new LangfusePrompts(new LangfusePromptOptions { Host = new Uri(Langfuse.BaseUrl), PublicKey = PublicKey, SecretKey = SecretKey }),
         };
         builder.Services.AddSingleton(_llm);
+        builder.Services.AddSingleton<TtaActors.Actors.Sessions.IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddTtaWorkflows();
         App = builder.Build();
         App.UseExceptionHandler();

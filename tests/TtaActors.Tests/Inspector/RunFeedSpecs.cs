@@ -3,7 +3,6 @@ using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Inspector;
 using TtaActors.Runtime.Runs;
-using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 using TtaActors.Tests.Primitives;
 
@@ -17,7 +16,7 @@ public sealed class RunFeedSpecs : PrimitiveSpec
         var registry = new WorkflowRegistry(new WorkflowStepServices(new HttpClient(), _ => null,
             (definition, name) => WorkflowGraph.Materialize(Sys, definition, name)));
         registry.Register("echo", Lambda.From<object?, string>(_ => "ok", "same"));
-        return new RunService(registry, new InMemoryPersonaSessions(Sys), new TtaRuntimeOptions());
+        return new RunService(registry, sessions: null, new TtaRuntimeOptions());
     }
 
     [Fact]

@@ -83,11 +83,14 @@ public class LangfusePromptTraceSpecs : PrimitiveSpec
         var quietRun = await quiet.RunAsync("hello world", WorkflowContext.Create());
 
         var shortRoot = SpanTree.Single(_spans.ForTrace(shortRun.TraceId), "workflow.shout-short");
-        Assert.Equal("hello...[truncated 6 chars]", shortRoot.GetTagItem("langfuse.trace.input"));
-        Assert.Equal("HELLO...[truncated 6 chars]", shortRoot.GetTagItem("langfuse.trace.output"));
+        var shortReceived = LangfuseView.Attributes(shortRoot);
+        Assert.Equal("hello...[truncated 6 chars]", shortReceived["langfuse.trace.input"]);
+        Assert.Equal("HELLO...[truncated 6 chars]", shortReceived["langfuse.trace.output"]);
         var quietRoot = SpanTree.Single(_spans.ForTrace(quietRun.TraceId), "workflow.shout-quiet");
-        Assert.Null(quietRoot.GetTagItem("langfuse.trace.input"));
-        Assert.Null(quietRoot.GetTagItem("langfuse.trace.output"));
+        var quietReceived = LangfuseView.Attributes(quietRoot);
+        Assert.DoesNotContain("langfuse.trace.input", quietReceived.Keys);
+        Assert.DoesNotContain("langfuse.trace.output", quietReceived.Keys);
+        Assert.Null(quietRoot.GetTagItem("workflow.input"));
     }
 
     [Fact]

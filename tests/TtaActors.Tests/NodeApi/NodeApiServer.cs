@@ -13,6 +13,7 @@ using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Workflows;
+using TtaActors.Tests.Support;
 
 namespace TtaActors.Tests.NodeApi;
 
@@ -61,6 +62,7 @@ public sealed class NodeApiServer : IAsyncLifetime
         var options = new NodeOptions { MaxBodyBytes = MaxBodyBytes, ApiToken = ApiToken, Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-node-api-specs" } };
         builder.Services.AddTtaNodeApi(options);
         builder.Services.AddTtaActors(options.Runtime);
+        builder.Services.AddSingleton<TtaActors.Actors.Sessions.IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddTtaWorkflows();
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddSingleton<INodeReadinessCheck>(Switchable);

@@ -2,7 +2,7 @@ using Akka.TestKit.Xunit2;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Sessions;
-using TtaActors.Runtime.Sessions;
+using TtaActors.Tests.Support;
 
 namespace TtaActors.Tests.NodeHost;
 

@@ -126,4 +126,43 @@ public sealed class NodeLifecycleSpecs
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Run_in_a_session_keeps_the_session_in_the_data_directory_journal_for_the_next_run()
+    {
+        var directory = Directory.CreateTempSubdirectory("tta-run-session-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "who.json");
+            await File.WriteAllTextAsync(file, """{"name": "who", "steps": [{"set": {"persona": "{{ context.persona }}", "chatmode": "{{ context.chatmode }}"}}]}""");
+            var data = Path.Combine(directory, "data");
+            var first = await TtaProcess.RunAsync(["run", file, "--session", "s-1", "--persona", "backend-engineer", "--chatmode", "review", "--data", data]);
+            Assert.True(first.ExitCode == 0, first.Output);
+            Assert.True(File.Exists(Path.Combine(data, "journal.db")), "the session is journaled in the data directory");
+
+            // A second process knows the session's persona only from the journal: the run names none itself.
+            var second = await TtaProcess.RunAsync(["run", file, "--session", "s-1", "--data", data]);
+            Assert.True(second.ExitCode == 0, second.Output);
+            var output = JsonNode.Parse(second.Stdout)!;
+            Assert.Equal("backend-engineer", (string?)output["persona"]);
+            Assert.Equal("review", (string?)output["chatmode"]);
+
+            // The session is the data directory's: a run elsewhere does not find it.
+            var elsewhere = await TtaProcess.RunAsync(["run", file, "--session", "s-1", "--data", Path.Combine(directory, "other")]);
+            Assert.True(elsewhere.ExitCode == 0, elsewhere.Output);
+            Assert.NotEqual("backend-engineer", (string?)JsonNode.Parse(elsewhere.Stdout)!["persona"]);
+
+            // One writer per session: a directory a node (here, this lock) holds is refused, naming it.
+            using (new FileStream(Path.Combine(data, "node.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                var held = await TtaProcess.RunAsync(["run", file, "--session", "s-1", "--data", data]);
+                Assert.Equal(1, held.ExitCode);
+                Assert.Contains("the data directory is in use", held.Stderr);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

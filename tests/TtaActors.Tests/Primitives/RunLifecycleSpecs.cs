@@ -289,6 +289,53 @@ public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(TimeSpan.FromSeconds(42), Assert.IsType<WorkflowDeadlineExceededException>(result.Failure!.Exception).Timeout);
     }
 
+    /// <summary>
+    /// Runs with the graph's default deadline share one timer: each still fails at its own deadline, measured from its own
+    /// start, whatever finished in between; a run with a deadline of its own keeps its own.
+    /// </summary>
+    [Fact]
+    public async Task Runs_sharing_the_default_deadline_timer_should_each_fail_at_their_own_deadline()
+    {
+        var workflow = Unique("shared");
+        var started = 0;
+        var step = new LambdaPrimitive(async (input, _, _) =>
+        {
+            if ((int)input! == 0) return new StepOutcome(0);
+            Interlocked.Increment(ref started);
+            await new TaskCompletionSource().Task;
+            return new StepOutcome(null);
+        }, "maybe-stuck");
+        var graph = WorkflowGraph.Materialize(Sys, step, workflow,
+            new WorkflowGraphOptions { Clock = _clock, DefaultTimeout = TimeSpan.FromSeconds(10) });
+
+        var first = graph.RunAsync(1);
+        AwaitCondition(() => Volatile.Read(ref started) == 1, Patience);
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.True((await graph.RunAsync(0).WaitAsync(Patience)).Succeeded);
+        var second = graph.RunAsync(2);
+        AwaitCondition(() => Volatile.Read(ref started) == 2, Patience);
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        var own = graph.RunAsync(3, null, new RunOptions { Timeout = TimeSpan.FromSeconds(3) });
+        AwaitCondition(() => Volatile.Read(ref started) == 3, Patience);
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        var firstResult = await first.WaitAsync(Patience);
+        Assert.Equal(TimeSpan.FromSeconds(10), Assert.IsType<WorkflowDeadlineExceededException>(firstResult.Failure!.Exception).Timeout);
+        Assert.False(second.IsCompleted);
+        Assert.False(own.IsCompleted);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var ownResult = await own.WaitAsync(Patience);
+        Assert.Equal(TimeSpan.FromSeconds(3), Assert.IsType<WorkflowDeadlineExceededException>(ownResult.Failure!.Exception).Timeout);
+
+        _clock.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromTicks(1));
+        Assert.False(second.IsCompleted);
+        _clock.Advance(TimeSpan.FromTicks(1));
+        var secondResult = await second.WaitAsync(Patience);
+        Assert.Equal(TimeSpan.FromSeconds(10), Assert.IsType<WorkflowDeadlineExceededException>(secondResult.Failure!.Exception).Timeout);
+        AwaitCondition(() => Gauges.RunsActive(workflow) == 0, Patience);
+    }
+
     /// <summary>Reads the run-lifecycle gauges as a collector would.</summary>
     private static class Gauges
     {

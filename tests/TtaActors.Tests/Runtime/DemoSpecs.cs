@@ -51,7 +51,7 @@ public class DemoSpecs : PrimitiveSpec, IDisposable
         var call = Assert.Single(result.Context.LlmCalls);
         Assert.Equal((output.InputTokens, output.OutputTokens, output.CostUsd), (call.InputTokens, call.OutputTokens, call.CostUsd));
         var chat = SpanTree.Single(_spans.ForTrace(result.TraceId), "chat tta-offline");
-        Assert.Equal("backend-engineer", chat.GetTagItem("langfuse.user.id"));
+        Assert.Equal("backend-engineer", LangfuseView.Attributes(chat)["langfuse.user.id"]);
         Assert.Equal(output.InputTokens, (long?)chat.GetTagItem("gen_ai.usage.input_tokens"));
     }
 

@@ -4,7 +4,6 @@ using TtaActors.Actors.Execution;
 using TtaActors.Actors.Primitives;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Runs;
-using TtaActors.Runtime.Sessions;
 using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Tests.WorkflowFiles;
@@ -58,7 +57,7 @@ public sealed class RunOutputSpecs() : TestKit("akka.loglevel = WARNING")
         var registry = new WorkflowRegistry(new WorkflowStepServices(new HttpClient(), _ => null,
             (definition, name) => WorkflowGraph.Materialize(Sys, definition, name)));
         registry.Register("deep", Lambda.From<JsonNode?, JsonNode>(input => Nested((int)input!), "deepen"));
-        var runs = new RunService(registry, new InMemoryPersonaSessions(Sys), new TtaRuntimeOptions());
+        var runs = new RunService(registry, sessions: null, new TtaRuntimeOptions());
 
         var (_, tooDeep) = await runs.StartAsync(new RunRequest("deep", JsonValue.Create(10_000)));
         var failed = await tooDeep;
@@ -70,5 +69,21 @@ public sealed class RunOutputSpecs() : TestKit("akka.loglevel = WARNING")
         var succeeded = await deep;
         Assert.Equal(RunStatus.Succeeded, succeeded.Status);
         Assert.Contains(new string('[', 200) + "1", JsonData.Serialize(succeeded.Output));
+    }
+
+    [Fact]
+    public async Task A_run_service_without_persona_sessions_refuses_a_run_in_a_session_and_runs_others()
+    {
+        var registry = new WorkflowRegistry(new WorkflowStepServices(new HttpClient(), _ => null,
+            (definition, name) => WorkflowGraph.Materialize(Sys, definition, name)));
+        registry.Register("echo", Lambda.From<JsonNode?, JsonNode?>(input => input, "echo"));
+        var runs = new RunService(registry, sessions: null, new TtaRuntimeOptions());
+
+        var refused = await Assert.ThrowsAsync<InvalidFieldException>(() => runs.StartAsync(new RunRequest("echo", JsonValue.Create(1), Session: "s-1")));
+        Assert.Equal("session", refused.Field);
+        Assert.Contains("no persona sessions", refused.Message);
+
+        var (_, completion) = await runs.StartAsync(new RunRequest("echo", JsonValue.Create(1)));
+        Assert.Equal(RunStatus.Succeeded, (await completion).Status);
     }
 }

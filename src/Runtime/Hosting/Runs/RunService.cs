@@ -65,8 +65,9 @@ public sealed class InvalidFieldException(string field, string message) : Argume
 /// <summary>
 /// Starts runs of registered workflows, in a session when asked, and keeps the latest runs for
 /// <c>GET /runs/{id}</c> in a <see cref="RunStore"/> bounded by count and bytes, so memory stays flat on a busy node.
+/// With <paramref name="sessions"/> null (a host without persona sessions) a run asked for in a session is refused.
 /// </summary>
-public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessions sessions, TtaRuntimeOptions runtime)
+public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessions? sessions, TtaRuntimeOptions runtime)
 {
     /// <summary>The deadline of each run; null lets runs take as long as they take.</summary>
     public TimeSpan? RunTimeout { get; init; }
@@ -106,8 +107,10 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         if (workflow.Durable is not null) return await StartDurableAsync(workflow, input, context, runId, request);
         if (request.Session is { } session)
         {
-            if (request.Persona is { } persona) await sessions.SwitchPersonaAsync(session, persona, request.ChatMode, cancellation);
-            context = await AdmitAsync(session, workflow.Name, runId, context);
+            var personaSessions = sessions ?? throw new InvalidFieldException("session",
+                $"this host has no persona sessions to run '{session}' in (they need AddPersonaSessions on a cluster node); leave 'session' out or run it on a node.");
+            if (request.Persona is { } persona) await personaSessions.SwitchPersonaAsync(session, persona, request.ChatMode, cancellation);
+            context = await AdmitAsync(personaSessions, session, workflow.Name, runId, context);
         }
 
         var started = new RunRecord(runId.ToString(), workflow.Name, RunStatus.Running, null, null, null, request.Session, context.Persona,
@@ -155,7 +158,8 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
     /// would leave a run begun and never finished. When the session does not answer, it may still have admitted the
     /// run, so the run is closed there as failed before the error goes back.
     /// </summary>
-    private async Task<WorkflowContext> AdmitAsync(string session, string workflow, RunId runId, WorkflowContext context)
+    private static async Task<WorkflowContext> AdmitAsync(IPersonaSessions sessions, string session, string workflow, RunId runId,
+        WorkflowContext context)
     {
         try
         {
@@ -163,12 +167,12 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         }
         catch (TimeoutException)
         {
-            _ = CloseUnansweredAsync(session, runId);
+            _ = CloseUnansweredAsync(sessions, session, runId);
             throw;
         }
     }
 
-    private async Task CloseUnansweredAsync(string session, RunId runId)
+    private static async Task CloseUnansweredAsync(IPersonaSessions sessions, string session, RunId runId)
     {
         try
         {
@@ -187,7 +191,8 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         Activity.Current = null;
         var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping, RunId = runId });
         var finished = Finished(started, result);
-        if (started.Session is { } session)
+        // A run in a session was admitted by the sessions (StartAsync refuses one without them).
+        if (started.Session is { } session && sessions is not null)
         {
             var calls = result.Context.LlmCalls;
             var cost = calls.Any(c => c.CostUsd is not null) ? calls.Sum(c => c.CostUsd ?? 0m) : (decimal?)null;

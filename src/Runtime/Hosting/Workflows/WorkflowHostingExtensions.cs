@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,11 +16,12 @@ public static class WorkflowHostingExtensions
     public const string HttpClientKey = "tta-workflow-steps";
 
     /// <summary>
-    /// Adds the workflow registry (code and file workflows), the run service, and persona sessions: the in-memory,
-    /// non-clustered ones unless another <see cref="IPersonaSessions"/> (the sharded one) is registered before this call.
-    /// Call it after <see cref="TtaHostingExtensions.AddTtaActors"/>: the workflows registered with
-    /// <c>AddTtaWorkflow</c> are materialised when the host starts, once the actor system runs,
-    /// and every workflow's graph is stopped when the host stops.
+    /// Adds the workflow registry (code and file workflows) and the run service. Runs asked for in a session go to the
+    /// persona sessions registered as <see cref="IPersonaSessions"/>, the sharded persistent ones (register them with
+    /// <c>akka.WithTtaCluster(cluster).WithPersonaSessions(cluster)</c> and <see cref="PersonaSessionsHostingExtensions.AddPersonaSessions"/>);
+    /// without them the run service runs workflows outside sessions only. Call it after
+    /// <see cref="TtaHostingExtensions.AddTtaActors"/>: the workflows registered with <c>AddTtaWorkflow</c> are
+    /// materialised when the host starts, once the actor system runs, and every workflow's graph is stopped when the host stops.
     /// </summary>
     public static IServiceCollection AddTtaWorkflows(this IServiceCollection services, TimeSpan? runTimeout = null)
     {
@@ -50,9 +50,8 @@ public static class WorkflowHostingExtensions
         });
         services.TryAddSingleton<ILlmStepFactory>(sp => new LlmFileSteps(sp.GetRequiredService<LlmSettings>()));
         services.AddSingleton<WorkflowRegistry>();
-        services.TryAddSingleton<IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<ActorSystem>()));
         services.AddSingleton(sp => new RunService(
-            sp.GetRequiredService<WorkflowRegistry>(), sp.GetRequiredService<IPersonaSessions>(), sp.GetRequiredService<TtaRuntimeOptions>())
+            sp.GetRequiredService<WorkflowRegistry>(), sp.GetService<IPersonaSessions>(), sp.GetRequiredService<TtaRuntimeOptions>())
         {
             RunTimeout = runTimeout,
             Stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,

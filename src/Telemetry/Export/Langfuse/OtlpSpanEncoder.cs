@@ -7,8 +7,8 @@ namespace TtaActors.Telemetry.Export.Langfuse;
 /// <summary>
 /// Encodes spans as OTLP protobuf (<c>opentelemetry/proto/trace/v1/trace.proto</c>, <c>ExportTraceServiceRequest</c>).
 /// Each span becomes one self-contained <c>ScopeSpans</c> record, so spans can be kept, spooled to disk and packed
-/// into requests of a bounded size without being encoded again. The Langfuse user, session and chat-mode metadata are
-/// added from a span's <c>persona</c>, <c>workflow.session_id</c> and <c>chatmode</c> where the span does not name them itself.
+/// into requests of a bounded size without being encoded again. The trace fields Langfuse reads are added from the span's
+/// contract attributes (<see cref="LangfuseAttributeMapping"/>).
 /// </summary>
 internal static class OtlpSpanEncoder
 {
@@ -65,28 +65,11 @@ internal static class OtlpSpanEncoder
         output.WriteFixed64(UnixNanos(start));
         output.WriteTag(8, WireFormat.WireType.Fixed64);
         output.WriteFixed64(UnixNanos(start + activity.Duration.Ticks));
-        string? persona = null, sessionId = null, chatMode = null;
-        bool hasUser = false, hasSession = false, hasChatMode = false;
         foreach (var tag in activity.TagObjects)
         {
-            if (tag.Value is null) continue;
-            WriteAttribute(output, 9, tag.Key, tag.Value);
-            switch (tag.Key)
-            {
-                case TelemetryNames.Attributes.Persona: persona = tag.Value as string; break;
-                case TelemetryNames.Attributes.WorkflowSessionId: sessionId = tag.Value as string; break;
-                case TelemetryNames.Attributes.ChatMode: chatMode = tag.Value as string; break;
-                case TelemetryNames.Langfuse.UserId: hasUser = true; break;
-                case TelemetryNames.Langfuse.SessionId: hasSession = true; break;
-                case TelemetryNames.Langfuse.TraceMetadataChatMode: hasChatMode = true; break;
-            }
+            if (tag.Value is not null) WriteAttribute(output, 9, LangfuseAttributeMapping.NameOf(tag.Key), tag.Value);
         }
-        // Primitive spans carry the run's persona, session and chat mode under their contract names only (one tag each
-        // on the workflow path); Langfuse reads user, session and metadata from its own names on every span, so they are
-        // derived here, off the workflow path. A span that names them itself (a root, an LLM call) keeps its own.
-        if (persona is not null && !hasUser) WriteAttribute(output, 9, TelemetryNames.Langfuse.UserId, persona);
-        if (sessionId is not null && !hasSession) WriteAttribute(output, 9, TelemetryNames.Langfuse.SessionId, sessionId);
-        if (chatMode is not null && !hasChatMode) WriteAttribute(output, 9, TelemetryNames.Langfuse.TraceMetadataChatMode, chatMode);
+        LangfuseAttributeMapping.AddDerived(activity, (key, value) => WriteAttribute(output, 9, key, value));
         foreach (var activityEvent in activity.Events)
         {
             WriteMessage(output, 11, e =>

@@ -4,10 +4,10 @@ using System.Runtime.CompilerServices;
 namespace TtaActors.Actors.Execution;
 
 /// <summary>
-/// A context's tags as Langfuse trace tags (<c>key:value</c>, or <c>key</c> when the value is empty). Contexts share
-/// their tag dictionary across hops, so the array is built once per dictionary, not once per span.
+/// A context's tags as the <c>workflow.tags</c> span attribute (<c>key:value</c>, or <c>key</c> when the value is empty,
+/// ordered by key). Contexts share their tag dictionary across hops, so the array is built once per dictionary, not once per span.
 /// </summary>
-internal static class LangfuseTags
+internal static class RunTags
 {
     private static readonly ConditionalWeakTable<ImmutableDictionary<string, string>, string[]> Cache = new();
 

@@ -5,12 +5,12 @@ using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Runs;
 using TtaActors.Telemetry;
 
-namespace TtaActors.Runtime.Sessions;
+namespace TtaActors.Tests.Support;
 
 /// <summary>
-/// Persona sessions of a node that runs without a cluster: one actor per session under one parent actor, state kept
-/// in memory only (a restart forgets every session). A node uses it when no other <see cref="IPersonaSessions"/>
-/// (the sharded, persistent one) is registered.
+/// Persona sessions for specs that need a run service without a cluster: one actor per session under one parent actor,
+/// state kept in memory only. Production code has one implementation, the sharded persistent sessions
+/// (<c>ShardedPersonaSessions</c>); specs of the HTTP API and the run service use this one to stay fast.
 /// </summary>
 public sealed class InMemoryPersonaSessions : IPersonaSessions
 {
