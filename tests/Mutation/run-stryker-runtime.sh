@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of the runtime's node API and workflow-file code (src/Runtime/Node, src/Runtime/Workflows) with
+# Mutation testing of the runtime's node API and workflow-file code (src/Runtime/Hosting/Node, src/Runtime/Hosting/Workflows) with
 # Stryker.NET, against the fast in-process specs only (tests/TtaActors.Tests: NodeApi, WorkflowFiles, HoconLayers):
 # never the node-process, cluster, Prometheus or PostgreSQL specs. One test process at a time (--concurrency 1),
 # coverage per test, so a mutant runs only the tests that reach it. Not part of CI: it takes tens of minutes.

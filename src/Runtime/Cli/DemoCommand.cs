@@ -60,7 +60,7 @@ public static class DemoCommand
 
         var spans = new SpanCollector();
         using var host = node is null ? DemoHost(options, cluster, spans) : NodeHost.Build(node, HoconLayers.Build(node, Environment.GetEnvironmentVariable),
-            tracing => tracing.AddProcessor(spans));
+            tracing => tracing.AddProcessor(spans), services => services.AddDemoWorkflow());
         try
         {
             await host.StartAsync(cancellation);
@@ -69,7 +69,6 @@ public static class DemoCommand
         {
             throw explained;
         }
-        if (node is not null) NodeHost.LoadWorkflows(host.Services, node);
         // Only the node's host has a run service: there the demo's runs are kept for GET /runs and the inspector.
         var runs = host.Services.GetService<RunService>();
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Telemetry.Export;
@@ -104,7 +105,7 @@ public static class NodeCommand
 
         using var dataLock = NodeStartupGuards.LockDataDirectory(options.DataDirectory);
         NodeStartupGuards.EnsureRemotingPortFree(options);
-        await using var app = NodeHost.Build(options, hocon);
+        await using var app = NodeHost.Build(options, hocon, configure: services => services.AddDemoWorkflow());
         try
         {
             await app.StartAsync(cancellation);
@@ -114,7 +115,7 @@ public static class NodeCommand
             throw explained;
         }
 
-        var loaded = NodeHost.LoadWorkflows(app.Services, options);
+        var loaded = app.Services.GetRequiredService<NodeWorkflows>().Loaded;
         var journal = options.DbProvider == DatabaseProvider.Sqlite ? $"SQLite in {options.DataDirectory}" : "PostgreSQL";
         var membership = options.Seeds.Count == 0 ? "joins itself" : $"seeds {string.Join(", ", options.Seeds)}";
         Console.WriteLine($"tta node: service {options.Runtime.ServiceName}, cluster member akka.tcp://tta@{options.Host}:{options.Port} ({membership}), " +

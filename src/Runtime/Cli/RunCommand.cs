@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TtaActors.Runtime.Cluster;
+using TtaActors.Runtime.Demo;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Runs;
@@ -108,12 +109,12 @@ public static class RunCommand
             builder.Services.AddPersonaSessions();
         }
         builder.Services.AddTtaWorkflows();
+        builder.Services.AddDemoWorkflow();
         using var host = builder.Build();
         await host.StartAsync(cancellation);
         try
         {
             var registry = host.Services.GetRequiredService<WorkflowRegistry>();
-            NodeHost.RegisterCodeWorkflows(registry);
             string name;
             if (WorkflowRegistry.IsWorkflowFile(workflow) || File.Exists(workflow))
             {

@@ -3,7 +3,9 @@ using TtaActors.Actors.Context;
 using TtaActors.Actors.Llm;
 using TtaActors.Llm.Providers;
 using TtaActors.Actors.Primitives;
+using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Runtime.Hosting;
+using TtaActors.Runtime.Workflows;
 
 namespace TtaActors.Runtime.Demo;
 
@@ -25,6 +27,16 @@ public static class DemoWorkflow
     public const string Name = "dev-copilot-demo";
     /// <summary>The input <c>tta demo</c> runs with when given none.</summary>
     public const string DefaultInput = "feature: orders-api: add rate limiting to the orders endpoint";
+
+    /// <summary>Registers the demo as the code workflow every node and <c>tta run</c> offer.</summary>
+    public static IServiceCollection AddDemoWorkflow(this IServiceCollection services) =>
+        services.AddTtaWorkflow(Name, Build(), input => input switch
+        {
+            null => DefaultInput,
+            System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,
+            _ => throw new ArgumentException(
+                $"Workflow '{Name}' takes a string such as \"{DefaultInput}\" as input."),
+        }, "The bundled dev-copilot demo: Sequential, Router, Retry and Parallel over a \"kind: area: summary\" request.");
 
     /// <summary>How many times the design tool fails for each run before it answers.</summary>
     public const int DesignToolFailures = 2;

@@ -200,8 +200,8 @@ public sealed class NodeGuardsSpecs
     [Fact]
     public void Every_shipped_hocon_file_passes_the_structure_check()
     {
-        foreach (var file in Directory.EnumerateFiles(HoconFiles.Directory, "*.conf"))
-            Assert.True(HoconSyntax.Problem(File.ReadAllText(file)) is null, $"{file}: {HoconSyntax.Problem(File.ReadAllText(file))}");
+        foreach (var file in new[] { "base.conf", "serialization.conf", "cluster.conf", "persistence-sqlite.conf", "persistence-postgres.conf" })
+            Assert.True(HoconSyntax.Problem(HoconFiles.Text(file)) is null, $"{file}: {HoconSyntax.Problem(HoconFiles.Text(file))}");
     }
 
     private static RunRecord Record(string id) =>

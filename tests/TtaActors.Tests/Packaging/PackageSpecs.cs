@@ -8,7 +8,7 @@ using TtaActors.Tests.Support;
 namespace TtaActors.Tests.Packaging;
 
 /// <summary>
-/// Packs src/Telemetry, src/Actors, src/Actors/Providers and src/Runtime into a local feed once (<see cref="PackagedFeed"/>), outside the
+/// Packs src/Telemetry, src/Actors, src/Actors/Providers, src/Runtime/Hosting and src/Runtime into a local feed once (<see cref="PackagedFeed"/>), outside the
 /// repository, under a version of its own so nothing cached from an earlier pack is picked up.
 /// </summary>
 public sealed class PackagedFeed : IAsyncLifetime
@@ -36,7 +36,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         }
         Directory.CreateDirectory(Feed);
         // The test build has built the projects already; packing that build leaves the assemblies the tests run from alone.
-        foreach (var project in new[] { "src/Telemetry", "src/Actors", "src/Actors/Providers", "src/Runtime" })
+        foreach (var project in new[] { "src/Telemetry", "src/Actors", "src/Actors/Providers", "src/Runtime/Hosting", "src/Runtime" })
         {
             var pack = await DotnetCli.RunAsync(Repository, TimeSpan.FromMinutes(2),
                 "pack", Path.Combine(Repository, project), "--no-build", "-c", Configuration, "-o", Feed, $"-p:PackageVersion={Version}",
@@ -51,7 +51,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         // Restores extract the packages into the machine's package cache: take out exactly the version made here.
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (var id in new[] { "ttaactors.telemetry", "ttaactors.actors", "ttaactors.llm.providers", "tta" })
+        foreach (var id in new[] { "ttaactors.telemetry", "ttaactors.actors", "ttaactors.llm.providers", "ttaactors.hosting", "tta" })
         {
             var extracted = Path.Combine(cache, id, Version.ToLowerInvariant());
             if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
@@ -69,7 +69,14 @@ public sealed class PackagedFeed : IAsyncLifetime
     public string Package(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
     /// <summary>A console project outside the repository that references <c>TtaActors.Actors</c> from the feed only.</summary>
-    public string NewConsoleApp(string name, string program)
+    public string NewConsoleApp(string name, string program) =>
+        NewApp(name, program, "Microsoft.NET.Sdk", "TtaActors.Actors");
+
+    /// <summary>An ASP.NET Core project outside the repository that references <c>TtaActors.Hosting</c> from the feed only (not tta).</summary>
+    public string NewWebApp(string name, string program) =>
+        NewApp(name, program, "Microsoft.NET.Sdk.Web", "TtaActors.Hosting");
+
+    private string NewApp(string name, string program, string sdk, string package)
     {
         var directory = Path.Combine(Work, name);
         Directory.CreateDirectory(directory);
@@ -88,7 +95,7 @@ public sealed class PackagedFeed : IAsyncLifetime
             </configuration>
             """);
         File.WriteAllText(Path.Combine(directory, $"{name}.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
+            <Project Sdk="{sdk}">
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
                 <TargetFramework>net10.0</TargetFramework>
@@ -96,7 +103,7 @@ public sealed class PackagedFeed : IAsyncLifetime
                 <Nullable>enable</Nullable>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="TtaActors.Actors" Version="{Version}" />
+                <PackageReference Include="{package}" Version="{Version}" />
               </ItemGroup>
             </Project>
             """);
@@ -125,7 +132,7 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
     public void Every_package_should_carry_its_readme_licence_version_and_commit_and_the_libraries_their_xml_docs()
     {
         Skip.If(feed.Unavailable is not null, feed.Unavailable);
-        foreach (var id in new[] { "TtaActors.Telemetry", "TtaActors.Actors", "TtaActors.Llm.Providers", "tta" })
+        foreach (var id in new[] { "TtaActors.Telemetry", "TtaActors.Actors", "TtaActors.Llm.Providers", "TtaActors.Hosting", "tta" })
         {
             using var package = ZipFile.OpenRead(feed.Package(id));
             var entries = package.Entries.Select(e => e.FullName).ToHashSet();
@@ -145,7 +152,6 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
                 Assert.Equal("DotnetTool", (string)metadata.Element(ns + "packageTypes")!.Element(ns + "packageType")!.Attribute("name")!);
                 var settings = XDocument.Load(package.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
                 Assert.Equal("tta", (string)settings.Descendants("Command").Single().Attribute("Name")!);
-                Assert.Contains("tools/net10.0/any/hocon/base.conf", entries);
             }
             else
             {
@@ -163,6 +169,7 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
                     Assert.Contains("OpenAI", dependencies.Keys);
                     Assert.Contains("Anthropic", dependencies.Keys);
                 }
+                if (id == "TtaActors.Hosting") Assert.Equal(feed.Version, dependencies["TtaActors.Actors"]);
             }
         }
     }
@@ -231,11 +238,145 @@ public sealed class PackageSpecs(PackagedFeed feed) : IClassFixture<PackagedFeed
         Assert.Contains("retry.attempt_2", run.Output, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task An_aspnetcore_app_outside_the_repository_should_host_the_node_api_and_a_code_workflow_from_the_packages()
+    {
+        Skip.If(feed.Unavailable is not null, feed.Unavailable);
+        var remoting = FreePort.Next();
+        var program = ReadmeHostApp(feed.Repository).Replace("Port = 8110", $"Port = {remoting}", StringComparison.Ordinal);
+        Assert.Contains($"Port = {remoting}", program);
+        var app = feed.NewWebApp("hostapp", program);
+
+        var build = await DotnetCli.RunAsync(app, TimeSpan.FromMinutes(4), "build", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+        Assert.True(build.ExitCode == 0, $"The README's host app does not build from the packages:\n{build.Output}");
+        Assert.False(File.Exists(Path.Combine(app, "bin", "Debug", "net10.0", "tta.dll")), "The host app must not get the tta executable.");
+
+        var port = FreePort.Next();
+        using var host = HostProcess.Start(app, Path.Combine(app, "bin", "Debug", "net10.0", "hostapp.dll"), $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var ready = await host.WaitUntilAsync(async () => (await http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(90));
+            Assert.True(ready, $"/readyz did not answer 200 within 90 s:\n{host.Output}");
+            Assert.Equal("ok", System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/healthz"))!["status"]!.GetValue<string>());
+
+            var workflows = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/workflows"))!["workflows"]!.AsArray();
+            var shout = Assert.Single(workflows, w => w!["name"]!.GetValue<string>() == "shout")!;
+            Assert.Equal("code", shout["source"]!.GetValue<string>());
+
+            using var run = await http.PostAsync("/runs", new StringContent("""{"workflow": "shout", "input": "hello"}""", Encoding.UTF8, "application/json"));
+            var answer = System.Text.Json.Nodes.JsonNode.Parse(await run.Content.ReadAsStringAsync())!;
+            Assert.True(run.IsSuccessStatusCode, answer.ToJsonString());
+            Assert.Equal("succeeded", answer["status"]!.GetValue<string>());
+            Assert.Equal("HELLO!", answer["output"]!.GetValue<string>());
+
+            Assert.Equal("my app, with a TtaActors node inside", await http.GetStringAsync("/"));
+        }
+        finally
+        {
+            host.Terminate();
+        }
+        var exit = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"The host app exited with {exit} after SIGTERM:\n{host.Output}");
+    }
+
+    /// <summary>The README's "Host it in your own app" program: the C# block that calls AddTtaNode.</summary>
+    private static string ReadmeHostApp(string repository)
+    {
+        var readme = File.ReadAllText(Path.Combine(repository, "README.md"));
+        return Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value)
+            .First(block => block.Contains("AddTtaNode(", StringComparison.Ordinal));
+    }
+
     private static string ReadmeTour(string repository)
     {
         var readme = File.ReadAllText(Path.Combine(repository, "README.md"));
         return Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value)
             .First(block => block.Contains("using TtaActors.Actors.Typed;", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>A long-running app started with <c>dotnet APP.dll</c>, its output kept, stopped with SIGTERM like a service manager does.</summary>
+internal sealed class HostProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private HostProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static HostProcess Start(string workingDirectory, string dll, string urls)
+    {
+        var info = new ProcessStartInfo(DotnetCli.Find()!)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) ||
+                     k.StartsWith("TTA_", StringComparison.Ordinal) || k.StartsWith("LANGFUSE_", StringComparison.Ordinal) ||
+                     k is "OPENAI_API_KEY" or "ANTHROPIC_API_KEY" or "OTEL_SERVICE_NAME").ToList())
+            info.Environment.Remove(name);
+        info.Environment["ASPNETCORE_URLS"] = urls;
+        var host = new HostProcess(Process.Start(info)!);
+        host._process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (host._output) host._output.AppendLine(e.Data); };
+        host._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (host._output) host._output.AppendLine(e.Data); };
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        return host;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> (connection errors count as not yet) until it holds, the app exits or the patience ends.</summary>
+    public async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan patience)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        {
+            try
+            {
+                if (await condition()) return true;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        return false;
+    }
+
+    /// <summary>SIGTERM: the host stops its services (the node leaves the cluster, flushes telemetry) and exits.</summary>
+    public void Terminate()
+    {
+        if (_process.HasExited) return;
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString() }, UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
+    public async Task<int?> WaitForExitAsync(TimeSpan patience)
+    {
+        using var limit = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
     }
 }
 

@@ -270,7 +270,7 @@ public sealed class RunLifecycleSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(WorkflowGraph.BuiltInDefaultDeadline, Read("akka.loglevel = INFO"));
         var error = Assert.Throws<Akka.Configuration.ConfigurationException>(() => Read("tta.workflow.default-deadline = soon"));
         Assert.Contains("tta.workflow.default-deadline", error.Message);
-        Assert.Equal(TimeSpan.FromMinutes(5), Read(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "base.conf"))));
+        Assert.Equal(TimeSpan.FromMinutes(5), Read(TtaActors.Runtime.Hosting.HoconFiles.Text("base.conf")));
     }
 
     [Fact]

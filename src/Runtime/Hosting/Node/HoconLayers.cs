@@ -132,7 +132,7 @@ public sealed partial class HoconLayers
 
     private static void AddShipped(List<HoconLayer> layers, string fileName)
     {
-        if (File.Exists(Path.Combine(HoconFiles.Directory, fileName))) layers.Add(new HoconLayer($"hocon/{fileName}", HoconFiles.Load(fileName)));
+        if (HoconFiles.Exists(fileName)) layers.Add(new HoconLayer($"hocon/{fileName}", HoconFiles.Load(fileName)));
     }
 
     private static Config ParseFile(string path)

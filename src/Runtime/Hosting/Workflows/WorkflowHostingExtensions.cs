@@ -19,7 +19,9 @@ public static class WorkflowHostingExtensions
     /// Adds the workflow registry (code and file workflows) and the run service. Runs asked for in a session go to the
     /// persona sessions registered as <see cref="IPersonaSessions"/>, the sharded persistent ones (register them with
     /// <c>akka.WithTtaCluster(cluster).WithPersonaSessions(cluster)</c> and <see cref="PersonaSessionsHostingExtensions.AddPersonaSessions"/>);
-    /// without them the run service runs workflows outside sessions only.
+    /// without them the run service runs workflows outside sessions only. Call it after
+    /// <see cref="TtaHostingExtensions.AddTtaActors"/>: the workflows registered with <c>AddTtaWorkflow</c> are
+    /// materialised when the host starts, once the actor system runs, and every workflow's graph is stopped when the host stops.
     /// </summary>
     public static IServiceCollection AddTtaWorkflows(this IServiceCollection services, TimeSpan? runTimeout = null)
     {
@@ -56,6 +58,8 @@ public static class WorkflowHostingExtensions
             Store = new RunStore(sp.GetService<RunStoreLimits>() ?? new RunStoreLimits()),
             Durable = sp.GetService<Durable.DurableRuns>(),
         });
+        services.AddSingleton<CodeWorkflowStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<CodeWorkflowStartup>());
         return services;
     }
 }

@@ -105,6 +105,10 @@ public sealed class WorkflowRegistry(WorkflowStepServices services)
         return results;
     }
 
+    /// <summary>Stops the graph of every registered workflow: their runs in flight fail, later runs of them fail at once.</summary>
+    public Task StopAllAsync(CancellationToken cancellation = default) =>
+        Task.WhenAll(_workflows.Values.Select(workflow => workflow.Graph.StopAsync(cancellation)));
+
     /// <summary>Finds a registered workflow by name.</summary>
     public bool TryGet(string name, out RegisteredWorkflow workflow) => _workflows.TryGetValue(name, out workflow!);
 

@@ -43,7 +43,7 @@ public static class NodeApi
     };
 
     /// <summary>
-    /// Everything <see cref="MapTtaNodeApi"/> resolves beyond the runtime and the workflows: the options and run store,
+    /// Everything <see cref="MapTtaNodeApi(WebApplication, string?)"/> resolves beyond the runtime and the workflows: the options and run store,
     /// Problem Details, the run inspector, the session directory and the workflows-loaded readiness check. The node and
     /// every in-process host of the API call this, so a new endpoint's services are registered in one place.
     /// </summary>
@@ -58,6 +58,30 @@ public static class NodeApi
         services.AddSingleton<WorkflowsLoadedReadiness>();
         services.AddSingleton<INodeReadinessCheck>(sp => sp.GetRequiredService<WorkflowsLoadedReadiness>());
         return services;
+    }
+
+    /// <summary>
+    /// Maps the node's API into an app of your own, after <see cref="NodeHostingExtensions.AddTtaNode"/>: with
+    /// <see cref="NodeOptions.ApiToken"/> set, every request of the app but the health probes must carry it as bearer token.
+    /// Call <c>app.UseExceptionHandler()</c> before it, so refusals answer as Problem Details (400, 404, 413, ...).
+    /// </summary>
+    public static WebApplication MapTtaNodeApi(this WebApplication app)
+    {
+        var options = app.Services.GetService<NodeOptions>()
+            ?? throw new InvalidOperationException("MapTtaNodeApi needs the node's services: call builder.Services.AddTtaNode(options) before builder.Build().");
+        return app.MapTtaNodeApi(options.ApiToken);
+    }
+
+    /// <summary>
+    /// Holds a request body to <see cref="NodeOptions.MaxBodyBytes"/> (413 beyond it) whatever the app's server allows,
+    /// as long as nothing has read the body yet.
+    /// </summary>
+    internal static void LimitBody(HttpContext http)
+    {
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit &&
+            http.RequestServices.GetService<NodeOptions>() is { } options &&
+            (limit.MaxRequestBodySize is null || limit.MaxRequestBodySize > options.MaxBodyBytes))
+            limit.MaxRequestBodySize = options.MaxBodyBytes;
     }
 
     /// <summary>Maps every endpoint; with a token, every request but the health probes must carry it.</summary>
@@ -142,6 +166,7 @@ public static class NodeApi
     /// </summary>
     private static async Task<T> ReadAsync<T>(HttpContext http) where T : class
     {
+        LimitBody(http);
         try
         {
             return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, RequestJson, http.RequestAborted)

@@ -113,6 +113,7 @@ public static class DurableRunsApi
 
     private static async Task<string?> ReadPayloadAsync(HttpContext http)
     {
+        Node.NodeApi.LimitBody(http);
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
         if (buffer.Length == 0) return null;
