@@ -127,6 +127,43 @@ public sealed partial class NodeApiAuthSpecs(NodeApiServer server) : IClassFixtu
         Assert.Equal(401, (await server.GetAsync("/readyzz", anonymous)).Status);
     }
 
+    /// <summary>
+    /// The API here is hosted the way an app of your own hosts it: listening on loopback, with <c>NodeOptions.ApiToken</c> set.
+    /// The browser's one page load with the token must still admit its later requests, which carry no bearer header.
+    /// </summary>
+    [Fact]
+    public async Task A_browser_that_opened_the_ui_with_the_token_is_admitted_by_its_cookie_where_the_app_enforces_a_token()
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        using var browser = new HttpClient(handler) { BaseAddress = server.BaseAddress };
+
+        using var load = await browser.GetAsync($"/ui?token={Uri.EscapeDataString(NodeApiServer.ApiToken)}");
+        Assert.Equal(HttpStatusCode.Redirect, load.StatusCode);
+        Assert.Equal("/ui", load.Headers.Location?.OriginalString);
+        var cookie = Assert.Single(load.Headers.GetValues("Set-Cookie"), value => value.StartsWith("tta_ui=", StringComparison.Ordinal));
+        Assert.DoesNotContain(NodeApiServer.ApiToken, cookie, StringComparison.OrdinalIgnoreCase);
+
+        using var withCookie = new HttpRequestMessage(HttpMethod.Get, "/runs");
+        withCookie.Headers.Add("Cookie", cookie.Split(';')[0]);
+        Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(withCookie)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/runs")).StatusCode);
+    }
+
+    /// <summary>An app that maps the API without a token is warned when its server listens on any of the open addresses.</summary>
+    [Theory]
+    [InlineData("http://127.0.0.1:5000", true)]
+    [InlineData("http://127.0.0.1", true)]
+    [InlineData("https://LOCALHOST:7001/", true)]
+    [InlineData("http://[::1]:5000", true)]
+    [InlineData("http://0.0.0.0:5000", false)]
+    [InlineData("http://[::]:80", false)]
+    [InlineData("http://*:80", false)]
+    [InlineData("http://+:80", false)]
+    [InlineData("http://192.168.1.20:8080", false)]
+    [InlineData("http://localhost.example.org:80", false)]
+    public void A_server_address_counts_as_loopback_only_for_localhost_and_loopback_ips(string address, bool loopback) =>
+        Assert.Equal(loopback, TtaActors.Runtime.Node.NodeApi.IsLoopbackAddress(address));
+
     private List<(string Method, string Pattern)> GuardedRoutes() =>
         server.Routes().Where(route => !OpenRoutes.Contains(route.Pattern)).ToList();
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using TtaActors.Runtime.Node;
 
 namespace TtaActors.Runtime.Inspector;
 
@@ -9,7 +8,7 @@ namespace TtaActors.Runtime.Inspector;
 /// The API's access rule for a browser, which cannot put a bearer token on a page load or an EventSource: on a node
 /// with <c>TTA_API_TOKEN</c>, <c>/ui?token=TOKEN</c> once sets an HttpOnly, SameSite=Strict cookie holding a value
 /// derived from the token (HMAC-SHA256, so the token itself is not stored in the browser), and every later request
-/// of that browser carries it. Loopback nodes need neither.
+/// of that browser carries it. A node whose API enforces no token (<c>tta node</c> on loopback) needs neither.
 /// </summary>
 public static class InspectorAccess
 {
@@ -17,9 +16,6 @@ public static class InspectorAccess
     public const string CookieName = "tta_ui";
     /// <summary>The query parameter that carries the token on the first page load.</summary>
     public const string TokenQuery = "token";
-
-    /// <summary>True when the node listens beyond loopback and has an API token, so the UI needs it.</summary>
-    public static bool RequiresToken(NodeOptions options) => !options.Http.IsLoopback && options.ApiToken is not null;
 
     /// <summary>The cookie value a token gives.</summary>
     public static string CookieValue(string token) =>

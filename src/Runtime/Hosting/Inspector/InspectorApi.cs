@@ -49,15 +49,18 @@ public static class InspectorApi
         return services;
     }
 
-    /// <summary>Maps the inspector pages under <c>/ui</c> and their API under <c>/ui/api/</c>.</summary>
-    public static WebApplication MapTtaInspector(this WebApplication app)
+    /// <summary>
+    /// Maps the inspector pages under <c>/ui</c> and their API under <c>/ui/api/</c>. <paramref name="apiToken"/> is the
+    /// token the app's API enforces (null: none), so <c>/ui?token=TOKEN</c> sets the browser's cookie exactly when one is needed.
+    /// </summary>
+    public static WebApplication MapTtaInspector(this WebApplication app, string? apiToken)
     {
         app.MapGet("/runs", ListAsync);
         app.MapGet("/runs/feed", FeedAsync);
         app.MapGet("/ui/api/trace/{id}", TraceAsync);
         app.MapGet("/ui/api/sessions/{id}", SessionAsync);
         app.MapGet("/ui/api/workflows", Workflows);
-        InspectorAssets.Map(app);
+        InspectorAssets.Map(app, apiToken);
         return app;
     }
 

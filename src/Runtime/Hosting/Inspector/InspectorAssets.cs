@@ -18,10 +18,10 @@ public static class InspectorAssets
 
     private static readonly Dictionary<string, (string ContentType, byte[] Bytes)> Files = Load();
 
-    /// <summary>Maps the page and its embedded assets.</summary>
-    public static void Map(WebApplication app)
+    /// <summary>Maps the page and its embedded assets; <paramref name="apiToken"/> is the token the app's API enforces, or null.</summary>
+    public static void Map(WebApplication app, string? apiToken)
     {
-        app.MapGet("/ui", Page);
+        app.MapGet("/ui", (HttpContext http) => Page(http, apiToken));
         app.MapGet("/ui/assets/{file}", (string file, HttpContext http) =>
         {
             if (file == "index.html" || !Files.TryGetValue(file, out var asset))
@@ -32,15 +32,16 @@ public static class InspectorAssets
     }
 
     /// <summary>
-    /// The page. On a node with a token, <c>/ui?token=TOKEN</c> (checked by the access rule before this runs) sets the
-    /// session cookie and sends the browser on to <c>/ui</c>, so the token leaves the address bar and its history.
+    /// The page. Where the API enforces a token, <c>/ui?token=TOKEN</c> (checked by the access rule before this runs) sets
+    /// the session cookie and sends the browser on to <c>/ui</c>, so the token leaves the address bar and its history.
+    /// That is a <c>tta node</c> beyond loopback, and any app of yours whose <c>NodeOptions.ApiToken</c> is set.
     /// </summary>
-    private static IResult Page(HttpContext http, NodeOptions options)
+    private static IResult Page(HttpContext http, string? apiToken)
     {
         Secure(http);
-        if (http.Request.Query.ContainsKey(InspectorAccess.TokenQuery) && InspectorAccess.RequiresToken(options))
+        if (apiToken is not null && http.Request.Query.ContainsKey(InspectorAccess.TokenQuery))
         {
-            InspectorAccess.SetCookie(http, options.ApiToken!);
+            InspectorAccess.SetCookie(http, apiToken);
             return Results.Redirect("/ui", permanent: false);
         }
         var page = Files["index.html"];

@@ -5,9 +5,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TtaActors.Actors.Sessions;
 using TtaActors.Runtime.Durable;
 using TtaActors.Runtime.Inspector;
@@ -69,7 +72,35 @@ public static class NodeApi
     {
         var options = app.Services.GetService<NodeOptions>()
             ?? throw new InvalidOperationException("MapTtaNodeApi needs the node's services: call builder.Services.AddTtaNode(options) before builder.Build().");
+        if (options.ApiToken is null)
+            app.Lifetime.ApplicationStarted.Register(() => WarnIfReachableWithoutToken(app));
         return app.MapTtaNodeApi(options.ApiToken);
+    }
+
+    /// <summary>
+    /// The app's own server decides where the API listens, so <see cref="NodeOptions.Validate"/> cannot refuse an open
+    /// address as <c>tta node</c> does; this says so once the addresses are known.
+    /// </summary>
+    private static void WarnIfReachableWithoutToken(WebApplication app)
+    {
+        var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var open = addresses.Where(address => !IsLoopbackAddress(address)).ToList();
+        if (open.Count > 0)
+            app.Logger.LogWarning(
+                "The TtaActors node API is served on {Addresses} without a token, so anyone who reaches them can start runs and read their " +
+                "output: set NodeOptions.ApiToken (or TTA_API_TOKEN for tta node), or listen on loopback only.", string.Join(", ", open));
+    }
+
+    /// <summary>True for a server address on loopback: <c>localhost</c> or a loopback IP (wildcards like <c>*</c>, <c>+</c>, <c>0.0.0.0</c> are not).</summary>
+    internal static bool IsLoopbackAddress(string address)
+    {
+        var start = address.IndexOf("://", StringComparison.Ordinal);
+        var host = start < 0 ? address : address[(start + 3)..];
+        var end = host.StartsWith('[') ? host.IndexOf(']') + 1 : host.IndexOfAny([':', '/']);
+        if (end > 0) host = host[..end];
+        host = host.Trim('[', ']');
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+               || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
     }
 
     /// <summary>
@@ -91,7 +122,7 @@ public static class NodeApi
 
         app.MapPost("/runs", PostRunAsync);
         app.MapDurableRunsApi();
-        app.MapTtaInspector();
+        app.MapTtaInspector(apiToken);
         app.MapGet("/runs/{id}", async (string id, RunService runs, HttpContext http) =>
             runs.Get(id) is { } run ? Results.Json(RunJson(run.Record, run.Output), JsonData.OutputDocument)
             : await DurableRunsApi.FindAsync(http.RequestServices, id) is { } durable ? Results.Json(durable, JsonData.OutputDocument)
