@@ -72,7 +72,11 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
     /// <summary>The deadline of each run; null lets runs take as long as they take.</summary>
     public TimeSpan? RunTimeout { get; init; }
 
-    /// <summary>Cancels every run when the process stops.</summary>
+    /// <summary>
+    /// Ends the waits for durable runs' answers when the process stops (the runs themselves are journaled and go on).
+    /// Runs of the graphs end when the host stops the graphs (<see cref="CodeWorkflowStartup"/>), with
+    /// <see cref="Actors.Execution.WorkflowGraphStoppedException"/> naming where each was.
+    /// </summary>
     public CancellationToken Stopping { get; init; }
 
     /// <summary>The runs kept for <c>GET /runs/{id}</c>.</summary>
@@ -189,7 +193,7 @@ public sealed partial class RunService(WorkflowRegistry registry, IPersonaSessio
         // Each run is its own trace (and Langfuse trace): it must not become a child of the HTTP request's activity,
         // which is not exported and, unsampled, would keep the run from being recorded. The change stays in this method.
         Activity.Current = null;
-        var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, Cancellation = Stopping, RunId = runId });
+        var result = await workflow.Graph.RunAsync(input, context, new RunOptions { Timeout = RunTimeout, RunId = runId });
         var finished = Finished(started, result);
         // A run in a session was admitted by the sessions (StartAsync refuses one without them).
         if (started.Session is { } session && sessions is not null)

@@ -15,7 +15,7 @@ namespace TtaActors.Runtime.Workflows;
 /// </summary>
 /// <param name="Name">The name runs ask for (<c>"workflow"</c> of <c>POST /runs</c>); unique among the host's workflows.</param>
 /// <param name="Definition">The untyped primitive tree (a typed <see cref="Step{TIn,TOut}"/> converts to it).</param>
-/// <param name="AdaptInput">Turns the JSON input of a request into what the first step takes; an <see cref="ArgumentException"/> answers 400.</param>
+/// <param name="AdaptInput">Turns the JSON input of a request into what the first step takes; an <see cref="ArgumentException"/> answers 422 (field <c>input</c>).</param>
 /// <param name="Description">Shown by <c>GET /workflows</c>.</param>
 /// <param name="Durability"><see cref="WorkflowDurability.Steps"/> journals every run (needs a node: <c>AddTtaNode</c>).</param>
 /// <param name="DefinitionVersion">The version a resumed durable run must still match; default the hash of the primitive tree.</param>
@@ -48,7 +48,7 @@ public static class CodeWorkflowExtensions
 
     /// <summary>
     /// Registers a typed workflow: the request's JSON input is read as a <typeparamref name="TIn"/> (System.Text.Json,
-    /// web defaults: camelCase, case-insensitive); JSON that is not one answers 400 naming the workflow and the type.
+    /// web defaults: camelCase, case-insensitive); JSON that is not one answers 422 (field <c>input</c>) naming the workflow and the type.
     /// The output is written as JSON (a Parallel's branches as an array, in order).
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -91,10 +91,11 @@ public static class CodeWorkflowExtensions
 
 /// <summary>
 /// Materialises the code workflows (<c>AddTtaWorkflow</c>) into the registry when the host
-/// starts, after the actor system; stops every graph of the registry (code and file workflows) when the host stops, so
-/// runs still in flight fail with <see cref="Actors.Execution.WorkflowGraphStoppedException"/>.
+/// starts, after the actor system; stops every graph of the registry (code and file workflows) as the host begins to
+/// stop, before any hosted service (the actor system's included) stops, so runs still in flight fail with
+/// <see cref="Actors.Execution.WorkflowGraphStoppedException"/> naming the graph and where each run was.
 /// </summary>
-public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedService
+public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedLifecycleService
 {
     /// <summary>Registers every code workflow; a duplicate name or a definition that cannot start stops the host with its name.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -116,6 +117,18 @@ public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedServ
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops the graphs of every registered workflow.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => services.GetRequiredService<WorkflowRegistry>().StopAllAsync(cancellationToken);
+    /// <summary>Stops the graphs of every registered workflow, before the hosted services stop.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => services.GetRequiredService<WorkflowRegistry>().StopAllAsync(cancellationToken);
+
+    /// <summary>Nothing more: the graphs stopped in <see cref="StoppingAsync"/>.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Nothing before the start.</summary>
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Nothing after the start.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Nothing after the stop.</summary>
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
