@@ -91,12 +91,16 @@ public static class CodeWorkflowExtensions
 
 /// <summary>
 /// Materialises the code workflows (<c>AddTtaWorkflow</c>) into the registry when the host
-/// starts, after the actor system; stops every graph of the registry (code and file workflows) as the host begins to
-/// stop, before any hosted service (the actor system's included) stops, so runs still in flight fail with
+/// starts, after the actor system; stops every graph of the registry (code and file workflows) as soon as the host is
+/// asked to stop (<see cref="IHostApplicationLifetime.ApplicationStopping"/>: a signal, Ctrl+C or <c>StopAsync</c>),
+/// before any hosted service (the actor system's included) stops, so runs still in flight fail with
 /// <see cref="Actors.Execution.WorkflowGraphStoppedException"/> naming the graph and where each run was.
 /// </summary>
 public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedLifecycleService
 {
+    private readonly Lock _gate = new();
+    private Task? _stopped;
+
     /// <summary>Registers every code workflow; a duplicate name or a definition that cannot start stops the host with its name.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -114,11 +118,13 @@ public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedLife
                 throw new Hosting.TtaConfigurationException($"Code workflow '{workflow.Name}' (AddTtaWorkflow) cannot be started: {error.Message}", error);
             }
         }
+        // A host whose stop nobody awaits yet (tta run waiting for its run, when Ctrl+C comes) still ends its runs.
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(() => StopGraphs());
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops the graphs of every registered workflow, before the hosted services stop.</summary>
-    public Task StoppingAsync(CancellationToken cancellationToken) => services.GetRequiredService<WorkflowRegistry>().StopAllAsync(cancellationToken);
+    /// <summary>Waits for the graphs' stop, begun when the host was asked to stop, before the hosted services stop.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => StopGraphs().WaitAsync(cancellationToken);
 
     /// <summary>Nothing more: the graphs stopped in <see cref="StoppingAsync"/>.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -131,4 +137,11 @@ public sealed class CodeWorkflowStartup(IServiceProvider services) : IHostedLife
 
     /// <summary>Nothing after the stop.</summary>
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Stops every graph once, off the thread that asked (a signal handler must not wait for actors).</summary>
+    private Task StopGraphs()
+    {
+        lock (_gate)
+            return _stopped ??= Task.Run(() => services.GetRequiredService<WorkflowRegistry>().StopAllAsync());
+    }
 }
