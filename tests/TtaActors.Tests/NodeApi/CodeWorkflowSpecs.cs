@@ -97,7 +97,8 @@ public sealed class CodeWorkflowSpecs
         var wait = Step.FromAsync<string, string>(async (text, cancellation) =>
         {
             entered.TrySetResult();
-            await Task.Delay(Timeout.InfiniteTimeSpan, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(10), CancellationToken.None);
+            // Ignores its token on purpose: the graph's stop must end the run whatever the step does.
+            await new TaskCompletionSource().Task.WaitAsync(TimeSpan.FromMinutes(10), CancellationToken.None);
             return text;
         }, "never-answers");
         var app = await StartAsync(services => services.AddTtaWorkflow("hang", wait));
