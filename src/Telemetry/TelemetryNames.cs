@@ -445,6 +445,12 @@ public static partial class TelemetryNames
         /// <summary>Cost of the call in USD; absent when the model has no price in the catalog.</summary>
         public const string UsageCost = "gen_ai.usage.cost";
 
+        /// <summary>The part of <see cref="UsageCost"/> the input tokens cost (cached ones at their rate), in USD; set with it.</summary>
+        public const string UsageInputCost = "gen_ai.usage.input_cost";
+
+        /// <summary>The part of <see cref="UsageCost"/> the output tokens cost, in USD; set with it.</summary>
+        public const string UsageOutputCost = "gen_ai.usage.output_cost";
+
         /// <summary>Attribute of <see cref="ClientTokenUsage"/>: <c>input</c> or <c>output</c>.</summary>
         public const string TokenType = "gen_ai.token.type";
 
@@ -461,7 +467,65 @@ public static partial class TelemetryNames
         public const string ClientOperationDuration = "gen_ai.client.operation.duration";
     }
 
-    /// <summary>Attributes Langfuse reads from OpenTelemetry spans (trace-level ones go on every span of a run).</summary>
+    /// <summary>
+    /// What an LLM call or agent step was given and answered, beside the GenAI conventions' own names: the content as
+    /// one text each (under the capture policy), the prompt it came from and when a streamed answer began. Backends
+    /// that show a call's input and output read these; the Langfuse exporter sends them under Langfuse's names.
+    /// </summary>
+    public static class LlmObservations
+    {
+        /// <summary>
+        /// The conversation a chat call or agent step was given, as a JSON array of <c>role</c> and <c>content</c> (OpenAI's
+        /// shape, with <c>tool_calls</c> and <c>tool_call_id</c> for tool turns), or the prompt text a generation was reported
+        /// with; each text truncated and redacted, absent when capture is off.
+        /// </summary>
+        public const string Input = "llm.input";
+
+        /// <summary>The completion of a chat call or the final answer of an agent step, recorded like <see cref="Input"/>.</summary>
+        public const string Output = "llm.output";
+
+        /// <summary>The name of the managed prompt (in Langfuse) the call's messages came from.</summary>
+        public const string PromptName = "llm.prompt.name";
+
+        /// <summary>The version of the prompt named by <see cref="PromptName"/>; absent when the prompt is the step's fallback.</summary>
+        public const string PromptVersion = "llm.prompt.version";
+
+        /// <summary>True when the prompt could not be fetched and the step's fallback text was used under <see cref="PromptName"/>.</summary>
+        public const string PromptFallback = "llm.prompt.fallback";
+
+        /// <summary>The span event on <c>chat {model}</c> at the moment the first content chunk of a streamed call arrived.</summary>
+        public const string FirstTokenEvent = "llm.first_token";
+    }
+
+    /// <summary>The spans of a durable run's steps, waits and signals.</summary>
+    public static class Durable
+    {
+        /// <summary>The step's path in the durable workflow, on each of its spans.</summary>
+        public const string StepPath = "durable.step.path";
+
+        /// <summary>The signals a waiting step accepts (comma-separated), on its wait span.</summary>
+        public const string Signals = "durable.signals";
+
+        /// <summary>The question a waiting step asks (an approval's prompt), on its wait span.</summary>
+        public const string WaitPrompt = "durable.wait.prompt";
+
+        /// <summary>The signal a step received, on its signal span.</summary>
+        public const string Signal = "durable.signal";
+
+        /// <summary>The id of the signal a step received.</summary>
+        public const string SignalId = "durable.signal_id";
+
+        /// <summary>The received signal's JSON payload, cut to <see cref="SignalPayloadMaxChars"/> characters.</summary>
+        public const string SignalPayload = "durable.signal.payload";
+
+        /// <summary>Longest signal payload recorded on a span, in characters.</summary>
+        public const int SignalPayloadMaxChars = 4096;
+    }
+
+    /// <summary>
+    /// Attributes Langfuse reads from OpenTelemetry spans. The Langfuse exporter adds them from the contract's names
+    /// (<c>LangfuseAttributeMapping</c>); only the Langfuse-style API of <c>LangfuseTracing</c> sets them on spans itself.
+    /// </summary>
     public static class Langfuse
     {
         /// <summary>The trace's name in Langfuse (otherwise Langfuse takes the root span's name).</summary>
@@ -508,6 +572,18 @@ public static partial class TelemetryNames
 
         /// <summary>Value of <see cref="ObservationType"/> for an LLM call.</summary>
         public const string GenerationType = "generation";
+
+        /// <summary>Value of <see cref="ObservationType"/> for an agent step (<c>invoke_agent</c>).</summary>
+        public const string AgentType = "agent";
+
+        /// <summary>Value of <see cref="ObservationType"/> for a tool call (<c>execute_tool</c>).</summary>
+        public const string ToolType = "tool";
+
+        /// <summary>Value of <see cref="ObservationType"/> for a durable run's wait and signal spans.</summary>
+        public const string EventType = "event";
+
+        /// <summary>The observation metadata key marking a generation whose managed prompt was the step's fallback.</summary>
+        public const string ObservationMetadataPromptFallback = "langfuse.observation.metadata.prompt_fallback";
 
         /// <summary>The Langfuse prompt (name and version) a generation used, so Langfuse links it to that prompt version.</summary>
         public const string ObservationPromptName = "langfuse.observation.prompt.name";
@@ -603,12 +679,6 @@ public static partial class TelemetryNames
 
         /// <summary>Value of <see cref="ToolType"/> for a tool that calls another service (http tools).</summary>
         public const string ExtensionToolType = "extension";
-
-        /// <summary>Langfuse observation types of the agent and tool spans (chat calls are <see cref="Langfuse.GenerationType"/>).</summary>
-        public const string LangfuseAgentType = "agent";
-
-        /// <summary>Langfuse observation type of a tool span.</summary>
-        public const string LangfuseToolType = "tool";
 
         /// <summary>
         /// Agent steps and tool calls are recorded in <see cref="GenAi.ClientOperationDuration"/> with their

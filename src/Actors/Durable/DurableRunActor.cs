@@ -494,7 +494,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         var previous = Activity.Current;
         var span = StartSpan("durable.step " + path, span =>
         {
-            span.SetTag("durable.step.path", path);
+            span.SetTag(TelemetryNames.Durable.StepPath, path);
             span.SetTag("durable.idempotency_key", key);
             span.SetTag("durable.resumed", executions > 1);
         });
@@ -681,10 +681,9 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     {
         using var span = StartSpan($"durable.{(wait.IsApproval ? AgUiEvents.ApprovalRequested : AgUiEvents.SignalAwaited)} {step.Path}", span =>
         {
-            span.SetTag("durable.step.path", step.Path);
-            span.SetTag("durable.signals", string.Join(",", wait.Signals));
-            if (wait.Prompt is not null) span.SetTag("langfuse.observation.input", wait.Prompt);
-            span.SetTag("langfuse.observation.type", "event");
+            span.SetTag(TelemetryNames.Durable.StepPath, step.Path);
+            span.SetTag(TelemetryNames.Durable.Signals, string.Join(",", wait.Signals));
+            if (wait.Prompt is not null) span.SetTag(TelemetryNames.Durable.WaitPrompt, wait.Prompt);
         });
     }
 
@@ -692,11 +691,14 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
     {
         using var span = StartSpan($"durable.{AgUiEvents.SignalReceivedName} {step.Path}", span =>
         {
-            span.SetTag("durable.step.path", step.Path);
-            span.SetTag("durable.signal", signal.Name);
-            span.SetTag("durable.signal_id", signal.SignalId);
-            span.SetTag("langfuse.observation.type", "event");
-            if (signal.PayloadJson is not null) span.SetTag("langfuse.observation.output", signal.PayloadJson.Length > 4096 ? signal.PayloadJson[..4096] : signal.PayloadJson);
+            span.SetTag(TelemetryNames.Durable.StepPath, step.Path);
+            span.SetTag(TelemetryNames.Durable.Signal, signal.Name);
+            span.SetTag(TelemetryNames.Durable.SignalId, signal.SignalId);
+            if (signal.PayloadJson is { } payload)
+            {
+                span.SetTag(TelemetryNames.Durable.SignalPayload,
+                    payload.Length > TelemetryNames.Durable.SignalPayloadMaxChars ? payload[..TelemetryNames.Durable.SignalPayloadMaxChars] : payload);
+            }
         });
     }
 

@@ -233,20 +233,20 @@ internal sealed class LlmCallClient(
         {
             PrimitiveTelemetry.TagRunTrace(span, workflowName, context);
             var input = Render(messages, capture);
-            if (input is not null) span.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+            if (input is not null) span.SetTag(TelemetryNames.LlmObservations.Input, input);
             if (capture.Conventions == GenAiConventions.LatestExperimental)
             {
                 var (inputMessages, instructions) = GenAiMessages.Input(messages, capture);
                 LlmCallTelemetry.RecordContent(span, capture, null, inputMessages, instructions);
             }
             else LlmCallTelemetry.RecordContent(span, capture, input, null, null);
-            // A fallback prompt has no version in Langfuse: linking it to one would be a lie.
-            if (Prompt is { IsFallback: false, Version: { } version })
+            if (Prompt is not null)
             {
-                span.SetTag(TelemetryNames.Langfuse.ObservationPromptName, Prompt.Name);
-                span.SetTag(TelemetryNames.Langfuse.ObservationPromptVersion, version);
+                span.SetTag(TelemetryNames.LlmObservations.PromptName, Prompt.Name);
+                // A fallback prompt has no version in Langfuse: naming one would be a lie.
+                if (Prompt.IsFallback) span.SetTag(TelemetryNames.LlmObservations.PromptFallback, true);
+                else if (Prompt.Version is { } version) span.SetTag(TelemetryNames.LlmObservations.PromptVersion, version);
             }
-            else if (Prompt is { IsFallback: true }) span.SetTag(TelemetryNames.Langfuse.ObservationMetadataPrefix + "prompt_fallback", Prompt.Name);
         }
         return span;
     }
@@ -296,7 +296,7 @@ internal sealed class LlmCallClient(
     }
 
     /// <summary>
-    /// The conversation as Langfuse shows chat input: a JSON array of role and content (OpenAI's shape, with
+    /// The conversation as <c>llm.input</c> records it (and Langfuse shows chat input): a JSON array of role and content (OpenAI's shape, with
     /// <c>tool_calls</c> and <c>tool_call_id</c> for tool turns), each text captured per policy.
     /// </summary>
     internal static string? Render(IReadOnlyList<ChatMessage> messages, CapturePolicy capture)

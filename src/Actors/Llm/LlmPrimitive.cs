@@ -359,7 +359,7 @@ internal sealed class LlmActor : UntypedActor
             if (agent is { IsAllDataRequested: true })
             {
                 PrimitiveTelemetry.TagRunTrace(agent, _node.WorkflowName, envelope.Context);
-                if (LlmCallClient.Render(messages, capture) is { } input) agent.SetTag(TelemetryNames.Langfuse.ObservationInput, input);
+                if (LlmCallClient.Render(messages, capture) is { } input) agent.SetTag(TelemetryNames.LlmObservations.Input, input);
                 if (capture.Conventions == GenAiConventions.LatestExperimental)
                 {
                     var (inputMessages, instructions) = GenAiMessages.Input(messages, capture);

@@ -55,9 +55,6 @@ public static partial class TelemetryNames
 
         /// <summary>A tool that calls an external service on the caller's side (the GenAI conventions' <c>extension</c>).</summary>
         public const string ExtensionType = "extension";
-
-        /// <summary>Langfuse's observation type for tool calls.</summary>
-        public const string LangfuseToolType = "tool";
     }
 
     /// <summary>E2B sandbox attributes and span names.</summary>

@@ -4,7 +4,7 @@ namespace TtaActors.Telemetry.Llm;
 
 /// <summary>
 /// The agent and tool spans of the OpenTelemetry GenAI conventions: <c>invoke_agent {name}</c> (an LLM step with tools,
-/// a Langfuse AGENT) and <c>execute_tool {tool}</c> (one tool call, a Langfuse TOOL), and their durations in
+/// which the Langfuse exporter sends as an AGENT) and <c>execute_tool {tool}</c> (one tool call, a TOOL), and their durations in
 /// <c>gen_ai.client.operation.duration</c> (v1.36, the default) or <c>gen_ai.invoke_agent.duration</c> and
 /// <c>gen_ai.execute_tool.duration</c> (the latest conventions). Content (arguments, results) is recorded only as the capture policy allows.
 /// </summary>
@@ -22,7 +22,6 @@ public static class AgentTelemetry
         if (conventions == GenAiConventions.V1_36) span.SetTag(TelemetryNames.GenAiConventions.System, provider);
         if (conversationId is not null) span.SetTag(TelemetryNames.GenAiConventions.ConversationId, conversationId);
         span.SetTag(TelemetryNames.GenAi.RequestModel, model);
-        span.SetTag(TelemetryNames.Langfuse.ObservationType, TelemetryNames.GenAiAgents.LangfuseAgentType);
         return span;
     }
 
@@ -36,16 +35,14 @@ public static class AgentTelemetry
         if (callId is not null) span.SetTag(TelemetryNames.GenAiAgents.ToolCallId, callId);
         span.SetTag(TelemetryNames.GenAiAgents.ToolType, toolType);
         if (description is not null) span.SetTag(TelemetryNames.GenAiAgents.ToolDescription, description);
-        span.SetTag(TelemetryNames.Langfuse.ObservationType, TelemetryNames.GenAiAgents.LangfuseToolType);
         return span;
     }
 
-    /// <summary>Records a tool call's arguments (JSON), as the capture policy allows, as the conventions' and Langfuse's input.</summary>
+    /// <summary>Records a tool call's arguments (JSON), as the capture policy allows, in the conventions' <c>gen_ai.tool.call.arguments</c>.</summary>
     public static void RecordToolArguments(Activity span, string? arguments, CapturePolicy capture)
     {
         if (!span.IsAllDataRequested || capture.Apply(arguments) is not { } recorded) return;
         span.SetTag(TelemetryNames.GenAiAgents.ToolCallArguments, recorded);
-        span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
     }
 
     /// <summary>Ends a tool span with its result (as the capture policy allows) or its error, and records its duration.</summary>
@@ -57,11 +54,7 @@ public static class AgentTelemetry
             var previous = Activity.Current;
             if (span.IsAllDataRequested)
             {
-                if (capture.Apply(result) is { } recorded)
-                {
-                    span.SetTag(TelemetryNames.GenAiAgents.ToolCallResult, recorded);
-                    span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
-                }
+                if (capture.Apply(result) is { } recorded) span.SetTag(TelemetryNames.GenAiAgents.ToolCallResult, recorded);
                 if (error is not null) RecordError(span, error, capture);
             }
             if (error is not null) span.SetStatus(ActivityStatusCode.Error, capture.Redact(error.Message));
@@ -82,7 +75,10 @@ public static class AgentTelemetry
         else RecordDuration(TelemetryNames.GenAiAgents.ExecuteToolOperation, TelemetryNames.GenAiAgents.ToolName, tool, seconds, error);
     }
 
-    /// <summary>Ends the agent span with the final answer (as the capture policy allows) or the error, and records its duration.</summary>
+    /// <summary>
+    /// Ends the agent span with the final answer (in <c>llm.output</c>, as the capture policy allows) or the error, and records
+    /// its duration.
+    /// </summary>
     public static void EndAgentSpan(Activity? span, string agent, string? output, Exception? error, double seconds, CapturePolicy capture,
         string? provider = null, string? model = null)
     {
@@ -93,7 +89,7 @@ public static class AgentTelemetry
             {
                 if (capture.Apply(output) is { } recorded)
                 {
-                    span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
+                    span.SetTag(TelemetryNames.LlmObservations.Output, recorded);
                     if (capture.Conventions == GenAiConventions.LatestExperimental)
                         span.SetTag(TelemetryNames.GenAiConventions.OutputMessages, GenAiMessageJson.TextOutput(recorded, null));
                 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace TtaActors.Telemetry.Llm;
 
@@ -69,18 +68,18 @@ public static class LlmCallTelemetry
         span.SetTag(TelemetryNames.GenAi.RequestModel, model);
         if (temperature is { } t) span.SetTag(TelemetryNames.GenAi.RequestTemperature, t);
         if (maxTokens is { } m) span.SetTag(TelemetryNames.GenAi.RequestMaxTokens, m);
-        span.SetTag(TelemetryNames.Langfuse.ObservationType, TelemetryNames.Langfuse.GenerationType);
         return span;
     }
 
     /// <summary>
-    /// Records a prompt given as plain text as the generation's input, as the capture policy allows, and in the names of
-    /// <see cref="CapturePolicy.Conventions"/> (one user message of one text part with the latest conventions).
+    /// Records a prompt given as plain text as the generation's input (<see cref="TelemetryNames.LlmObservations.Input"/>), as
+    /// the capture policy allows, and in the names of <see cref="CapturePolicy.Conventions"/> (one user message of one text
+    /// part with the latest conventions).
     /// </summary>
     public static void RecordInput(Activity span, string? input, CapturePolicy capture)
     {
         if (!span.IsAllDataRequested || capture.Apply(input) is not { } recorded) return;
-        span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
+        span.SetTag(TelemetryNames.LlmObservations.Input, recorded);
         var messages = capture.Conventions == GenAiConventions.LatestExperimental
             ? new System.Text.Json.Nodes.JsonArray(GenAiMessageJson.Message("user", [GenAiMessageJson.Text(recorded)])).ToJsonString()
             : null;
@@ -108,8 +107,10 @@ public static class LlmCallTelemetry
     }
 
     /// <summary>
-    /// Tags the span with the call's outcome and stops it. The completion goes to <c>gen_ai.output.messages</c>
-    /// (<paramref name="outputMessages"/>, else the completion as one text part) with the latest conventions, else to a
+    /// Tags the span with the call's outcome and stops it: usage, cost (total and its input and output parts), the first
+    /// chunk of a streamed answer as a <c>llm.first_token</c> event, and the completion in <c>llm.output</c> and in the
+    /// conventions' names: <c>gen_ai.output.messages</c>
+    /// (<paramref name="outputMessages"/>, else the completion as one text part) with the latest conventions, else a
     /// <c>gen_ai.content.completion</c> event.
     /// </summary>
     public static void EndChatSpan(Activity span, LlmCallOutcome outcome, CapturePolicy capture, DateTimeOffset endTime = default,
@@ -127,15 +128,14 @@ public static class LlmCallTelemetry
             if (outcome.Cost is { } cost)
             {
                 span.SetTag(TelemetryNames.GenAi.UsageCost, (double)cost.Total);
-                span.SetTag(TelemetryNames.Langfuse.ObservationCostDetails, string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"input\":{cost.Input},\"output\":{cost.Output},\"total\":{cost.Total}}}"));
+                span.SetTag(TelemetryNames.GenAi.UsageInputCost, (double)cost.Input);
+                span.SetTag(TelemetryNames.GenAi.UsageOutputCost, (double)cost.Output);
             }
             if (outcome.TimeToFirstTokenSeconds is { } ttft) span.SetTag(TelemetryNames.GenAi.TimeToFirstToken, ttft);
-            if (outcome.FirstTokenAt is { } first)
-                span.SetTag(TelemetryNames.Langfuse.ObservationCompletionStartTime, first.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            if (outcome.FirstTokenAt is { } first) span.AddEvent(new ActivityEvent(TelemetryNames.LlmObservations.FirstTokenEvent, first));
             if (capture.Apply(outcome.Output) is { } recorded)
             {
-                span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
+                span.SetTag(TelemetryNames.LlmObservations.Output, recorded);
                 if (capture.Conventions == GenAiConventions.LatestExperimental)
                     span.SetTag(TelemetryNames.GenAiConventions.OutputMessages, outputMessages ?? GenAiMessageJson.TextOutput(recorded, outcome.FinishReason));
                 else

@@ -117,7 +117,15 @@ public sealed class StreamingAgentSpecs : PrimitiveSpec
         Assert.Equal(new[] { "tool_calls" }, chats[0].GetTagItem("gen_ai.response.finish_reasons"));
         Assert.Equal(40L, chats[1].GetTagItem("gen_ai.usage.input_tokens"));
         Assert.NotNull(chats[1].GetTagItem("gen_ai.response.time_to_first_chunk"));
-        Assert.Equal("A-7 shipped on 30 November.", agent.GetTagItem("langfuse.observation.output"));
+        Assert.Equal("A-7 shipped on 30 November.", agent.GetTagItem("llm.output"));
+        var received = LangfuseView.Attributes(agent);
+        Assert.Equal("agent", received["langfuse.observation.type"]);
+        Assert.Equal("A-7 shipped on 30 November.", received["langfuse.observation.output"]);
+        Assert.Contains("Where is A-7?", (string)received["langfuse.observation.input"]!);
+        Assert.Equal("tool", LangfuseView.Attributes(tool)["langfuse.observation.type"]);
+        Assert.Single(chats[1].Events, e => e.Name == "llm.first_token");
+        Assert.Contains("langfuse.observation.completion_start_time", LangfuseView.Attributes(chats[1]).Keys);
+        LangfuseView.AssertNoLangfuseNames(trace);
     }
 
     protected override void AfterAll()

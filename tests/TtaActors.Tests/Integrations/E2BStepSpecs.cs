@@ -299,9 +299,12 @@ public sealed class E2BStepSpecs : TestKit, IDisposable
         Assert.Equal("extension", tool.GetTagItem("gen_ai.tool.type"));
         Assert.Equal("sbx1a2b3c", tool.GetTagItem("e2b.sandbox.id"));
         Assert.Equal(true, tool.GetTagItem("e2b.sandbox.killed"));
-        Assert.Equal("tool", tool.GetTagItem("langfuse.observation.type"));
         Assert.Contains("import os; print(os.environ)", (string)tool.GetTagItem("gen_ai.tool.call.arguments")!);
         Assert.Contains("sandbox says [REDACTED]", (string)tool.GetTagItem("gen_ai.tool.call.result")!);
+        var received = LangfuseView.Attributes(tool);
+        Assert.Equal("tool", received["langfuse.observation.type"]);
+        Assert.Equal(tool.GetTagItem("gen_ai.tool.call.arguments"), received["langfuse.observation.input"]);
+        Assert.Equal(tool.GetTagItem("gen_ai.tool.call.result"), received["langfuse.observation.output"]);
         var create = SpanTree.Single(trace, "e2b.sandbox.create");
         var kill = SpanTree.Single(trace, "e2b.sandbox.kill");
         Assert.Equal(tool.SpanId, create.ParentSpanId);
@@ -310,6 +313,7 @@ public sealed class E2BStepSpecs : TestKit, IDisposable
         Assert.Equal("sbx1a2b3c", kill.GetTagItem("e2b.sandbox.id"));
         SupabaseStepSpecs.AssertNowhere(trace, ApiKey);
         SupabaseStepSpecs.AssertNowhere(trace, AccessToken);
+        LangfuseView.AssertNoLangfuseNames(trace);
     }
 
     [Fact]
@@ -320,7 +324,7 @@ public sealed class E2BStepSpecs : TestKit, IDisposable
         var tool = SpanTree.Single(_spans.ForTrace(result.TraceId), "execute_tool e2b.run_code");
         Assert.Null(tool.GetTagItem("gen_ai.tool.call.arguments"));
         Assert.Null(tool.GetTagItem("gen_ai.tool.call.result"));
-        Assert.Null(tool.GetTagItem("langfuse.observation.input"));
+        Assert.DoesNotContain(LangfuseView.Attributes(tool).Keys, k => k is "langfuse.observation.input" or "langfuse.observation.output");
         SupabaseStepSpecs.AssertNowhere(_spans.ForTrace(result.TraceId), "secret plan");
     }
 

@@ -152,9 +152,11 @@ public class LangfuseTraceSpecs : PrimitiveSpec
             Assert.Equal("review", span.GetTagItem("langfuse.trace.metadata.chatmode"));
             Assert.Equal(["eval"], (string[])span.GetTagItem("langfuse.trace.tags")!);
         }
-        Assert.Equal("generation", generation.GetTagItem("langfuse.observation.type"));
-        Assert.Equal("Grade this answer", generation.GetTagItem("langfuse.observation.input"));
-        Assert.Equal("8/10", generation.GetTagItem("langfuse.observation.output"));
+        // The generation's type and content are named for Langfuse by its exporter, as for workflow runs.
+        var generationReceived = LangfuseView.Attributes(generation);
+        Assert.Equal("generation", generationReceived["langfuse.observation.type"]);
+        Assert.Equal("Grade this answer", generationReceived["langfuse.observation.input"]);
+        Assert.Equal("8/10", generationReceived["langfuse.observation.output"]);
         Assert.Equal("smoke", generation.GetTagItem("langfuse.observation.metadata.suite"));
         // Metadata values pass the same redaction as prompts: a key pasted into one never reaches Langfuse.
         Assert.Equal($"key {CapturePolicy.Redacted} in use", generation.GetTagItem("langfuse.observation.metadata.grader_key"));

@@ -7,6 +7,7 @@ using TtaActors.Actors.Llm;
 using TtaActors.Telemetry.Export.Langfuse;
 using TtaActors.Telemetry.Llm;
 using TtaActors.Llm.Providers;
+using TtaActors.Tests.Support;
 
 namespace TtaActors.Tests.Llm;
 
@@ -118,12 +119,19 @@ public class CostAndCaptureSpecs
 
         LlmCallTelemetry.EndChatSpan(span, Outcome("gpt-4o"), CapturePolicy.Default);
 
-        var details = JsonDocument.Parse((string)span.GetTagItem(TelemetryNames.Langfuse.ObservationCostDetails)!).RootElement;
+        Assert.Equal(0.0035, (double)span.GetTagItem(TelemetryNames.GenAi.UsageCost)!, 12);
+        Assert.Equal(0.0025, (double)span.GetTagItem(TelemetryNames.GenAi.UsageInputCost)!, 12);
+        Assert.Equal(0.001, (double)span.GetTagItem(TelemetryNames.GenAi.UsageOutputCost)!, 12);
+        Assert.Equal(0.25, (double)span.GetTagItem(TelemetryNames.GenAi.TimeToFirstToken)!);
+        Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), Assert.Single(span.Events, e => e.Name == "llm.first_token").Timestamp);
+
+        // As Langfuse receives them, made by its exporter.
+        var received = LangfuseView.Attributes(span);
+        var details = JsonDocument.Parse((string)received[TelemetryNames.Langfuse.ObservationCostDetails]!).RootElement;
         Assert.Equal(0.0025m, details.GetProperty("input").GetDecimal());
         Assert.Equal(0.001m, details.GetProperty("output").GetDecimal());
         Assert.Equal(0.0035m, details.GetProperty("total").GetDecimal());
-        Assert.Equal(0.0035, (double)span.GetTagItem(TelemetryNames.GenAi.UsageCost)!, 12);
-        Assert.Equal(0.25, (double)span.GetTagItem(TelemetryNames.GenAi.TimeToFirstToken)!);
+        Assert.Equal("2026-01-02T03:04:05.0000000Z", received[TelemetryNames.Langfuse.ObservationCompletionStartTime]);
     }
 
     [Fact]

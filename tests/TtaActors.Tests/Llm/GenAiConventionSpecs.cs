@@ -73,8 +73,9 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
             Assert.Equal("s-conv-latest", span.GetTagItem("gen_ai.conversation.id"));
             Assert.DoesNotContain(span.Events, e => e.Name.StartsWith("gen_ai.content.", StringComparison.Ordinal));
             Assert.Equal("""[{"type":"text","content":"You answer questions about orders."}]""", span.GetTagItem("gen_ai.system_instructions"));
-            // Langfuse still reads its own attributes.
-            Assert.NotNull(span.GetTagItem("langfuse.observation.input"));
+            // Langfuse still gets the conversation in its own shape, from the neutral content attribute.
+            Assert.NotNull(span.GetTagItem("llm.input"));
+            Assert.Equal(span.GetTagItem("llm.input"), LangfuseView.Attributes(span)["langfuse.observation.input"]);
         }
         var firstInput = Json(chats[0], "gen_ai.input.messages");
         Assert.Equal("""[{"role":"user","parts":[{"type":"text","content":"Where is A-7?"}]}]""", firstInput.GetRawText());
@@ -131,6 +132,43 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
     }
 
     [Fact]
+    public async Task No_span_of_an_agent_run_should_carry_a_langfuse_name_which_its_exporter_adds_in_either_mode()
+    {
+        using var server = new ScriptedHttpServer(Answer);
+        foreach (var conventions in new[] { GenAiConventions.V1_36, GenAiConventions.LatestExperimental })
+        {
+            var agent = $"orders-lf-{conventions}";
+            var result = await Run(Agent(Settings(server, conventions), agent), "Where is A-7?",
+                WorkflowContext.Create(persona: "backend-engineer", sessionId: "s-lf", chatMode: "review"));
+
+            Assert.True(result.Succeeded, result.Failure?.ToString());
+            var trace = _spans.ForTrace(result.TraceId);
+            Assert.Contains(trace, s => s.DisplayName == "chat gpt-4o-mini");
+            LangfuseView.AssertNoLangfuseNames(trace);
+
+            // What Langfuse gets for each observation, made by its exporter from the contract and neutral names.
+            var chat = LangfuseView.Attributes(trace.Where(s => s.DisplayName == "chat gpt-4o-mini").OrderBy(s => s.StartTimeUtc).Last());
+            Assert.Equal("generation", chat["langfuse.observation.type"]);
+            Assert.Contains("Where is A-7?", (string)chat["langfuse.observation.input"]!);
+            Assert.Equal("A-7 shipped.", chat["langfuse.observation.output"]);
+            var costs = JsonDocument.Parse((string)chat["langfuse.observation.cost_details"]!).RootElement;
+            Assert.Equal(costs.GetProperty("input").GetDouble() + costs.GetProperty("output").GetDouble(), costs.GetProperty("total").GetDouble(), 12);
+            Assert.Equal((double)chat["gen_ai.usage.cost"]!, costs.GetProperty("total").GetDouble(), 12);
+            Assert.DoesNotContain("llm.input", chat.Keys);
+            Assert.DoesNotContain("llm.output", chat.Keys);
+            var agentSpan = LangfuseView.Attributes(SpanTree.Single(trace, "invoke_agent " + agent));
+            Assert.Equal("agent", agentSpan["langfuse.observation.type"]);
+            Assert.Equal("A-7 shipped.", agentSpan["langfuse.observation.output"]);
+            Assert.Equal("backend-engineer", agentSpan["langfuse.user.id"]);
+            var tool = LangfuseView.Attributes(SpanTree.Single(trace, "execute_tool order_status"));
+            Assert.Equal("tool", tool["langfuse.observation.type"]);
+            Assert.Equal("""{"order":"A-7"}""", tool["langfuse.observation.input"]);
+            Assert.Equal("shipped on 2026-11-30", tool["langfuse.observation.output"]);
+            Assert.DoesNotContain("langfuse.observation.type", LangfuseView.Attributes(SpanTree.Single(trace, "workflow.spec")).Keys);
+        }
+    }
+
+    [Fact]
     public async Task With_capture_off_no_content_should_be_recorded_in_either_mode()
     {
         using var server = new ScriptedHttpServer(Answer);
@@ -170,7 +208,8 @@ public sealed class GenAiConventionSpecs : PrimitiveSpec
             LlmCallTelemetry.RecordInput(span, "Is the build green?", capture);
             LlmCallTelemetry.EndChatSpan(span, new LlmCallOutcome { Provider = "openai", RequestModel = "gpt-4o", Output = "Yes.", FinishReason = "stop" }, capture);
 
-            Assert.Equal("Is the build green?", span.GetTagItem("langfuse.observation.input"));
+            Assert.Equal("Is the build green?", span.GetTagItem("llm.input"));
+            Assert.Equal("Yes.", span.GetTagItem("llm.output"));
             if (conventions == GenAiConventions.LatestExperimental)
             {
                 Assert.Equal("""[{"role":"user","parts":[{"type":"text","content":"Is the build green?"}]}]""", span.GetTagItem("gen_ai.input.messages"));

@@ -70,8 +70,14 @@ public class LangfusePromptSpecs : PrimitiveSpec
         Assert.Equal(ChatRole.User, message.Role);
         Assert.Equal("Summarise the orders API for backend-engineer in 50 words.", message.Text);
         var chat = Assert.Single(_spans.ForTrace(result.TraceId), s => s.DisplayName == "chat custom-model");
-        Assert.Equal("team/summary", chat.GetTagItem("langfuse.observation.prompt.name"));
-        Assert.Equal(7, chat.GetTagItem("langfuse.observation.prompt.version"));
+        Assert.Equal("team/summary", chat.GetTagItem("llm.prompt.name"));
+        Assert.Equal(7, chat.GetTagItem("llm.prompt.version"));
+        Assert.Null(chat.GetTagItem("llm.prompt.fallback"));
+        // Langfuse links the generation to that prompt version by the names its exporter adds.
+        var received = LangfuseView.Attributes(chat);
+        Assert.Equal("team/summary", received["langfuse.observation.prompt.name"]);
+        Assert.Equal(7L, received["langfuse.observation.prompt.version"]);
+        LangfuseView.AssertNoLangfuseNames(_spans.ForTrace(result.TraceId));
     }
 
     [Fact]

@@ -69,11 +69,13 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
         Assert.Equal(300L, chat.GetTagItem("gen_ai.usage.output_tokens"));
         Assert.Equal(["stop"], (string[])chat.GetTagItem("gen_ai.response.finish_reasons")!);
         Assert.Equal((double)response.CostUsd!.Value, (double)chat.GetTagItem("gen_ai.usage.cost")!, 12);
-        Assert.Equal("generation", chat.GetTagItem("langfuse.observation.type"));
-        Assert.Contains("Plan: rate limiting", (string)chat.GetTagItem("langfuse.observation.input")!);
-        Assert.Equal("Use a token bucket per client.", chat.GetTagItem("langfuse.observation.output"));
-        // User and trace name as Langfuse receives them: its exporter names them from the span's persona and trace name.
+        Assert.Contains("Plan: rate limiting", (string)chat.GetTagItem("llm.input")!);
+        Assert.Equal("Use a token bucket per client.", chat.GetTagItem("llm.output"));
+        // As Langfuse receives it: its exporter names the fields from the span's operation, content, persona and trace name.
         var received = LangfuseView.Attributes(chat);
+        Assert.Equal("generation", received["langfuse.observation.type"]);
+        Assert.Contains("Plan: rate limiting", (string)received["langfuse.observation.input"]!);
+        Assert.Equal("Use a token bucket per client.", received["langfuse.observation.output"]);
         Assert.Equal("openai-persona", received["langfuse.user.id"]);
         Assert.Equal("spec", received["langfuse.trace.name"]);
         Assert.DoesNotContain(chat.TagObjects, t => t.Value?.ToString()?.Contains(OpenAiKey) == true);
@@ -122,7 +124,9 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
         Assert.True(Assert.Single(server.Requests).Json.GetProperty("stream").GetBoolean());
         var chat = SpanTree.Single(_spans.ForTrace(result.TraceId), "chat gpt-4o-mini");
         Assert.NotNull(chat.GetTagItem("gen_ai.response.time_to_first_chunk"));
-        Assert.NotNull(chat.GetTagItem("langfuse.observation.completion_start_time"));
+        var firstToken = Assert.Single(chat.Events, e => e.Name == "llm.first_token").Timestamp;
+        Assert.InRange(firstToken.UtcDateTime, chat.StartTimeUtc, chat.StartTimeUtc + chat.Duration);
+        Assert.Equal(firstToken.UtcDateTime.ToString("O"), LangfuseView.Attributes(chat)["langfuse.observation.completion_start_time"]);
         Assert.Equal(54L, (long)chat.GetTagItem("gen_ai.usage.input_tokens")! + (long)chat.GetTagItem("gen_ai.usage.output_tokens")!);
     }
 
@@ -256,7 +260,8 @@ public class LlmProviderSpecs : PrimitiveSpec, IDisposable
         Assert.DoesNotContain(OpenAiKey, Assert.Single(server.Requests).Headers.GetValueOrDefault("Authorization") ?? "");
         var chat = SpanTree.Single(_spans.ForTrace(result.TraceId), "chat llama3.1:8b");
         Assert.Null(chat.GetTagItem("gen_ai.usage.cost"));
-        Assert.Null(chat.GetTagItem("langfuse.observation.cost_details"));
+        Assert.Null(chat.GetTagItem("gen_ai.usage.input_cost"));
+        Assert.DoesNotContain("langfuse.observation.cost_details", LangfuseView.Attributes(chat).Keys);
         Assert.Empty(_metrics.For("llm_cost_usd_total", "unpriced-persona"));
         Assert.Equal(1, Assert.Single(_metrics.For("llm_cost_unknown_total", "unpriced-persona")).Value);
     }

@@ -62,12 +62,14 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
         var openRun = await Run(open, "customer record 4711", WorkflowContext.Create());
 
         var quietSpan = SpanTree.Single(_spans.ForTrace(quietRun.TraceId), "chat tta-offline");
-        Assert.Null(quietSpan.GetTagItem("langfuse.observation.input"));
-        Assert.Null(quietSpan.GetTagItem("langfuse.observation.output"));
+        Assert.Null(quietSpan.GetTagItem("llm.input"));
+        Assert.Null(quietSpan.GetTagItem("llm.output"));
+        Assert.DoesNotContain(LangfuseView.Attributes(quietSpan).Keys, k => k is "langfuse.observation.input" or "langfuse.observation.output");
         Assert.NotNull(quietSpan.GetTagItem("gen_ai.usage.output_tokens"));
         var openSpan = SpanTree.Single(_spans.ForTrace(openRun.TraceId), "chat tta-offline");
-        Assert.Contains("customer record 4711", (string)openSpan.GetTagItem("langfuse.observation.input")!);
-        Assert.NotNull(openSpan.GetTagItem("langfuse.observation.output"));
+        Assert.Contains("customer record 4711", (string)openSpan.GetTagItem("llm.input")!);
+        Assert.NotNull(openSpan.GetTagItem("llm.output"));
+        Assert.Contains("customer record 4711", (string)LangfuseView.Attributes(openSpan)["langfuse.observation.input"]!);
     }
 
     [Fact]
@@ -80,7 +82,7 @@ public class LlmStepSpecs : PrimitiveSpec, IDisposable
 
         var response = (LlmResponse)result.Output!;
         Assert.True(response.Usage.InputTokens > 50, "the model saw the whole prompt");
-        var input = (string)SpanTree.Single(_spans.ForTrace(result.TraceId), "chat tta-offline").GetTagItem("langfuse.observation.input")!;
+        var input = (string)SpanTree.Single(_spans.ForTrace(result.TraceId), "chat tta-offline").GetTagItem("llm.input")!;
         Assert.Contains("...[truncated 460 chars]", input);
         Assert.DoesNotContain(" end", input);
     }

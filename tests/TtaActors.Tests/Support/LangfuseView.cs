@@ -18,4 +18,19 @@ public static class LangfuseView
             [OtlpSpanEncoder.EncodeScopeSpans(span)]);
         return Assert.Single(OtlpDecoder.DecodeTraces(request)).Attributes;
     }
+
+    /// <summary>
+    /// Fails when any of <paramref name="spans"/> carries a Langfuse name (<c>langfuse.*</c>) in its attributes or its
+    /// events': those are added by the Langfuse exporter, never by the execution path.
+    /// </summary>
+    public static void AssertNoLangfuseNames(IEnumerable<Activity> spans)
+    {
+        var named = spans
+            .SelectMany(span => span.TagObjects.Select(t => (Span: span.DisplayName, t.Key))
+                .Concat(span.Events.SelectMany(e => e.Tags.Select(t => (Span: $"{span.DisplayName} event {e.Name}", t.Key)))))
+            .Where(t => t.Key.StartsWith("langfuse.", StringComparison.Ordinal))
+            .Select(t => $"{t.Span}: {t.Key}")
+            .ToList();
+        Assert.True(named.Count == 0, "The execution path set Langfuse names: " + string.Join(", ", named));
+    }
 }

@@ -128,10 +128,7 @@ public sealed partial class E2BClient
                 result.Files[path] = AsText(bytes);
             }
             if (span is { IsAllDataRequested: true } && capture.Apply(result.ToJson().ToJsonString()) is { } recorded)
-            {
                 span.SetTag(TelemetryNames.Tools.ToolCallResult, recorded);
-                span.SetTag(TelemetryNames.Langfuse.ObservationOutput, recorded);
-            }
             if (!run.AllowErrors && Failure(result) is { } failure)
             {
                 span?.SetTag(TelemetryNames.E2B.ErrorName, result.Error?.Name ?? "exit_code");
@@ -186,15 +183,10 @@ public sealed partial class E2BClient
         span.SetTag(TelemetryNames.Tools.ToolType, TelemetryNames.Tools.ExtensionType);
         span.SetTag(TelemetryNames.E2B.TemplateId, run.EffectiveTemplate);
         if (run.IsCode) span.SetTag(TelemetryNames.E2B.Language, run.Language ?? "python");
-        span.SetTag(TelemetryNames.Langfuse.ObservationType, TelemetryNames.Tools.LangfuseToolType);
         var arguments = run.IsCode
             ? new JsonObject { ["code"] = run.Code, ["language"] = run.Language ?? "python" }
             : new JsonObject { ["command"] = run.Command, ["cwd"] = run.Cwd };
-        if (capture.Apply(arguments.ToJsonString()) is { } recorded)
-        {
-            span.SetTag(TelemetryNames.Tools.ToolCallArguments, recorded);
-            span.SetTag(TelemetryNames.Langfuse.ObservationInput, recorded);
-        }
+        if (capture.Apply(arguments.ToJsonString()) is { } recorded) span.SetTag(TelemetryNames.Tools.ToolCallArguments, recorded);
         return span;
     }
 
