@@ -7,6 +7,7 @@ using Akka.Persistence.Journal;
 using TtaActors.Actors.Context;
 using TtaActors.Actors.Execution;
 using TtaActors.Telemetry;
+using TtaActors.Telemetry.Llm;
 using static TtaActors.Actors.Durable.DurableRunCommands;
 using static TtaActors.Actors.Durable.DurableRunEvents;
 using static TtaActors.Actors.Durable.DurableRunReplies;
@@ -30,6 +31,12 @@ public sealed record DurableRunSettings
 
     /// <summary>The deadline of each step's execution; null takes the step graph's default deadline.</summary>
     public TimeSpan? StepTimeout { get; init; }
+
+    /// <summary>
+    /// What of a wait's prompt and a signal's payload reaches the wait and signal spans: the node's content capture policy
+    /// (the LLM steps' one on a node), so secrets are redacted and capture off records neither; the journal keeps both whole.
+    /// </summary>
+    public CapturePolicy Capture { get; init; } = CapturePolicy.Default;
 
     /// <summary>
     /// A streaming LLM step's text is journaled (TEXT_MESSAGE_CONTENT) once this many characters have arrived (or
@@ -683,7 +690,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
         {
             span.SetTag(TelemetryNames.Durable.StepPath, step.Path);
             span.SetTag(TelemetryNames.Durable.Signals, string.Join(",", wait.Signals));
-            if (wait.Prompt is not null) span.SetTag(TelemetryNames.Durable.WaitPrompt, wait.Prompt);
+            if (_settings.Capture.Apply(wait.Prompt) is { } prompt) span.SetTag(TelemetryNames.Durable.WaitPrompt, prompt);
         });
     }
 
@@ -694,7 +701,7 @@ public sealed class DurableRunActor : ReceivePersistentActor, IWithTimers
             span.SetTag(TelemetryNames.Durable.StepPath, step.Path);
             span.SetTag(TelemetryNames.Durable.Signal, signal.Name);
             span.SetTag(TelemetryNames.Durable.SignalId, signal.SignalId);
-            if (signal.PayloadJson is { } payload)
+            if (_settings.Capture.Apply(signal.PayloadJson) is { } payload)
             {
                 span.SetTag(TelemetryNames.Durable.SignalPayload,
                     payload.Length > TelemetryNames.Durable.SignalPayloadMaxChars ? payload[..TelemetryNames.Durable.SignalPayloadMaxChars] : payload);

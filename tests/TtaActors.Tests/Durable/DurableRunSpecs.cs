@@ -221,6 +221,54 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
         Assert.Empty(strict.ChargeKeys);
     }
 
+    /// <summary>A wait's prompt and a signal's payload reach their spans under the capture policy, as LLM content does.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Wait_and_signal_spans_should_record_prompt_and_payload_under_the_capture_policy(bool capture)
+    {
+        const string secret = "sk-proj-0123456789abcdefghijklmnop";
+        var spans = new ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TtaActors.Telemetry.TelemetryNames.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var name = Register(Lambda.From<string, string>(text => text, "take")
+            >> WaitForSignalPrimitive.Approval($"Ship it? The key is {secret}.")
+            >> Lambda.From<object, string>(approval => "done", "finish"));
+        var runId = NewRunId();
+        var entity = Sys.ActorOf(DurableRunActor.Props(runId, _catalog,
+            new DurableRunSettings { Capture = TtaActors.Telemetry.Llm.CapturePolicy.Default with { Enabled = capture } }));
+
+        Start(entity, runId, name, "x");
+        await StatusAsync(entity, runId, "waiting");
+        await entity.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-c", $$"""{"approved":true,"note":"token={{secret}}"}"""), Patience);
+        await StatusAsync(entity, runId, "succeeded");
+
+        var mine = spans.Where(s => Equals(s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.StepPath), "1:approval")).ToList();
+        var prompt = mine.Select(s => s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.WaitPrompt) as string).Where(v => v is not null).ToList();
+        var payload = mine.Select(s => s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.SignalPayload) as string).Where(v => v is not null).ToList();
+        Assert.True(mine.Count >= 2, $"the wait and signal spans of step 1:approval were not seen ({mine.Count})");
+        Assert.All(mine.SelectMany(s => s.TagObjects), tag => Assert.DoesNotContain(secret, tag.Value?.ToString() ?? ""));
+        if (capture)
+        {
+            Assert.Equal("Ship it? The key is [REDACTED].", Assert.Single(prompt));
+            Assert.Contains("\"approved\":true", Assert.Single(payload));
+            Assert.Contains(TtaActors.Telemetry.Llm.CapturePolicy.Redacted, payload[0]);
+        }
+        else
+        {
+            Assert.Empty(prompt);
+            Assert.Empty(payload);
+        }
+        // The journal keeps both whole: the next step received the payload as sent.
+        Assert.Contains((await EventsAsync(entity, runId)), e => e.ToJsonString().Contains("sig-c", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_resumed_run_should_stay_in_the_trace_of_its_start_with_one_root_and_no_orphan_span()
     {

@@ -1,10 +1,13 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using Akka.DependencyInjection;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using TtaActors.Actors.Durable;
+using TtaActors.Actors.Llm;
 using TtaActors.Runtime.Cluster;
+using TtaActors.Telemetry.Llm;
 
 namespace TtaActors.Runtime.Durable;
 
@@ -37,9 +40,13 @@ public static class DurableRunsHostingExtensions
     public static AkkaConfigurationBuilder WithDurableRuns(this AkkaConfigurationBuilder builder, TtaClusterOptions cluster,
         DurableWorkflowCatalog catalog, DurableRunSettings? settings = null)
     {
-        var entitySettings = (settings ?? new DurableRunSettings()) with { PassivateMessage = new Passivate(PoisonPill.Instance) };
         builder.AddStartup(async (system, registry) =>
         {
+            // Without settings of their own, the entities record waits and signals under the node's content capture policy.
+            var entitySettings = (settings ?? new DurableRunSettings
+            {
+                Capture = DependencyResolver.For(system).Resolver.GetService<LlmSettings>()?.Capture ?? CapturePolicy.Default,
+            }) with { PassivateMessage = new Passivate(PoisonPill.Instance) };
             var region = await ClusterSharding.Get(system).StartAsync(
                 ShardTypeName,
                 runId => DurableRunActor.Props(runId, catalog, entitySettings),

@@ -256,12 +256,12 @@ public static class InspectorApi
         var view = await sessions.GetAsync(id, cancellation);
         var sessionRuns = runs.Store.Recent(r => r.Session == id, MaxListLimit);
         var calls = store.Find(s => s.Attribute(TelemetryNames.GenAi.UsageInputTokens) is not null
-                                    && (s.Attribute(TelemetryNames.Attributes.WorkflowSessionId) ?? s.Attribute(TelemetryNames.Langfuse.SessionId)) == id, MaxSessionSpans);
+                                    && s.Attribute(TelemetryNames.Attributes.WorkflowSessionId) == id, MaxSessionSpans);
         return Results.Json(new JsonObject
         {
             ["session"] = NodeApi.SessionJson(view),
             ["runs"] = new JsonArray(sessionRuns.Select(r => (JsonNode?)RowJson(r.Record, false)).ToArray()),
-            ["byPersona"] = Totals(calls, s => s.Attribute(TelemetryNames.Langfuse.UserId) ?? s.Attribute(TelemetryNames.Attributes.Persona) ?? "(none)"),
+            ["byPersona"] = Totals(calls, s => s.Attribute(TelemetryNames.Attributes.Persona) ?? "(none)"),
             ["byModel"] = Totals(calls, s => s.Attribute(TelemetryNames.GenAi.ResponseModel) ?? s.Attribute(TelemetryNames.GenAi.RequestModel) ?? "(unknown)"),
         });
     }
