@@ -113,15 +113,19 @@ internal static class PrimitiveTelemetry
         var duration = TtaInstrumentation.PrimitiveExecutionDuration;
         var count = TtaInstrumentation.PrimitiveExecutions;
         if (!duration.Enabled && !count.Enabled) return;
-        var tags = new TagList
+        var persona = context.Persona is { } named ? LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, named) : TelemetryNames.NoPersona;
+        var service = context.Workspace ?? UnknownService;
+        if (duration.Enabled)
         {
-            { TelemetryNames.Labels.PrimitiveName, node.Name },
-            { TelemetryNames.Labels.PrimitiveType, node.TypeName },
-            { TelemetryNames.Labels.Status, status },
-            { TelemetryNames.Labels.Persona, context.Persona is { } persona ? LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, persona) : TelemetryNames.NoPersona },
-            { TelemetryNames.Labels.ServiceName, context.Workspace ?? UnknownService },
-        };
-        duration.Record(seconds, tags);
-        count.Add(1, tags);
+            duration.Record(seconds, new TagList
+            {
+                { TelemetryNames.Labels.PrimitiveName, node.Name },
+                { TelemetryNames.Labels.PrimitiveType, node.TypeName },
+                { TelemetryNames.Labels.Status, status },
+                { TelemetryNames.Labels.Persona, persona },
+                { TelemetryNames.Labels.ServiceName, service },
+            });
+        }
+        if (count.Enabled) ExecutionCounts.Increment(node, status, persona, service);
     }
 }
