@@ -24,6 +24,9 @@ internal static class ExecutionCounts
 
     private static readonly ConcurrentDictionary<Labels, Cell> Cells = new();
 
+    /// <summary>Every cell in the order it was first counted, the order the counter reports its series in (as a counter's metric points are).</summary>
+    private static readonly List<Cell> InOrder = [];
+
     static ExecutionCounts() => TtaInstrumentation.ObservePrimitiveExecutions(Observe);
 
     /// <summary>Counts one execution of <paramref name="node"/> that ended with <paramref name="status"/>.</summary>
@@ -38,14 +41,31 @@ internal static class ExecutionCounts
                 return;
             }
         }
-        var found = Cells.GetOrAdd(new Labels(node.Name, node.TypeName, status, persona, service), static labels => new Cell(labels));
+        var labels = new Labels(node.Name, node.TypeName, status, persona, service);
+        if (!Cells.TryGetValue(labels, out var found)) found = Add(labels);
         // Losing a race only means the node looks this cell up by hash once more.
         if (known.Length < CellsPerNode) Interlocked.CompareExchange(ref node.CountCells, [.. known, found], known);
         Interlocked.Increment(ref found.Value);
     }
 
-    private static IEnumerable<Measurement<long>> Observe() =>
-        Cells.Values.Select(cell => new Measurement<long>(Volatile.Read(ref cell.Value), cell.Tags));
+    private static Cell Add(Labels labels)
+    {
+        lock (InOrder)
+        {
+            if (Cells.TryGetValue(labels, out var existing)) return existing;
+            var cell = new Cell(labels);
+            InOrder.Add(cell);
+            Cells[labels] = cell;
+            return cell;
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Observe()
+    {
+        Cell[] cells;
+        lock (InOrder) cells = InOrder.ToArray();
+        return cells.Select(cell => new Measurement<long>(Volatile.Read(ref cell.Value), cell.Tags));
+    }
 
     internal readonly record struct Labels(string Name, string Type, string Status, string Persona, string Service);
 
