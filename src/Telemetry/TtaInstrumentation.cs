@@ -36,9 +36,22 @@ public static class TtaInstrumentation
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
-    /// <summary><c>primitive_executions_total</c>: primitive executions, by name, type, status, persona and service.</summary>
-    public static readonly Counter<long> PrimitiveExecutions = Meter.CreateCounter<long>(
+    private static Func<IEnumerable<Measurement<long>>> _primitiveExecutions = () => [];
+
+    /// <summary>
+    /// Supplies <see cref="PrimitiveExecutions"/>; the execution layer calls it once, when it first counts an execution
+    /// (Telemetry knows none of its types).
+    /// </summary>
+    public static void ObservePrimitiveExecutions(Func<IEnumerable<Measurement<long>>> executions) => _primitiveExecutions = executions;
+
+    /// <summary>
+    /// <c>primitive_executions_total</c>: primitive executions, by name, type, status, persona and service. Counted where
+    /// an execution ends (one cell per label set) and read when the SDK collects (see <see cref="ObservePrimitiveExecutions"/>),
+    /// so that an execution does not pay a second lookup of its five labels after the duration histogram's.
+    /// </summary>
+    public static readonly ObservableCounter<long> PrimitiveExecutions = Meter.CreateObservableCounter(
         TelemetryNames.Metrics.PrimitiveExecutions,
+        () => _primitiveExecutions(),
         unit: null,
         description: "Number of primitive executions, by outcome.");
 

@@ -319,11 +319,10 @@ internal abstract class CompositeActor<TRun> : UntypedActor where TRun : Composi
         run.AwaitedCall = callId;
         var lifetime = run.Inbound.Lifetime;
         var previous = Activity.Current;
-        var span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, run.ChildTraceParent, leaveCurrent: true);
+        var span = PrimitiveTelemetry.StartPrimitiveSpan(node, run.ChildTraceParent, context, leaveCurrent: true);
         var startedAt = PrimitiveTelemetry.StartedAt(span);
         try
         {
-            if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, node, context);
             lifetime?.Enter(node);
             ValueTask<StepOutcome> pending;
             try

@@ -32,9 +32,8 @@ public class PrimitiveExecution
         Node = node;
         Inbound = inbound;
         Context = inbound.Context;
-        Span = PrimitiveTelemetry.StartSpan(node.SpanName, ActivityKind.Internal, inbound.TraceParent, leaveSpanCurrent);
+        Span = PrimitiveTelemetry.StartPrimitiveSpan(node, inbound.TraceParent, inbound.Context, leaveSpanCurrent);
         _startedAt = PrimitiveTelemetry.StartedAt(Span);
-        if (Span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(Span, node, inbound.Context);
         if (inbound.Lifetime is { } lifetime)
         {
             lifetime.Enter(node);

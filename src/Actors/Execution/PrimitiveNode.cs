@@ -67,6 +67,9 @@ public sealed class PrimitiveNode
 
     internal object? BranchIndexTag { get; }
 
+    /// <summary>The node's cells of <c>primitive_executions_total</c> used so far, for a lookup without hashing (see <see cref="ExecutionCounts"/>).</summary>
+    internal ExecutionCounts.Cell[] CountCells = [];
+
     internal static PrimitiveNode Root(Primitives.Primitive definition, string workflowName, bool inlineLeaves = false) =>
         new(definition.DisplayName, definition.TypeName, $"{workflowName}/{definition.DisplayName}", workflowName: workflowName,
             inlinesLeaves: inlineLeaves);

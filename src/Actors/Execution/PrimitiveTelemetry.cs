@@ -29,23 +29,101 @@ internal static class PrimitiveTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// Starts the span of an execution of <paramref name="node"/> (see <see cref="StartSpan"/>) with its attributes: the
+    /// primitive's name and type, the run's ids, session, persona, chat mode and tags, and the node's position.
+    /// </summary>
     /// <remarks>
-    /// On a span just started, which holds no tags yet: every tag is appended without the scan <c>SetTag</c> makes, and
-    /// positions are boxed once per node, not per span. Only contract attributes: exporters that name them otherwise
-    /// (Langfuse's user, session, metadata and tags) derive their names on their side when they encode the span.
+    /// The attributes are handed to the source with the span's start, so the span is made holding them: appended one by
+    /// one, each would take the span's lock. Positions are boxed once per node, not per span. Only contract attributes:
+    /// exporters that name them otherwise (Langfuse's user, session, metadata and tags) derive their names on their side
+    /// when they encode the span.
     /// </remarks>
-    public static void TagPrimitiveSpan(Activity span, PrimitiveNode node, WorkflowContext context)
+    public static Activity? StartPrimitiveSpan(PrimitiveNode node, TraceParent parent, WorkflowContext context, bool leaveCurrent = false)
     {
-        span.AddTag(TelemetryNames.Attributes.PrimitiveName, node.Name);
-        span.AddTag(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
-        span.AddTag(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
-        span.AddTag(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
-        TagRunFields(span, context);
-        if (node.StepIndexTag is { } step) span.AddTag(TelemetryNames.Attributes.StepIndex, step);
-        if (node.BranchIndexTag is { } branch) span.AddTag(TelemetryNames.Attributes.BranchIndex, branch);
+        var source = TtaInstrumentation.ActivitySource;
+        if (!source.HasListeners()) return null;
+        var previous = Activity.Current;
+        var tags = SpanTags.Rent();
+        tags.Add(TelemetryNames.Attributes.PrimitiveName, node.Name);
+        tags.Add(TelemetryNames.Attributes.PrimitiveType, node.TypeName);
+        tags.Add(TelemetryNames.Attributes.WorkflowId, context.WorkflowId);
+        tags.Add(TelemetryNames.Attributes.WorkflowCorrelationId, context.CorrelationId);
+        if (context.SessionId is not null) tags.Add(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
+        if (context.Persona is not null) tags.Add(TelemetryNames.Attributes.Persona, context.Persona);
+        if (context.ChatMode is not null) tags.Add(TelemetryNames.Attributes.ChatMode, context.ChatMode);
+        if (RunTags.Of(context.Tags) is { } runTags) tags.Add(TelemetryNames.Attributes.WorkflowTags, runTags);
+        if (node.StepIndexTag is { } step) tags.Add(TelemetryNames.Attributes.StepIndex, step);
+        if (node.BranchIndexTag is { } branch) tags.Add(TelemetryNames.Attributes.BranchIndex, branch);
+        Activity? activity;
+        try
+        {
+            activity = source.StartActivity(node.SpanName, ActivityKind.Internal, parent.ToActivityContext(), tags);
+        }
+        finally
+        {
+            tags.Return();
+        }
+        if (activity is not null && !leaveCurrent) Activity.Current = previous;
+        return activity;
     }
 
-    /// <summary>The run's session, persona, chat mode and tags on a span just started (see <see cref="TagPrimitiveSpan"/>).</summary>
+    /// <summary>
+    /// The attributes of one primitive span while it starts: one instance per thread, reused, so that handing them to the
+    /// source allocates nothing. The source enumerates them only while it makes the span (samplers see them then).
+    /// </summary>
+    private sealed class SpanTags : IEnumerable<KeyValuePair<string, object?>>, IEnumerator<KeyValuePair<string, object?>>
+    {
+        /// <summary>The most attributes <see cref="StartPrimitiveSpan"/> gives a span.</summary>
+        private const int Capacity = 10;
+
+        [ThreadStatic] private static SpanTags? _free;
+
+        private readonly KeyValuePair<string, object?>[] _tags = new KeyValuePair<string, object?>[Capacity];
+        private int _count;
+        private int _position = -1;
+
+        /// <summary>This thread's instance; a new one if it is in use (a listener starting a span while one starts).</summary>
+        public static SpanTags Rent()
+        {
+            var tags = _free ?? new SpanTags();
+            _free = null;
+            return tags;
+        }
+
+        /// <summary>Forgets the values (they are not kept alive) and makes the instance this thread's again.</summary>
+        public void Return()
+        {
+            Array.Clear(_tags, 0, _count);
+            _count = 0;
+            _position = -1;
+            _free = this;
+        }
+
+        public void Add(string key, object? value) => _tags[_count++] = new(key, value);
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            _position = -1;
+            return this;
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public bool MoveNext() => ++_position < _count;
+
+        public KeyValuePair<string, object?> Current => _tags[_position];
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        public void Reset() => _position = -1;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>The run's session, persona, chat mode and tags on a span just started, appended without the scan <c>SetTag</c> makes.</summary>
     public static void TagRunFields(Activity span, WorkflowContext context)
     {
         if (context.SessionId is not null) span.AddTag(TelemetryNames.Attributes.WorkflowSessionId, context.SessionId);
@@ -113,15 +191,19 @@ internal static class PrimitiveTelemetry
         var duration = TtaInstrumentation.PrimitiveExecutionDuration;
         var count = TtaInstrumentation.PrimitiveExecutions;
         if (!duration.Enabled && !count.Enabled) return;
-        var tags = new TagList
+        var persona = context.Persona is { } named ? LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, named) : TelemetryNames.NoPersona;
+        var service = context.Workspace ?? UnknownService;
+        if (duration.Enabled)
         {
-            { TelemetryNames.Labels.PrimitiveName, node.Name },
-            { TelemetryNames.Labels.PrimitiveType, node.TypeName },
-            { TelemetryNames.Labels.Status, status },
-            { TelemetryNames.Labels.Persona, context.Persona is { } persona ? LabelValueBound.Personas.Bound(TelemetryNames.Labels.Persona, persona) : TelemetryNames.NoPersona },
-            { TelemetryNames.Labels.ServiceName, context.Workspace ?? UnknownService },
-        };
-        duration.Record(seconds, tags);
-        count.Add(1, tags);
+            duration.Record(seconds, new TagList
+            {
+                { TelemetryNames.Labels.PrimitiveName, node.Name },
+                { TelemetryNames.Labels.PrimitiveType, node.TypeName },
+                { TelemetryNames.Labels.Status, status },
+                { TelemetryNames.Labels.Persona, persona },
+                { TelemetryNames.Labels.ServiceName, service },
+            });
+        }
+        if (count.Enabled) ExecutionCounts.Increment(node, status, persona, service);
     }
 }

@@ -127,11 +127,10 @@ internal sealed class LambdaActor : UntypedActor
             return;
         }
         var previous = System.Diagnostics.Activity.Current;
-        var span = PrimitiveTelemetry.StartSpan(_node.SpanName, System.Diagnostics.ActivityKind.Internal, envelope.TraceParent, leaveCurrent: true);
+        var span = PrimitiveTelemetry.StartPrimitiveSpan(_node, envelope.TraceParent, envelope.Context, leaveCurrent: true);
         var startedAt = PrimitiveTelemetry.StartedAt(span);
         try
         {
-            if (span is { IsAllDataRequested: true }) PrimitiveTelemetry.TagPrimitiveSpan(span, _node, envelope.Context);
             var lifetime = envelope.Lifetime;
             lifetime?.Enter(_node);
             ValueTask<StepOutcome> pending;
