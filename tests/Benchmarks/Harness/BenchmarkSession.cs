@@ -85,6 +85,6 @@ public sealed class BenchmarkSession : IAsyncDisposable
         var path = Path.Combine(AppContext.BaseDirectory, "hocon", "base.conf");
         if (!File.Exists(path))
             throw new FileNotFoundException($"The runtime's HOCON file '{path}' is missing; rebuild tests/Benchmarks so it is copied.", path);
-        return ConfigurationFactory.ParseString(File.ReadAllText(path));
+        return StandardErrorLogger.Config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(path)));
     }
 }

@@ -75,7 +75,7 @@ public sealed class SessionsScenario(int liveSessions) : IScenario
         if (session.Options.Impls.Count > 0 && !session.Options.Impls.Contains(impl) && !session.Options.Impls.Contains(Impl.TtaActors)) return;
         // A node's journal: its HOCON and, for SQLite, its connection setup (synchronous=NORMAL, calls off the plugin actors).
         // TTA_BENCH_SESSIONS_HOCON over it measures another setting against the shipped one (e.g. max-concurrent-recoveries).
-        var config = TtaClusterHostingExtensions.JournalConfig(options).WithFallback(HoconFiles.Load("base.conf"));
+        var config = TtaClusterHostingExtensions.JournalConfig(options).WithFallback(StandardErrorLogger.Config).WithFallback(HoconFiles.Load("base.conf"));
         if (Environment.GetEnvironmentVariable("TTA_BENCH_SESSIONS_HOCON") is { Length: > 0 } extra)
             config = ConfigurationFactory.ParseString(extra).WithFallback(config);
         var actorSystemSetup = TtaClusterHostingExtensions.JournalSetup(options) is { } journalSetup
