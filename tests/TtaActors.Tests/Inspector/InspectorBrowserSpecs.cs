@@ -71,7 +71,10 @@ public sealed class InspectorBrowserSpecs(InspectorBrowserFixture ui) : IClassFi
         var detail = ui.Until(() => Browser.FindElement(By.Id("span-detail")).Text is var t && t.Contains("primitive.type") ? t : null, "the span's attributes");
         Assert.Contains("LambdaPrimitive", detail);
         Assert.Contains("frontend-dev", detail);
-        ui.Until(() => Browser.FindElements(By.CssSelector("#generations .generation")).FirstOrDefault(), "the LLM generation");
+        var generation = ui.Until(() => Browser.FindElements(By.CssSelector("#generations .generation")).FirstOrDefault(), "the LLM generation");
+        // The prompt as the chat span recorded it under the capture policy (llm.input), not "(not captured)".
+        Assert.Contains("Summarise:", generation.Text);
+        Assert.DoesNotContain("(not captured)", generation.Text);
         ui.Until(() => Browser.FindElements(By.CssSelector("#events li")).FirstOrDefault(e => e.Text.StartsWith("RUN_FINISHED")), "the step events");
         ui.Screenshot("run");
 

@@ -9,7 +9,16 @@ let generation = 0;
 
 function show(page, ...children) {
   if (page !== generation) return;
+  // A redraw takes out and puts back the nodes kept across renders (the approval form), and a node taken out loses the
+  // focus: give it back with its caret in the same turn, so keys typed while the page reads the run again are not lost.
+  const focused = main.contains(document.activeElement) ? document.activeElement : null;
+  const editable = focused instanceof HTMLTextAreaElement || (focused instanceof HTMLInputElement && typeof focused.selectionStart === "number");
+  const caret = editable ? [focused.selectionStart, focused.selectionEnd] : null;
   main.replaceChildren(...children.flat().filter(c => c !== undefined && c !== null));
+  if (focused && focused.isConnected && document.activeElement !== focused) {
+    focused.focus({ preventScroll: true });
+    if (caret) focused.setSelectionRange(caret[0], caret[1]);
+  }
 }
 
 function el(tag, attributes, ...children) {
@@ -185,8 +194,8 @@ function generations(spans) {
     el("div", {}, el("strong", {}, s.attributes["gen_ai.response.model"] || s.attributes["gen_ai.request.model"] || s.name), " ",
       el("span", { class: "muted" }, `${s.attributes["gen_ai.usage.input_tokens"] ?? "?"} in / ${s.attributes["gen_ai.usage.output_tokens"] ?? "?"} out`,
         s.attributes["gen_ai.usage.cost"] ? ` / $${s.attributes["gen_ai.usage.cost"]}` : "")),
-    el("div", { class: "muted" }, "prompt"), el("pre", {}, s.attributes["langfuse.observation.input"] ?? "(not captured)"),
-    el("div", { class: "muted" }, "completion"), el("pre", {}, s.attributes["langfuse.observation.output"] ?? "(not captured)"))));
+    el("div", { class: "muted" }, "prompt"), el("pre", {}, s.attributes["llm.input"] ?? "(not captured)"),
+    el("div", { class: "muted" }, "completion"), el("pre", {}, s.attributes["llm.output"] ?? "(not captured)"))));
 }
 
 function approvalPanel(run, refresh) {
