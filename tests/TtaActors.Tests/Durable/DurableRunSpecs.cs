@@ -228,15 +228,7 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
     public async Task Wait_and_signal_spans_should_record_prompt_and_payload_under_the_capture_policy(bool capture)
     {
         const string secret = "sk-proj-0123456789abcdefghijklmnop";
-        var spans = new ConcurrentQueue<System.Diagnostics.Activity>();
-        using var listener = new System.Diagnostics.ActivityListener
-        {
-            ShouldListenTo = source => source.Name == TtaActors.Telemetry.TelemetryNames.SourceName,
-            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
-                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var spans = new TtaActors.Tests.Support.SpanRecorder();
         var name = Register(Lambda.From<string, string>(text => text, "take")
             >> WaitForSignalPrimitive.Approval($"Ship it? The key is {secret}.")
             >> Lambda.From<object, string>(approval => "done", "finish"));
@@ -249,7 +241,8 @@ public sealed class DurableRunSpecs(SqliteJournalFile journal, ITestOutputHelper
         await entity.Ask<SignalAccepted>(new Signal(runId, "approval", "sig-c", $$"""{"approved":true,"note":"token={{secret}}"}"""), Patience);
         await StatusAsync(entity, runId, "succeeded");
 
-        var mine = spans.Where(s => Equals(s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.StepPath), "1:approval")).ToList();
+        var mine = spans.Where(s => Equals(s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.StepPath), "1:approval")
+                                    && Equals(s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Attributes.WorkflowRunId), runId));
         var prompt = mine.Select(s => s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.WaitPrompt) as string).Where(v => v is not null).ToList();
         var payload = mine.Select(s => s.GetTagItem(TtaActors.Telemetry.TelemetryNames.Durable.SignalPayload) as string).Where(v => v is not null).ToList();
         Assert.True(mine.Count >= 2, $"the wait and signal spans of step 1:approval were not seen ({mine.Count})");

@@ -27,6 +27,9 @@ public sealed class SpanRecorder : IDisposable
     public IReadOnlyList<Activity> ForTrace(string? traceId) =>
         _spans.Where(s => s.TraceId.ToHexString() == traceId).ToList();
 
+    /// <summary>The finished spans that <paramref name="match"/> picks, for spans that are not of one trace.</summary>
+    public IReadOnlyList<Activity> Where(Func<Activity, bool> match) => _spans.Where(match).ToList();
+
     public void Dispose() => _listener.Dispose();
 }
 
