@@ -1,20 +1,16 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using TtaActors.Actors.Execution;
 using TtaActors.Actors.Typed;
 using TtaActors.Runtime.Hosting;
 using TtaActors.Runtime.Node;
 using TtaActors.Runtime.Runs;
 using TtaActors.Runtime.Workflows;
-using TtaActors.Tests.Support;
 
 namespace TtaActors.Tests.NodeApi;
 
@@ -129,17 +125,10 @@ public sealed class CodeWorkflowSpecs
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
-    /// <summary>An app that hosts the node's API on a free loopback port over a plain actor system with in-memory sessions.</summary>
+    /// <summary>An app of one's own that hosts the node's API (see <see cref="NodeApiServer.Builder"/>) and maps it without a token.</summary>
     private static async Task<Host> StartAsync(Action<IServiceCollection> workflows)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ApplicationName = "tta-code-workflow-specs" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var options = new NodeOptions { Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-code-workflow-specs" } };
-        builder.Services.AddTtaNodeApi(options);
-        builder.Services.AddTtaActors(options.Runtime);
-        builder.Services.AddSingleton<TtaActors.Actors.Sessions.IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
-        builder.Services.AddTtaWorkflows();
+        var builder = NodeApiServer.Builder(new NodeOptions { Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-code-workflow-specs" } });
         workflows(builder.Services);
 
         var app = builder.Build();

@@ -52,18 +52,9 @@ public sealed class NodeApiServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ApplicationName = "tta-node-api-specs" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
         var options = new NodeOptions { MaxBodyBytes = MaxBodyBytes, ApiToken = ApiToken, Runtime = new TtaRuntimeOptions { MetricsPort = 0, ServiceName = "tta-node-api-specs" } };
-        builder.Services.AddTtaNodeApi(options);
-        builder.Services.AddTtaActors(options.Runtime);
-        builder.Services.AddSingleton<TtaActors.Actors.Sessions.IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
-        builder.Services.AddTtaWorkflows();
+        var builder = Builder(options);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
         builder.Services.AddSingleton<INodeReadinessCheck>(sp => new ActorSystemReadiness(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
         builder.Services.AddSingleton<INodeReadinessCheck>(Switchable);
 
@@ -77,6 +68,22 @@ public sealed class NodeApiServer : IAsyncLifetime
         BaseAddress = new Uri(address);
         Api = Client(ApiToken);
         RegisterWorkflows();
+    }
+
+    /// <summary>
+    /// An app that hosts the node's API the way this fixture does: a free loopback port, no log output, and a plain (not
+    /// clustered) actor system with in-memory sessions and the workflow registry. Map the API and start it yourself.
+    /// </summary>
+    public static WebApplicationBuilder Builder(NodeOptions options)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ApplicationName = options.Runtime.ServiceName });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddTtaNodeApi(options);
+        builder.Services.AddTtaActors(options.Runtime);
+        builder.Services.AddSingleton<TtaActors.Actors.Sessions.IPersonaSessions>(sp => new InMemoryPersonaSessions(sp.GetRequiredService<Akka.Actor.ActorSystem>()));
+        builder.Services.AddTtaWorkflows();
+        return builder;
     }
 
     /// <summary>A client with <paramref name="token"/> as its bearer token, or none.</summary>
